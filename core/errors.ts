@@ -1,0 +1,41 @@
+/** Every error promhttp raises at construction starts with this, so it is easy to grep for. */
+export function optionError(message: string): TypeError {
+  return new TypeError(`promhttp: ${message}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof RegExp) return `a RegExp (${String(value)})`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Rejects keys the caller did not mean: a typo such as `bucket` for `buckets` would otherwise be
+ * ignored silently and the user would wonder why the option has no effect.
+ */
+export function checkKeys(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const close = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase().slice(0, 3)));
+    throw optionError(
+      `${where}: unknown option "${key}".${close ? ` Did you mean "${close}"?` : ''} Known options: ${known.join(', ')}.`,
+    );
+  }
+}
+
+export function checkObject(where: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw optionError(`${where} takes an options object, got ${describe(value)}.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function checkType(where: string, name: string, value: unknown, type: string, hint: string): void {
+  if (value === undefined || typeof value === type) return;
+  throw optionError(`${where}: "${name}" must be ${hint}, got ${describe(value)}.`);
+}
+
+export { describe as describeValue };

@@ -1,0 +1,137 @@
+import { escapeLabelValue } from '../labels.js';
+import type { FamilyDef, Series } from '../store/types.js';
+
+/** The two exposition formats a scraper can ask for. */
+export type Format = 'text' | 'openmetrics';
+
+export const CONTENT_TYPE: Record<Format, string> = {
+  text: 'text/plain; version=0.0.4; charset=utf-8',
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+};
+
+export function formatValue(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? '+Inf' : '-Inf';
+}
+
+/** OpenMetrics wants canonical floats for `le` and `quantile`: `1.0`, not `1`. */
+export function formatBound(bound: number, format: Format): string {
+  if (format === 'openmetrics' && Number.isInteger(bound)) return `${bound}.0`;
+  return formatValue(bound);
+}
+
+function escapeHelp(help: string, format: Format): string {
+  const escaped = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
+}
+
+/**
+ * The family name and sample name OpenMetrics expects: counters lose `_total` in `# TYPE` and
+ * regain it on samples; info metrics likewise with `_info`.
+ */
+export function familyNames(name: string, type: string, format: Format, info = false): { family: string; sample: string; type: string } {
+  if (format === 'text') return { family: name, sample: name, type: info ? 'gauge' : type };
+  if (info) {
+    const family = name.endsWith('_info') ? name.slice(0, -5) : name;
+    return { family, sample: `${family}_info`, type: 'info' };
+  }
+  if (type === 'counter') {
+    const family = name.endsWith('_total') ? name.slice(0, -6) : name;
+    return { family, sample: `${family}_total`, type };
+  }
+  return { family: name, sample: name, type: type === 'untyped' ? 'unknown' : type };
+}
+
+export function header(family: string, help: string, type: string, format: Format): string {
+  return `# HELP ${family} ${escapeHelp(help, format)}\n# TYPE ${family} ${type}\n`;
+}
+
+/** Precomputed `le="…"` label fragments for a histogram's buckets, +Inf last. */
+export function leLabels(buckets: readonly number[], format: Format): string[] {
+  return [...buckets.map((b) => `le="${formatBound(b, format)}"`), 'le="+Inf"'];
+}
+
+/**
+ * Renders a family whose values sit in an arena (or in a merged copy of arenas).
+ * `series[i].offset` indexes `v`; the slot layout is the one of `seriesWidth`.
+ */
+export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: Format, withHeader = true): string {
+  if (series.length === 0) return '';
+  const { family, sample, type } = familyNames(def.name, def.type, format, def.info);
+  let out = withHeader ? header(family, def.help, type, format) : '';
+  switch (def.type) {
+    case 'counter':
+    case 'gauge':
+      for (const s of series) {
+        out += s.rendered === '' ? `${sample} ${formatValue(v[s.offset]!)}\n` : `${sample}{${s.rendered}} ${formatValue(v[s.offset]!)}\n`;
+      }
+      return out;
+    case 'summary':
+      for (const s of series) {
+        const labels = s.rendered === '' ? '' : `{${s.rendered}}`;
+        out += `${sample}_count${labels} ${formatValue(v[s.offset]!)}\n${sample}_sum${labels} ${formatValue(v[s.offset + 1]!)}\n`;
+      }
+      return out;
+    case 'histogram': {
+      const le = leLabels(def.buckets!, format);
+      const n = le.length;
+      for (const s of series) {
+        const o = s.offset;
+        const open = s.rendered === '' ? `${sample}_bucket{` : `${sample}_bucket{${s.rendered},`;
+        let acc = 0;
+        for (let i = 0; i < n; i++) {
+          acc += v[o + 2 + i]!;
+          out += `${open}${le[i]}} ${acc}\n`;
+        }
+        const labels = s.rendered === '' ? '' : `{${s.rendered}}`;
+        // _count is the +Inf bucket by definition; taking it from the buckets keeps the two equal
+        // even if a concurrent writer updated the count slot between our reads.
+        out += `${sample}_sum${labels} ${formatValue(v[o + 1]!)}\n${sample}_count${labels} ${acc}\n`;
+      }
+      return out;
+    }
+  }
+}
+
+/** The shape prom-client's `metric.get()` returns. */
+export interface MetricObject {
+  name: string;
+  help: string;
+  type: string;
+  values?: Array<{
+    value: number;
+    labels?: Record<string, string | number | undefined>;
+    metricName?: string;
+    sharedLabels?: Record<string, string | number>;
+  }>;
+}
+
+function renderLabelObject(labels: Record<string, string | number | undefined>, format: Format, extra: string): string {
+  let out = extra;
+  for (const key in labels) {
+    const value = labels[key];
+    if (value === undefined) continue;
+    const text = (key === 'le' || key === 'quantile') && typeof value === 'number' ? formatBound(value, format) : String(value);
+    out += `${out ? ',' : ''}${key}="${escapeLabelValue(key === 'le' && text === 'Infinity' ? '+Inf' : text)}"`;
+  }
+  return out;
+}
+
+/**
+ * Renders any prom-client metric from its `get()` output, in either format. `staticLabels` is a
+ * rendered `name="value"` list added to every sample (a label the metric sets itself wins).
+ */
+export function renderMetricObject(metric: MetricObject, format: Format, staticLabels: Record<string, string> = {}): string {
+  const values = metric.values ?? [];
+  const { family, sample, type } = familyNames(metric.name, metric.type, format);
+  let out = header(family, metric.help, type, format);
+  for (const value of values) {
+    let name = value.metricName ?? metric.name;
+    if (type === 'counter' && name === metric.name) name = sample;
+    const labels = { ...staticLabels, ...value.sharedLabels, ...value.labels };
+    const rendered = renderLabelObject(labels, format, '');
+    out += `${name}${rendered ? `{${rendered}}` : ''} ${formatValue(value.value)}\n`;
+  }
+  return out;
+}

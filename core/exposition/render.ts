@@ -1,0 +1,129 @@
+import type { Registry } from 'prom-client';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { Collector } from '../store/registry.js';
+import { RENDER } from '../store/registry.js';
+import type { Format, MetricObject } from './format.js';
+import { CONTENT_TYPE, renderMetricObject } from './format.js';
+
+const gzipAsync = promisify(gzip);
+
+/** A rendered scrape, ready for any runtime's response object. */
+export interface Exposition {
+  /** 200, or 500 when a collector failed (the body then says which and why). */
+  status: number;
+  contentType: string;
+  /** `gzip` when the body is compressed. */
+  contentEncoding?: 'gzip';
+  body: string | Uint8Array;
+}
+
+/** Options for rendering one scrape. */
+export interface ExposeRequest {
+  /** The scraper's `Accept` header. */
+  accept?: string | null;
+  /** The scraper's `Accept-Encoding` header. */
+  acceptEncoding?: string | null;
+}
+
+/** The q-value of the first media range in `header` that `match` accepts, or -1. */
+function quality(header: string, match: (range: string) => boolean): number {
+  let best = -1;
+  for (const part of header.split(',')) {
+    const [range = '', ...params] = part.split(';');
+    if (!match(range.trim().toLowerCase())) continue;
+    let q = 1;
+    for (const p of params) {
+      const [k, val] = p.split('=');
+      if (k?.trim() === 'q') q = Number(val) || 0;
+    }
+    best = Math.max(best, q);
+  }
+  return best;
+}
+
+/** OpenMetrics when the scraper asks for it at least as much as for the text format. */
+export function negotiate(accept: string | null | undefined): Format {
+  if (!accept || !accept.includes('openmetrics')) return 'text';
+  const om = quality(accept, (r) => r === 'application/openmetrics-text');
+  const text = quality(accept, (r) => r === 'text/plain' || r === '*/*' || r === 'text/*');
+  return om > 0 && om >= text ? 'openmetrics' : 'text';
+}
+
+export function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
+  return !!acceptEncoding && quality(acceptEncoding, (r) => r === 'gzip' || r === '*') > 0;
+}
+
+/** Series rendered between two checks of the clock; a chunk of this size takes well under 10 ms. */
+const CHUNK = 512;
+/** Render time after which the renderer yields to the event loop, so requests keep flowing. */
+const SLICE_MS = 10;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The registry's default labels (`registry.setDefaultLabels`), which prom-client keeps privately. */
+function defaultLabels(registry: Registry): Record<string, string> {
+  const labels = (registry as unknown as { _defaultLabels?: Record<string, string> })._defaultLabels;
+  return labels && typeof labels === 'object' ? labels : {};
+}
+
+/**
+ * Renders every metric of a registry in the given format. Long renders yield to the event loop
+ * every few milliseconds. Rejects when a collector fails.
+ */
+export async function renderRegistry(registry: Registry, format: Format): Promise<string> {
+  const parts: string[] = [];
+  let sliceStart = performance.now();
+  const staticLabels = defaultLabels(registry);
+  for (const metric of registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string }>) {
+    const render = metric[RENDER];
+    if (render !== undefined) {
+      const size = metric.size!();
+      for (let from = 0; from < size || from === 0; from += CHUNK) {
+        const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size));
+        if (chunk !== '') parts.push(chunk);
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+        if (size === 0) break;
+      }
+    } else {
+      let object: MetricObject;
+      try {
+        object = await metric.get();
+      } catch (error) {
+        throw new Error(`collecting "${metric.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      parts.push(renderMetricObject(object, format, staticLabels));
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+  }
+  if (format === 'openmetrics') parts.push('# EOF\n');
+  return parts.join('');
+}
+
+/**
+ * Renders a registry for a scraper: negotiates the format, compresses when allowed, and turns a
+ * failing collector into a 500 with a plain-text reason instead of a rejection.
+ */
+export async function expose(registry: Registry, request: ExposeRequest = {}): Promise<Exposition> {
+  const format = negotiate(request.accept);
+  let text: string;
+  try {
+    text = await renderRegistry(registry, format);
+  } catch (error) {
+    return {
+      status: 500,
+      contentType: 'text/plain; charset=utf-8',
+      body: `promhttp: ${error instanceof Error ? error.message : String(error)}\n`,
+    };
+  }
+  if (acceptsGzip(request.acceptEncoding)) {
+    return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(text) };
+  }
+  return { status: 200, contentType: CONTENT_TYPE[format], body: text };
+}

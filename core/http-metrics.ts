@@ -1,0 +1,275 @@
+import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, register as globalRegistry } from 'prom-client';
+import { checkKeys, checkObject, checkType, describeValue, optionError } from './errors.js';
+import type { ExcludeRule } from './exclude.js';
+import { compileExclude } from './exclude.js';
+import type { Exposition, ExposeRequest } from './exposition/render.js';
+import { expose } from './exposition/render.js';
+import type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
+import { respond } from './exposition/respond.js';
+import { METHODS, OVERFLOW, UNMATCHED, methodIndex, statusCode, statusLabel } from './labels.js';
+import { checkLabelName, checkMetricName, checkPrefix } from './names.js';
+import { bucketIndex } from './store/family.js';
+import { getOrCreateFamily } from './store/registry.js';
+
+/** The OpenTelemetry HTTP server duration advisory buckets, in seconds. */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+
+/** Names of the request metrics, before `prefix` is applied. */
+export interface MetricNames {
+  /** @default "http_requests_total" */
+  requests?: string;
+  /** @default "http_request_duration_seconds" */
+  duration?: string;
+  /** @default "http_requests_in_flight" */
+  inFlight?: string;
+}
+
+export interface HttpMetricsOptions {
+  /**
+   * Where the metrics are registered and what `/metrics` serves.
+   * @default prom-client's global `register`, so metrics you create with prom-client show up too
+   */
+  registry?: Registry;
+  /**
+   * Put before every request metric name.
+   * @default ""
+   * @example "shop_" gives shop_http_requests_total
+   */
+  prefix?: string;
+  /** Override single metric names (the prefix still applies). */
+  names?: MetricNames;
+  /**
+   * Upper bounds of the latency histogram, in seconds, strictly increasing (+Inf is implicit).
+   * @default DEFAULT_BUCKETS (0.005 … 10)
+   */
+  buckets?: readonly number[];
+  /**
+   * Also register prom-client's default process metrics (CPU, memory, event loop, GC), once per registry.
+   * @default true
+   */
+  defaultMetrics?: boolean;
+  /**
+   * Constant labels put on every request metric.
+   * @example { service: "checkout", region: "eu-west-1" }
+   */
+  labels?: Readonly<Record<string, string>>;
+  /**
+   * How many distinct route labels are kept. Requests on further routes are labelled `overflow`,
+   * so a buggy route function or an unexpected path shape cannot explode the number of series.
+   * @default 500
+   */
+  maxRoutes?: number;
+  /**
+   * Requests on these paths are not recorded: exact paths, RegExps, or predicates on the path.
+   * @example ["/health", /^\/static\//]
+   */
+  exclude?: ExcludeRule | readonly ExcludeRule[];
+}
+
+/** What a request ended with. */
+export interface RequestResult {
+  /** The request method; anything but the standard methods is recorded as `_OTHER`. */
+  method: string;
+  /** The matched route template (`/users/:id`); `undefined` or `""` is recorded as `unmatched`. */
+  route?: string | undefined;
+  /** The response status; 499 when the client went away first. */
+  status: number;
+}
+
+/** Records a finished request. Only the first call counts. */
+export type EndRequest = (result: RequestResult) => void;
+
+export interface HttpMetrics {
+  /** The registry the metrics live in. */
+  readonly registry: Registry;
+  /** Marks a request in flight and returns the function that records it when it ends. */
+  start(): EndRequest;
+  /**
+   * Low-level form of `start()` for adapters that keep their own per-request state: marks a
+   * request in flight and returns its start time. Pair each call with exactly one `finish`.
+   */
+  begin(): number;
+  /** Low-level form of `end`: records a request begun at `startedAt` and leaves the in-flight count. */
+  finish(startedAt: number, method: string, route: string | undefined, status: number): void;
+  /** True when `exclude` leaves this path out. */
+  isExcluded(path: string): boolean;
+  /** Renders the registry for a scraper (format negotiation, gzip); never rejects. */
+  render(request?: ExposeRequest): Promise<Exposition>;
+  /** The whole HTTP answer to a scrape (405 for other methods, HEAD without a body); never rejects. */
+  respond(request: ScrapeRequest): Promise<ScrapeResponse>;
+}
+
+const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'exclude'] as const;
+const WHERE = 'createHttpMetrics';
+
+/** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
+export const HTTP_METRICS_OPTION_KEYS: readonly string[] = OPTION_KEYS;
+
+function checkBuckets(buckets: unknown): readonly number[] {
+  if (buckets === undefined) return DEFAULT_BUCKETS;
+  if (!Array.isArray(buckets) || buckets.length === 0) {
+    throw optionError(`${WHERE}: "buckets" must be a non-empty array of numbers in seconds, e.g. [0.01, 0.1, 1, 10], got ${describeValue(buckets)}.`);
+  }
+  for (let i = 0; i < buckets.length; i++) {
+    const b: unknown = buckets[i];
+    if (typeof b !== 'number' || !Number.isFinite(b)) {
+      throw optionError(`${WHERE}: "buckets" must hold finite numbers (+Inf is added for you), got ${describeValue(b)} at index ${i}.`);
+    }
+    if (i > 0 && b <= buckets[i - 1]) {
+      throw optionError(`${WHERE}: "buckets" must be strictly increasing without duplicates; ${b} follows ${buckets[i - 1]}. Sort them, e.g. [${[...new Set(buckets as number[])].sort((x, y) => x - y).join(', ')}].`);
+    }
+  }
+  return Object.freeze([...(buckets as number[])]);
+}
+
+function checkStaticLabels(labels: unknown): Readonly<Record<string, string>> {
+  const object = checkObject(`${WHERE}: "labels"`, labels);
+  for (const [name, value] of Object.entries(object)) {
+    checkLabelName(`${WHERE}: "labels"`, name);
+    if (['method', 'route', 'status_code', 'le'].includes(name)) {
+      throw optionError(`${WHERE}: "labels" cannot set "${name}", which promhttp sets on every request. Pick another name.`);
+    }
+    if (typeof value !== 'string') throw optionError(`${WHERE}: "labels.${name}" must be a string, got ${describeValue(value)}.`);
+  }
+  return Object.freeze({ ...(object as Record<string, string>) });
+}
+
+function checkNames(prefix: string, names: unknown): Required<MetricNames> {
+  const object = checkObject(`${WHERE}: "names"`, names);
+  checkKeys(`${WHERE}: "names"`, object, ['requests', 'duration', 'inFlight']);
+  const pick = (key: keyof MetricNames, fallback: string): string =>
+    checkMetricName(`${WHERE}: "names.${key}"`, prefix + ((object[key] as string | undefined) ?? fallback));
+  const result = {
+    requests: pick('requests', 'http_requests_total'),
+    duration: pick('duration', 'http_request_duration_seconds'),
+    inFlight: pick('inFlight', 'http_requests_in_flight'),
+  };
+  if (new Set(Object.values(result)).size !== 3) throw optionError(`${WHERE}: "names" must give three different names, got ${Object.values(result).join(', ')}.`);
+  return result;
+}
+
+const defaultMetricsDone = new WeakSet<Registry>();
+
+function registerDefaultMetrics(registry: Registry): void {
+  if (defaultMetricsDone.has(registry)) return;
+  defaultMetricsDone.add(registry);
+  // Someone else (the app, or another library) may have collected them into this registry already.
+  if (registry.getSingleMetric('process_cpu_user_seconds_total') !== undefined) return;
+  collectDefaultMetrics({ register: registry });
+}
+
+interface SeriesSlots {
+  /** Histogram offset in the arena. */
+  readonly h: number;
+  /** Counter offset in the arena. */
+  readonly c: number;
+}
+
+/**
+ * Creates the standard request metrics and the hooks that feed them. Options are validated here;
+ * nothing afterwards throws.
+ * @example
+ * const metrics = createHttpMetrics();
+ * const end = metrics.start();
+ * // … handle the request …
+ * end({ method: 'GET', route: '/users/:id', status: 200 });
+ */
+export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
+  const o = checkObject(WHERE, options);
+  checkKeys(WHERE, o, OPTION_KEYS);
+  const registry = (o.registry as Registry | undefined) ?? globalRegistry;
+  if (typeof (registry as Partial<Registry>).registerMetric !== 'function') {
+    throw optionError(`${WHERE}: "registry" must be a prom-client Registry (new Registry()), got ${describeValue(o.registry)}.`);
+  }
+  const prefix = checkPrefix(WHERE, o.prefix);
+  const names = checkNames(prefix, o.names);
+  const buckets = checkBuckets(o.buckets);
+  checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
+  const staticLabels = checkStaticLabels(o.labels);
+  checkType(WHERE, 'maxRoutes', o.maxRoutes, 'number', 'a whole number of at least 1');
+  const maxRoutes = (o.maxRoutes as number | undefined) ?? 500;
+  if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw optionError(`${WHERE}: "maxRoutes" must be a whole number of at least 1, got ${maxRoutes}.`);
+  const excluded = compileExclude(WHERE, o.exclude as HttpMetricsOptions['exclude']);
+
+  const labelNames = ['method', 'route', 'status_code'];
+  const duration = getOrCreateFamily(
+    registry,
+    { name: names.duration, help: 'Duration of HTTP requests in seconds, by method, route template and status code.', type: 'histogram', labelNames, buckets },
+    staticLabels,
+  );
+  const requests = getOrCreateFamily(
+    registry,
+    { name: names.requests, help: 'Total HTTP requests, by method, route template and status code.', type: 'counter', labelNames },
+    staticLabels,
+  );
+  const inFlightFamily = getOrCreateFamily(
+    registry,
+    { name: names.inFlight, help: 'HTTP requests being served right now.', type: 'gauge', labelNames: [], gaugeMode: 'livesum' },
+    staticLabels,
+  );
+  if (o.defaultMetrics !== false) registerDefaultMetrics(registry);
+
+  const arena = duration.arena;
+  const inFlight = inFlightFamily.get([]).offset;
+  const bounds = duration.def.buckets!;
+  const histogramWidth = duration.width;
+  /** route → (method index × 1000 + status) → slots. Nested maps: no key string is built per request. */
+  const routes = new Map<string, Map<number, SeriesSlots>>();
+
+  function slotsFor(route: string, method: number, status: number): SeriesSlots {
+    let byRoute = routes.get(route);
+    if (byRoute === undefined) {
+      if (routes.size >= maxRoutes) return slotsFor(OVERFLOW, method, status);
+      byRoute = new Map();
+      routes.set(route, byRoute);
+    }
+    const key = method * 1000 + status;
+    let slots = byRoute.get(key);
+    if (slots === undefined) {
+      const values = [METHODS[method]!, route, statusLabel(status)];
+      slots = { h: duration.get(values).offset, c: requests.get(values).offset };
+      byRoute.set(key, slots);
+    }
+    return slots;
+  }
+
+  function begin(): number {
+    arena.v[inFlight]! += 1;
+    arena.touch(inFlight, 1);
+    return performance.now();
+  }
+
+  function finish(startedAt: number, method: string, route: string | undefined, status: number): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const slots = slotsFor(typeof route === 'string' && route !== '' ? route : UNMATCHED, methodIndex(method), statusCode(status));
+    const v = arena.v;
+    const h = slots.h;
+    v[h]! += 1;
+    v[h + 1]! += seconds;
+    v[h + 2 + bucketIndex(bounds, seconds)]! += 1;
+    v[slots.c]! += 1;
+    v[inFlight]! -= 1;
+    arena.touch(h, histogramWidth);
+    arena.touch(slots.c, 1);
+    arena.touch(inFlight, 1);
+  }
+
+  return {
+    registry,
+    begin,
+    finish,
+    start() {
+      const startedAt = begin();
+      let ended = false;
+      return function end(result: RequestResult) {
+        if (ended) return;
+        ended = true;
+        finish(startedAt, result?.method, result?.route, result?.status);
+      };
+    },
+    isExcluded: excluded ?? (() => false),
+    render: (request) => expose(registry, request),
+    respond: (request) => respond(registry, request),
+  };
+}

@@ -1,0 +1,143 @@
+import type { Registry } from 'prom-client';
+import { optionError } from '../errors.js';
+import type { Format, MetricObject } from '../exposition/format.js';
+import { renderFamily } from '../exposition/format.js';
+import { createLocalArena } from './arena.js';
+import type { Family } from './family.js';
+import { createFamily } from './family.js';
+import type { Arena, FamilyDef } from './types.js';
+
+/** Marks the objects promhttp registers in a prom-client registry, so exposition can render them fast. */
+export const RENDER = Symbol.for('promhttp.render');
+
+/**
+ * What promhttp registers in a prom-client `Registry`: it satisfies prom-client's metric contract
+ * (`get`, `reset`), so `registry.metrics()` and prom-client's Pushgateway still see it, and adds a
+ * fast renderer that exposition uses instead.
+ */
+export interface Collector {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly aggregator: 'sum';
+  get(): Promise<MetricObject>;
+  reset(): void;
+  /** Renders series `from`..`to` (all by default); the header comes with `from === 0`. */
+  [RENDER](format: Format, from: number, to: number): string;
+  /** How many series there are to render, for chunking. */
+  size(): number;
+  readonly family?: Family;
+}
+
+/** The arena a registry's promhttp metrics write to. One per registry. */
+const arenas = new WeakMap<Registry, Arena>();
+
+/** Installs the arena for a registry; the multi-process store uses this to put its own in place. */
+export function setArena(registry: Registry, arena: Arena): void {
+  const current = arenas.get(registry);
+  if (current !== undefined && current !== arena) {
+    throw optionError('this registry already holds promhttp metrics in another store; create the multi-process store before any metric.');
+  }
+  arenas.set(registry, arena);
+}
+
+export function arenaFor(registry: Registry): Arena {
+  let arena = arenas.get(registry);
+  if (arena === undefined) {
+    arena = createLocalArena();
+    arenas.set(registry, arena);
+  }
+  return arena;
+}
+
+function sameDef(a: FamilyDef, b: FamilyDef): boolean {
+  return (
+    a.type === b.type &&
+    a.labelNames.join() === b.labelNames.join() &&
+    (a.buckets ?? []).join() === (b.buckets ?? []).join() &&
+    a.gaugeMode === b.gaugeMode &&
+    Boolean(a.info) === Boolean(b.info)
+  );
+}
+
+function toMetricObject(family: Family, names: readonly string[]): MetricObject {
+  const { def, series } = family;
+  const v = family.arena.v;
+  const values: NonNullable<MetricObject['values']> = [];
+  for (const s of series) {
+    const labels: Record<string, string> = {};
+    names.forEach((n, i) => (labels[n] = s.values[i]!));
+    const o = s.offset;
+    if (def.type === 'histogram') {
+      let acc = 0;
+      def.buckets!.forEach((b, i) => {
+        acc += v[o + 2 + i]!;
+        values.push({ metricName: `${def.name}_bucket`, labels: { ...labels, le: b }, value: acc });
+      });
+      acc += v[o + 2 + def.buckets!.length]!;
+      values.push({ metricName: `${def.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: acc });
+      values.push({ metricName: `${def.name}_sum`, labels, value: v[o + 1]! });
+      values.push({ metricName: `${def.name}_count`, labels, value: acc });
+    } else if (def.type === 'summary') {
+      values.push({ metricName: `${def.name}_count`, labels, value: v[o]! });
+      values.push({ metricName: `${def.name}_sum`, labels, value: v[o + 1]! });
+    } else {
+      values.push({ labels, value: v[o]! });
+    }
+  }
+  return { name: def.name, help: def.help, type: def.info ? 'gauge' : def.type, values };
+}
+
+/**
+ * Returns the family registered under `def.name`, creating and registering it on first use.
+ * Creating the same family twice (hot reload, test suites) returns the first one; a clash with a
+ * different definition or with a metric promhttp did not create fails here, at construction.
+ */
+export function getOrCreateFamily(
+  registry: Registry,
+  def: FamilyDef,
+  staticLabels: Readonly<Record<string, string>> = {},
+): Family {
+  const existing = registry.getSingleMetric(def.name) as unknown as Partial<Collector> | undefined;
+  if (existing !== undefined) {
+    const family = existing.family;
+    if (family === undefined) {
+      throw optionError(
+        `a metric named "${def.name}" is already registered in this registry and was not created by promhttp. Choose another name (the "names" or "prefix" option) or remove it first.`,
+      );
+    }
+    if (!sameDef(family.def, def)) {
+      throw optionError(
+        `the metric "${def.name}" already exists in this registry with other labels, buckets or type. Use the same definition everywhere, or another name.`,
+      );
+    }
+    return family;
+  }
+  const arena = arenaFor(registry);
+  const labels = { names: Object.keys(staticLabels), values: Object.values(staticLabels) };
+  const family = createFamily(arena, def, labels);
+  const names = [...labels.names, ...def.labelNames];
+  const collector: Collector = {
+    name: def.name,
+    help: def.help,
+    type: def.info ? 'gauge' : def.type,
+    aggregator: 'sum',
+    family,
+    get: async () => toMetricObject(family, names),
+    reset() {
+      const v = arena.v;
+      for (const s of family.series) {
+        v.fill(0, s.offset, s.offset + family.width);
+        arena.touch(s.offset, family.width);
+      }
+    },
+    size: () => (arena.shared ? 0 : family.series.length),
+    [RENDER](format, from, to) {
+      // A shared arena is rendered, merged across processes, by the multi-process collector.
+      if (arena.shared) return '';
+      return renderFamily(def, from === 0 && to === family.series.length ? family.series : family.series.slice(from, to), arena.v, format, from === 0);
+    },
+  };
+  registry.registerMetric(collector as never);
+  return family;
+}

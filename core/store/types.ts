@@ -1,0 +1,76 @@
+/**
+ * The storage model shared by every promhttp metric: values live in one growable `Float64Array`
+ * (the arena), each series owns a fixed run of slots in it, and families describe what the slots
+ * mean. Keeping everything in one typed array makes the hot path a few additions, and lets the
+ * multi-process store persist a process's state with one positional write.
+ */
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+/**
+ * How gauges from several processes are merged. `live*` modes ignore processes that have exited.
+ * `all` keeps one series per process, with a `worker` label.
+ */
+export type GaugeMode =
+  | 'all'
+  | 'liveall'
+  | 'sum'
+  | 'livesum'
+  | 'min'
+  | 'livemin'
+  | 'max'
+  | 'livemax'
+  | 'mostrecent'
+  | 'livemostrecent';
+
+export interface FamilyDef {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly labelNames: readonly string[];
+  /** Histogram upper bounds, sorted, without +Inf. */
+  readonly buckets?: readonly number[];
+  /** Gauges only: how processes are merged in multi-process mode. */
+  readonly gaugeMode?: GaugeMode;
+  /** Rendered as `info` in OpenMetrics (a gauge of value 1 in the text format). */
+  readonly info?: boolean;
+}
+
+/**
+ * Slots per series:
+ * - counter: [value]
+ * - gauge: [value, unix-ms of the last write] (the time serves `mostrecent` merging)
+ * - histogram: [count, sum, bucket_0 … bucket_n-1, bucket_+Inf] (buckets are not cumulative)
+ * - summary: [count, sum]
+ */
+export function seriesWidth(def: FamilyDef): number {
+  switch (def.type) {
+    case 'counter':
+      return 1;
+    case 'gauge':
+      return 2;
+    case 'summary':
+      return 2;
+    case 'histogram':
+      return 3 + def.buckets!.length;
+  }
+}
+
+export interface Series {
+  /** Label values, in the order of the family's label names. */
+  readonly values: readonly string[];
+  /** `name="value",...` ready for exposition, static labels included. */
+  readonly rendered: string;
+  /** Offset of the first slot in the arena. */
+  readonly offset: number;
+}
+
+export interface Arena {
+  /** The slots. Replaced when the arena grows, so read it afresh after any `alloc`. */
+  v: Float64Array;
+  /** Reserves slots for a new series of `family` and returns their offset. */
+  alloc(family: FamilyDef, labelValues: readonly string[], width: number): number;
+  /** Marks slots as written. A no-op for the local arena; the file-backed one persists them. */
+  touch(offset: number, width: number): void;
+  /** True when the values are shared with other processes and exposition must merge them. */
+  readonly shared: boolean;
+}
