@@ -1,0 +1,103 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { RouterRoute } from 'hono/types';
+import type { AdapterOptions } from '../core/index.js';
+import { CLIENT_CLOSED, resolveAdapterOptions } from '../core/index.js';
+
+/** Options of `honoMetrics`: the adapter options shared by every promhttp adapter. */
+export type HonoMetricsOptions = AdapterOptions;
+
+/** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
+type NodeResponse = { readonly closed: boolean; readonly writableFinished: boolean; readonly statusCode: number; once(event: 'close', listener: () => void): unknown };
+
+function nodeResponse(env: unknown): NodeResponse | undefined {
+  const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
+  return typeof outgoing?.once === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
+}
+
+/** A sub-app with its own onError wraps each handler and keeps the original under this key. */
+const COMPOSED_HANDLER = '__COMPOSED_HANDLER';
+type Handler = { readonly length: number; readonly [COMPOSED_HANDLER]?: Handler };
+
+/** Hono's own test (the one `showRoutes` uses), limited to `use()`/`all()`: a route-scoped function is part of its route. */
+function isMiddleware(route: RouterRoute): boolean {
+  if (route.method !== 'ALL') return false;
+  let handler: Handler = route.handler;
+  while (handler[COMPOSED_HANDLER] !== undefined) handler = handler[COMPOSED_HANDLER];
+  return handler.length > 1;
+}
+
+/**
+ * The template of the route that answered. `routeIndex` is the last function Hono dispatched: a
+ * handler, or a middleware that answered early (auth), which is labelled with the route it guarded.
+ * Past the last handler only middleware ran: it either served the request itself (serveStatic, a
+ * proxy) or let it fall through to notFound, which is `unmatched` and never a raw path.
+ */
+function routeOf(c: Context, status: number): string | undefined {
+  // On Node this runs in a 'close' listener, where a throw would take the process down.
+  try {
+    const routes = matchedRoutes(c);
+    const last = c.req.routeIndex;
+    for (let i = last; i < routes.length; i++) if (!isMiddleware(routes[i]!)) return routes[i]!.path;
+    return status === 404 || status === CLIENT_CLOSED ? undefined : routes[last]?.path;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
+ * that hands Hono a standard Request). Register it before your routes, so it sees every request.
+ * @example
+ * const app = new Hono();
+ * app.use(honoMetrics());
+ * app.get('/users/:id', (c) => c.json({ id: c.req.param('id') }));
+ */
+export function honoMetrics(options?: HonoMetricsOptions): MiddlewareHandler {
+  const { metrics, path: metricsPath, includeMetricsPath } = resolveAdapterOptions('honoMetrics', options);
+
+  async function serveMetrics(c: Context): Promise<Response> {
+    const answer = await metrics.respond({ method: c.req.method, accept: c.req.header('accept'), acceptEncoding: c.req.header('accept-encoding') });
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  return async function promhttpHono(c, next) {
+    const path = c.req.path;
+    const scrape = path === metricsPath;
+    if (scrape && !includeMetricsPath) return serveMetrics(c);
+    // next() resolves to the Context, which must not be returned: Hono would take it for the response.
+    if (!scrape && metrics.isExcluded(path)) return void (await next());
+    const method = c.req.method;
+    const end = metrics.start();
+    const record = (status: number): void => end({ method, route: scrape ? metricsPath : routeOf(c, status), status });
+    const outgoing = nodeResponse(c.env);
+    if (outgoing !== undefined) {
+      // The socket tells how the response ended: after its last byte, or when the client left.
+      const recordRequest = (): void => record(outgoing.writableFinished ? outgoing.statusCode : CLIENT_CLOSED);
+      if (outgoing.closed) recordRequest();
+      else outgoing.once('close', recordRequest);
+      return scrape ? serveMetrics(c) : void (await next());
+    }
+    // Elsewhere the response is out of reach once returned; the request's signal says the client left.
+    const signal = c.req.raw.signal;
+    const recordAbort = (): void => record(CLIENT_CLOSED);
+    signal.addEventListener('abort', recordAbort);
+    // Hono turns thrown Errors into c.res through onError; anything else escapes and becomes a 500.
+    let status = 500;
+    try {
+      if (scrape) {
+        const response = await serveMetrics(c);
+        status = response.status;
+        return response;
+      }
+      await next();
+      // An unfinalized context goes to Hono's error handler, 500 by default.
+      status = c.finalized ? c.res.status : 500;
+    } finally {
+      signal.removeEventListener('abort', recordAbort);
+      record(signal.aborted ? CLIENT_CLOSED : status);
+    }
+  };
+}
+
+export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/index.js';
