@@ -1,11 +1,22 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
-import type { AdapterOptions } from '../core/index.js';
-import { CLIENT_CLOSED, resolveAdapterOptions } from '../core/index.js';
+import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
+import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/index.js';
 
-/** Options of `honoMetrics`: the adapter options shared by every promhttp adapter. */
-export type HonoMetricsOptions = AdapterOptions;
+/** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
+export interface HonoMetricsOptions extends AdapterOptions {
+  /**
+   * Computes the request metrics' `route` label from the context. `"path"` labels by raw path:
+   * one series set per distinct path, capped by `maxRoutes` (see docs/route-metrics.md).
+   * @default the matched route template, else `unmatched`
+   * @example (c) => `/${c.req.path.split('/')[1]}/*` (group by first path segment)
+   */
+  route?: RouteOption<[c: Context]>;
+}
+
+/** The middleware, with per-route metrics that are middleware too: `app.get(path, metrics.counter({...}), handler)`. */
+export type HonoMetrics = MiddlewareHandler & RouteMetricsApi<[c: Context], MiddlewareHandler>;
 
 /** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
 type NodeResponse = { readonly closed: boolean; readonly writableFinished: boolean; readonly statusCode: number; once(event: 'close', listener: () => void): unknown };
@@ -48,28 +59,48 @@ function routeOf(c: Context, status: number): string | undefined {
 /**
  * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
  * that hands Hono a standard Request). Register it before your routes, so it sees every request.
+ * Its methods put metrics on single routes (docs/route-metrics.md).
  * @example
  * const app = new Hono();
- * app.use(honoMetrics());
- * app.get('/users/:id', (c) => c.json({ id: c.req.param('id') }));
+ * const metrics = honoMetrics();
+ * app.use(metrics);
+ * app.get('/users/:id', metrics.histogram({ name: 'user_seconds', help: 'Time to serve a user.' }), (c) => c.json({ id: c.req.param('id') }));
  */
-export function honoMetrics(options?: HonoMetricsOptions): MiddlewareHandler {
-  const { metrics, path: metricsPath, includeMetricsPath } = resolveAdapterOptions('honoMetrics', options);
+export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
+  const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('honoMetrics', options, ['route']);
+  const grouping = compileRouteOption<[Context]>('honoMetrics', own.route, (c) => c.req.path);
+  const { api, beginRequest } = createRouteMetrics<[c: Context], MiddlewareHandler>('honoMetrics', metrics, {
+    // Hono's onError has set c.res by the time next() settles, on Node and on Bun alike.
+    metric: (metric) =>
+      async function promhttpHonoRoute(c, next) {
+        const end = metric.begin([c]);
+        try {
+          await next();
+        } finally {
+          end();
+        }
+      },
+    untracked: (untrack) =>
+      async function promhttpHonoUntracked(c, next) {
+        untrack(c);
+        await next();
+      },
+  });
 
   async function serveMetrics(c: Context): Promise<Response> {
     const answer = await metrics.respond({ method: c.req.method, accept: c.req.header('accept'), acceptEncoding: c.req.header('accept-encoding') });
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   }
 
-  return async function promhttpHono(c, next) {
+  async function promhttpHono(c: Context, next: Next): Promise<Response | void> {
     const path = c.req.path;
     const scrape = path === metricsPath;
     if (scrape && !includeMetricsPath) return serveMetrics(c);
     // next() resolves to the Context, which must not be returned: Hono would take it for the response.
     if (!scrape && metrics.isExcluded(path)) return void (await next());
     const method = c.req.method;
-    const end = metrics.start();
-    const record = (status: number): void => end({ method, route: scrape ? metricsPath : routeOf(c, status), status });
+    const end = beginRequest(c, [c]);
+    const record = (status: number): void => end(method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
     const outgoing = nodeResponse(c.env);
     if (outgoing !== undefined) {
       // The socket tells how the response ended: after its last byte, or when the client left.
@@ -97,7 +128,8 @@ export function honoMetrics(options?: HonoMetricsOptions): MiddlewareHandler {
       signal.removeEventListener('abort', recordAbort);
       record(signal.aborted ? CLIENT_CLOSED : status);
     }
-  };
+  }
+  return Object.assign(promhttpHono, api);
 }
 
 export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/index.js';

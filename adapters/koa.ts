@@ -1,8 +1,16 @@
-import type { AdapterOptions } from '../core/index.js';
-import { CLIENT_CLOSED, resolveAdapterOptions } from '../core/index.js';
+import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
+import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/index.js';
 
-/** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options. */
-export type KoaMetricsOptions = AdapterOptions;
+/** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
+export interface KoaMetricsOptions extends AdapterOptions {
+  /**
+   * Computes the request metrics' `route` label from the context. `"path"` labels by raw path:
+   * one series set per distinct path, capped by `maxRoutes` (see docs/route-metrics.md).
+   * @default the router's template (`ctx._matchedRoute`), else `unmatched`
+   * @example (ctx) => `/${ctx.path.split('/')[1]}/*` (group by first path segment)
+   */
+  route?: RouteOption<[ctx: KoaRouteContext]>;
+}
 
 /**
  * The part of a Koa context the middleware touches. Declared here rather than imported so that
@@ -24,8 +32,18 @@ export interface KoaMetricsContext {
   readonly _matchedRoute?: string | RegExp | undefined;
 }
 
+/** The context label functions get: a Koa context, with the router's `params`, the app's `state` and the response. */
+export interface KoaRouteContext extends KoaMetricsContext {
+  readonly params: Readonly<Record<string, string>>;
+  readonly state: Record<string, unknown>;
+  readonly response: { readonly status: number; get(field: string): unknown };
+}
+
 /** A Koa middleware: `app.use(koaMetrics())`. */
 export type KoaMetricsMiddleware = (ctx: KoaMetricsContext, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** The middleware, with per-route metrics that are middleware too: `router.get(path, metrics.counter({...}), handler)`. */
+export type KoaMetrics = KoaMetricsMiddleware & RouteMetricsApi<[ctx: KoaRouteContext], KoaMetricsMiddleware>;
 
 /** Koa parses the path lazily and throws on some absolute-form targets (`GET http://[::1 HTTP/1.1`). */
 function pathOf(ctx: KoaMetricsContext): string | undefined {
@@ -44,22 +62,40 @@ function routeOf(route: unknown): string | undefined {
 /**
  * Records every request that passes through it and serves the metrics at `path`. Put it first,
  * before the router, so that it sees every request and every error.
+ * Its methods put metrics on single routes (docs/route-metrics.md).
  * @example
  * const app = new Koa();
- * app.use(koaMetrics());
+ * const metrics = koaMetrics();
+ * app.use(metrics);
+ * router.get('/c/:id', metrics.counter({ name: 'c_total', help: 'Hits by c.', labels: { c: (ctx) => ctx.params.id } }), handler);
  * app.use(router.routes());
  */
-export function koaMetrics(options?: KoaMetricsOptions): KoaMetricsMiddleware {
-  const { metrics, path: metricsPath, includeMetricsPath } = resolveAdapterOptions('koaMetrics', options);
+export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
+  const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('koaMetrics', options, ['route']);
+  const grouping = compileRouteOption<[KoaMetricsContext]>('koaMetrics', own.route, pathOf);
+  const { api, beginRequest } = createRouteMetrics<[ctx: KoaRouteContext], KoaMetricsMiddleware>('koaMetrics', metrics, {
+    // At 'close', like the request metrics: the status is the one sent, also after a throw.
+    metric: (metric) =>
+      function promhttpKoaRoute(ctx, next) {
+        ctx.res.once('close', metric.begin([ctx as KoaRouteContext]));
+        return next();
+      },
+    untracked: (untrack) =>
+      function promhttpKoaUntracked(ctx, next) {
+        untrack(ctx);
+        return next();
+      },
+  });
 
   // Recording at 'close' takes the status that was really sent: after Koa turned a thrown error
   // into its response (err.status, else 500; ENOENT as 404 in Koa 2), or after an app-level error handler
   // rewrote it. A response that did not finish was cut short by the client.
   function track(ctx: KoaMetricsContext, route?: string): void {
-    const startedAt = metrics.begin();
+    const end = beginRequest(ctx, [ctx as KoaRouteContext]);
     const res = ctx.res;
     res.once('close', function recordKoaRequest() {
-      metrics.finish(startedAt, ctx.method, route ?? routeOf(ctx._matchedRoute), res.writableFinished ? res.statusCode : CLIENT_CLOSED);
+      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+      end(ctx.method, route ?? (grouping ? grouping(status, [ctx]) : routeOf(ctx._matchedRoute)), status);
     });
   }
 
@@ -73,7 +109,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetricsMiddleware {
     for (const name in answer.headers) ctx.set(name, answer.headers[name]!);
   }
 
-  return function koaMetricsMiddleware(ctx, next) {
+  function koaMetricsMiddleware(ctx: KoaMetricsContext, next: () => Promise<unknown>): Promise<unknown> {
     const path = pathOf(ctx);
     if (path !== undefined && path === metricsPath) {
       if (includeMetricsPath) track(ctx, metricsPath);
@@ -82,7 +118,8 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetricsMiddleware {
     if (path === undefined || !metrics.isExcluded(path)) track(ctx);
     // Errors pass through untouched, so Koa's error handling and app.on('error') see them as thrown.
     return next();
-  };
+  }
+  return Object.assign(koaMetricsMiddleware, api);
 }
 
 export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/index.js';

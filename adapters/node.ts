@@ -1,14 +1,25 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { AdapterOptions } from '../core/index.js';
-import { CLIENT_CLOSED, UNMATCHED, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/index.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
+import { CLIENT_CLOSED, UNMATCHED, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
-   * Computes the route label from the request, e.g. from your router's match. Without it, the
-   * path is normalised (`/users/42` → `/users/:id`) and every 404 is labelled `unmatched`.
+   * Computes the route label from the request, e.g. from your router's match. `"path"` labels by
+   * raw path: one series set per distinct path, capped by `maxRoutes` (see docs/route-metrics.md).
+   * @default the path normalised (`/users/42` → `/users/:id`), every 404 labelled `unmatched`
+   * @example (req) => router.match(req)?.template
    */
-  route?: (req: IncomingMessage) => string | undefined;
+  route?: RouteOption<[req: IncomingMessage]>;
 }
+
+/** Puts metrics around one route's handler: `metrics.counter({...})(handler)`; an async handler's promise passes through. */
+export type NodeRouteWrapper<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse<Req> = ServerResponse<Req>> = <R>(
+  handler: (req: Req, res: Res) => R,
+) => (req: Req, res: Res) => R;
+
+/** The instrumented listener, with per-route metrics whose label functions get `(req, res)`. */
+export type InstrumentedListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse<Req> = ServerResponse<Req>> = ((req: Req, res: Res) => void) &
+  RouteMetricsApi<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>;
 
 /** The path part of a request target, without allocating when there is no query. */
 function pathOf(url: string): string {
@@ -18,29 +29,43 @@ function pathOf(url: string): string {
 
 /**
  * Wraps an `http.createServer` request listener: records every request and serves `/metrics`.
+ * Its methods wrap single route handlers in metrics (docs/route-metrics.md).
  * @example
  * http.createServer(instrument((req, res) => res.end('hi'))).listen(3000);
+ * @example
+ * const app = instrument(router);
+ * const getUser = app.counter({ name: 'user_reads_total', help: 'User reads.', labels: { status: (req, res) => String(res.statusCode) } })(readUser);
  */
 export function instrument<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse<Req> = ServerResponse<Req>>(
-  listener: RequestListener<typeof IncomingMessage, typeof ServerResponse> | ((req: Req, res: Res) => void),
+  // One plain signature, not a union with RequestListener: a union would leave an inline
+  // listener's (req, res) untyped. A RequestListener still fits it.
+  listener: (req: Req, res: Res) => void,
   options?: NodeMetricsOptions,
-): (req: Req, res: Res) => void {
+): InstrumentedListener<Req, Res> {
   if (typeof listener !== 'function') throw optionError('instrument: the first argument must be your request listener, (req, res) => { … }.');
   const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('instrument', options, ['route']);
-  const routeOf = own.route as NodeMetricsOptions['route'];
-  if (routeOf !== undefined && typeof routeOf !== 'function') throw optionError('instrument: "route" must be a function (req) => string.');
-  const handle = listener as (req: Req, res: Res) => void;
+  const routeOf = compileRouteOption<[Req]>('instrument', own.route, (req) => pathOf(req.url ?? '/'));
+  const handle = listener;
+  const { api, beginRequest } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
+    metric: (metric) => (handler) =>
+      function promhttpRoute(req, res) {
+        // 'close' comes after the last byte or when the client left, whoever answered (or failed to).
+        res.once('close', metric.begin([req, res]));
+        return handler(req, res);
+      },
+    untracked: (untrack) => (handler) =>
+      function promhttpUntracked(req, res) {
+        untrack(req);
+        return handler(req, res);
+      },
+  });
 
   function labelRoute(req: Req, status: number): string | undefined {
-    if (routeOf === undefined) return status === 404 ? UNMATCHED : normalizePath(req.url);
-    try {
-      return routeOf(req);
-    } catch {
-      return UNMATCHED;
-    }
+    if (routeOf !== undefined) return routeOf(status, [req]);
+    return status === 404 ? UNMATCHED : normalizePath(req.url);
   }
 
-  return function promhttpInstrumented(req: Req, res: Res): void {
+  function promhttpInstrumented(req: Req, res: Res): void {
     const url = req.url ?? '/';
     const path = pathOf(url);
     if (path === metricsPath) {
@@ -48,14 +73,15 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
     } else if (metrics.isExcluded(path)) {
       return handle(req, res);
     }
-    const startedAt = metrics.begin();
+    const end = beginRequest(req, [req, res]);
     res.once('close', function recordRequest() {
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
-      metrics.finish(startedAt, req.method ?? '', labelRoute(req, status), status);
+      end(req.method ?? '', labelRoute(req, status), status);
     });
     if (path === metricsPath) return void sendScrape(metrics.registry, req, res);
     handle(req, res);
-  };
+  }
+  return Object.assign(promhttpInstrumented, api);
 }
 
 export type { HttpMetrics, HttpMetricsOptions, AdapterOptions } from '../core/index.js';

@@ -11,6 +11,9 @@ import { METHODS, OVERFLOW, UNMATCHED, methodIndex, statusCode, statusLabel } fr
 import { checkLabelName, checkMetricName, checkPrefix } from './names.js';
 import { bucketIndex } from './store/family.js';
 import { getOrCreateFamily } from './store/registry.js';
+import type { MultiprocessOptions } from './multiprocess/index.js';
+import { applyMultiprocessOption } from './multiprocess/index.js';
+import { staticLabelsOf } from './metrics/static-labels.js';
 
 /** The OpenTelemetry HTTP server duration advisory buckets, in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
@@ -65,6 +68,14 @@ export interface HttpMetricsOptions {
    * @example ["/health", /^\/static\//]
    */
   exclude?: ExcludeRule | readonly ExcludeRule[];
+  /**
+   * Share the metrics of every process of the app (node:cluster, PM2, several instances, worker
+   * threads) through a directory, so that any process's `/metrics` shows the totals. `true` uses
+   * `PROMETHEUS_MULTIPROC_DIR`; `false` keeps this registry in memory even when it is set.
+   * @default on when PROMETHEUS_MULTIPROC_DIR is set, else off
+   * @example { dir: "/run/myapp-metrics" }
+   */
+  multiprocess?: boolean | MultiprocessOptions;
 }
 
 /** What a request ended with. */
@@ -92,6 +103,8 @@ export interface HttpMetrics {
   begin(): number;
   /** Low-level form of `end`: records a request begun at `startedAt` and leaves the in-flight count. */
   finish(startedAt: number, method: string, route: string | undefined, status: number): void;
+  /** Ends a request begun with `begin()` without recording it (a route marked `doNotTrack`): only the in-flight count goes down. */
+  leave(): void;
   /** True when `exclude` leaves this path out. */
   isExcluded(path: string): boolean;
   /** Renders the registry for a scraper (format negotiation, gzip); never rejects. */
@@ -100,7 +113,7 @@ export interface HttpMetrics {
   respond(request: ScrapeRequest): Promise<ScrapeResponse>;
 }
 
-const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'exclude'] as const;
+const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'exclude', 'multiprocess'] as const;
 const WHERE = 'createHttpMetrics';
 
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
@@ -186,11 +199,14 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const names = checkNames(prefix, o.names);
   const buckets = checkBuckets(o.buckets);
   checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
-  const staticLabels = checkStaticLabels(o.labels);
+  // The registry's static labels (setStaticLabels) first, so these per-metric ones can override them.
+  const staticLabels = { ...staticLabelsOf(registry), ...checkStaticLabels(o.labels) };
   checkType(WHERE, 'maxRoutes', o.maxRoutes, 'number', 'a whole number of at least 1');
   const maxRoutes = (o.maxRoutes as number | undefined) ?? 500;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw optionError(`${WHERE}: "maxRoutes" must be a whole number of at least 1, got ${maxRoutes}.`);
   const excluded = compileExclude(WHERE, o.exclude as HttpMetricsOptions['exclude']);
+  // Last, once every other option is valid: it may create files in the shared directory.
+  applyMultiprocessOption(WHERE, registry, o.multiprocess);
 
   const labelNames = ['method', 'route', 'status_code'];
   const duration = getOrCreateFamily(
@@ -220,7 +236,8 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   function slotsFor(route: string, method: number, status: number): SeriesSlots {
     let byRoute = routes.get(route);
     if (byRoute === undefined) {
-      if (routes.size >= maxRoutes) return slotsFor(OVERFLOW, method, status);
+      // The overflow series itself is allowed past the cap, or this would recurse forever.
+      if (routes.size >= maxRoutes && route !== OVERFLOW) return slotsFor(OVERFLOW, method, status);
       byRoute = new Map();
       routes.set(route, byRoute);
     }
@@ -255,10 +272,16 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     arena.touch(inFlight, 1);
   }
 
+  function leave(): void {
+    arena.v[inFlight]! -= 1;
+    arena.touch(inFlight, 1);
+  }
+
   return {
     registry,
     begin,
     finish,
+    leave,
     start() {
       const startedAt = begin();
       let ended = false;

@@ -3,6 +3,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Collector } from '../store/registry.js';
 import { RENDER } from '../store/registry.js';
+import { RENDER_MERGED } from '../store/types.js';
 import type { Format, MetricObject } from './format.js';
 import { CONTENT_TYPE, renderMetricObject } from './format.js';
 
@@ -72,10 +73,19 @@ function defaultLabels(registry: Registry): Record<string, string> {
  * every few milliseconds. Rejects when a collector fails.
  */
 export async function renderRegistry(registry: Registry, format: Format): Promise<string> {
+  const metrics = registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format) => Promise<string> }>;
+  // In multi-process mode one collector renders the whole registry, merged with the other processes.
+  for (const metric of metrics) {
+    const merged = metric[RENDER_MERGED];
+    if (merged !== undefined) {
+      const text = await merged.call(metric, format);
+      return format === 'openmetrics' ? `${text}# EOF\n` : text;
+    }
+  }
   const parts: string[] = [];
   let sliceStart = performance.now();
   const staticLabels = defaultLabels(registry);
-  for (const metric of registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string }>) {
+  for (const metric of metrics) {
     const render = metric[RENDER];
     if (render !== undefined) {
       const size = metric.size!();

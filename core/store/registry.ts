@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import { optionError } from '../errors.js';
 import type { Format, MetricObject } from '../exposition/format.js';
 import { renderFamily } from '../exposition/format.js';
+import { arenaFromEnv } from '../multiprocess/store.js';
 import { createLocalArena } from './arena.js';
 import type { Family } from './family.js';
 import { createFamily } from './family.js';
@@ -41,10 +42,16 @@ export function setArena(registry: Registry, arena: Arena): void {
   arenas.set(registry, arena);
 }
 
+/** The registry's arena, if it has one yet. */
+export function peekArena(registry: Registry): Arena | undefined {
+  return arenas.get(registry);
+}
+
+/** The registry's arena, created on first use: file-backed when `PROMETHEUS_MULTIPROC_DIR` is set, else in memory. */
 export function arenaFor(registry: Registry): Arena {
   let arena = arenas.get(registry);
   if (arena === undefined) {
-    arena = createLocalArena();
+    arena = arenaFromEnv(registry) ?? createLocalArena();
     arenas.set(registry, arena);
   }
   return arena;
@@ -60,13 +67,14 @@ function sameDef(a: FamilyDef, b: FamilyDef): boolean {
   );
 }
 
-function toMetricObject(family: Family, names: readonly string[]): MetricObject {
+/** `series.values` holds the family's own label values only; the static ones come first. */
+function toMetricObject(family: Family, staticLabels: Readonly<Record<string, string>>): MetricObject {
   const { def, series } = family;
   const v = family.arena.v;
   const values: NonNullable<MetricObject['values']> = [];
   for (const s of series) {
-    const labels: Record<string, string> = {};
-    names.forEach((n, i) => (labels[n] = s.values[i]!));
+    const labels: Record<string, string> = { ...staticLabels };
+    def.labelNames.forEach((n, i) => (labels[n] = s.values[i]!));
     const o = s.offset;
     if (def.type === 'histogram') {
       let acc = 0;
@@ -115,15 +123,15 @@ export function getOrCreateFamily(
   }
   const arena = arenaFor(registry);
   const labels = { names: Object.keys(staticLabels), values: Object.values(staticLabels) };
+  arena.describe?.(def, [...labels.names, ...def.labelNames]);
   const family = createFamily(arena, def, labels);
-  const names = [...labels.names, ...def.labelNames];
   const collector: Collector = {
     name: def.name,
     help: def.help,
     type: def.info ? 'gauge' : def.type,
     aggregator: 'sum',
     family,
-    get: async () => toMetricObject(family, names),
+    get: async () => toMetricObject(family, staticLabels),
     reset() {
       const v = arena.v;
       for (const s of family.series) {

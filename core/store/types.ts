@@ -73,4 +73,15 @@ export interface Arena {
   touch(offset: number, width: number): void;
   /** True when the values are shared with other processes and exposition must merge them. */
   readonly shared: boolean;
+  /**
+   * Told, once per family and before its first `alloc`, every label name of its series (static
+   * labels first, as in `alloc`'s values): a persisted arena writes them down for other processes.
+   */
+  describe?(family: FamilyDef, labelNames: readonly string[]): void;
 }
+
+/**
+ * Marks the collector that renders a registry's whole exposition, merged across processes
+ * (multi-process mode). The exposition hands the scrape to it instead of rendering metric by metric.
+ */
+export const RENDER_MERGED = Symbol.for('promhttp.renderMerged');

@@ -14,7 +14,9 @@ export const PUSHGATEWAY = process.env.PUSHGATEWAY_BIN ?? '/usr/bin/prometheus-p
 export interface ScrapeJob {
   job: string;
   /** `host:port` targets. */
-  targets: string[];
+  targets?: string[];
+  /** Files (globs allowed) of a `file_sd_configs` section, for targets that announce themselves. */
+  fileSd?: string[];
   /** @default "/metrics" */
   metricsPath?: string;
   honorLabels?: boolean;
@@ -22,6 +24,8 @@ export interface ScrapeJob {
 
 export interface Prometheus {
   readonly url: string;
+  /** The configuration file it runs with (deleted by `stop()`), e.g. for `promtool check config`. */
+  readonly configFile: string;
   /** Runs an instant query; returns the result vector (empty when nothing matches). */
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: number }>>;
   /** Polls `promql` until `accept` holds for its first value (or for "no result" as NaN); returns that value. */
@@ -46,8 +50,9 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prome
       `  - job_name: ${JSON.stringify(j.job)}`,
       `    metrics_path: ${JSON.stringify(j.metricsPath ?? '/metrics')}`,
       `    honor_labels: ${j.honorLabels ? 'true' : 'false'}`,
-      '    static_configs:',
-      `      - targets: ${JSON.stringify(j.targets)}`,
+      ...(j.targets ? ['    static_configs:', `      - targets: ${JSON.stringify(j.targets)}`] : []),
+      // Prometheus also watches the files; the short refresh is a fallback, so a test never waits minutes.
+      ...(j.fileSd ? ['    file_sd_configs:', `      - files: ${JSON.stringify(j.fileSd)}`, '        refresh_interval: 1s'] : []),
     ]),
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `${config}\n`);
@@ -89,6 +94,7 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prome
 
   return {
     url,
+    configFile: join(dir, 'prometheus.yml'),
     child,
     query,
     async waitFor(promql, accept, timeoutMs = 30_000) {
@@ -147,7 +153,7 @@ export interface Pushgateway {
 /** Starts a real Pushgateway on a free loopback port. */
 export async function startPushgateway(): Promise<Pushgateway> {
   const port = await freePort();
-  const child = startChild(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+  const child = startChild(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', '--persistence.file=']);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {

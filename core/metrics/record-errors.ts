@@ -1,0 +1,45 @@
+import type { Registry } from 'prom-client';
+import type { Family } from '../store/family.js';
+import { incCounter } from '../store/family.js';
+import { getOrCreateFamily } from '../store/registry.js';
+import { staticLabelsOf } from './static-labels.js';
+
+/** Counts a metric's record-time mistakes, which are recorded or dropped instead of thrown. */
+export interface RecordErrors {
+  /** A label set that did not match the label names, or a value that was not a string. */
+  label(): void;
+  /** A value the metric cannot take: not a finite number, or a negative counter increment. */
+  value(): void;
+}
+
+function counterOf(registry: Registry, name: string, help: string): Family {
+  return getOrCreateFamily(registry, { name, help, type: 'counter', labelNames: ['metric'] }, staticLabelsOf(registry));
+}
+
+function incrementer(family: Family, metric: string): () => void {
+  let offset = -1;
+  return function countRecordError() {
+    try {
+      // The series is created on the first mistake only, so clean metrics add no series.
+      if (offset < 0) offset = family.get([metric]).offset;
+      incCounter(family.arena, offset, 1);
+    } catch {
+      // Counting a mistake must never turn it into an exception for the caller.
+    }
+  };
+}
+
+/** Creates (or finds) the error counters of `registry`; call at construction so clashes surface there. */
+export function recordErrors(registry: Registry, metric: string): RecordErrors {
+  const labels = counterOf(
+    registry,
+    'promhttp_label_errors_total',
+    'Record calls whose labels did not match the label names of the metric, or were not strings; the sample was recorded with the label value __invalid__.',
+  );
+  const values = counterOf(
+    registry,
+    'promhttp_value_errors_total',
+    'Record calls with a value the metric cannot take (not a finite number, or a negative counter increment); the value was dropped.',
+  );
+  return { label: incrementer(labels, metric), value: incrementer(values, metric) };
+}

@@ -1,0 +1,186 @@
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderLabels } from '../labels.js';
+import type { Archive, ArchivedFamily } from './archive.js';
+import { encodeArchive } from './archive.js';
+import { archiveName, claimedName, idCertainlyDead, keyOf, removeEntry, removeQuietly, workName } from './files.js';
+import type { OwnedEntry } from './files.js';
+import { createFamilyMerger, modeOf } from './merge.js';
+import { createPlainMerger } from './plain.js';
+import type { ArchiveView, DirectoryView, ReadCache, StoreView } from './read.js';
+import { readDirectory } from './read.js';
+
+/** The points between which a compactor can die; tests stop it at each to prove nothing is counted twice. */
+export type CompactStep = 'claimed' | 'archive-written' | 'archive-renamed' | 'removed';
+
+export interface CompactOptions {
+  readonly dir: string;
+  /** The compacting store: it owns the archive and the claims. */
+  readonly by: string;
+  readonly cache?: ReadCache;
+  readonly now?: number;
+  /** At most this many entries are absorbed per run, so one run stays short. @default 64 */
+  readonly maxClaims?: number;
+  /** Called after each step. */
+  readonly afterStep?: (step: CompactStep) => void;
+}
+
+export interface CompactResult {
+  /** Dead stores and archives merged into this store's archive. */
+  readonly absorbed: number;
+  /** Entries deleted (absorbed originals, leftovers of dead compactors). */
+  readonly removed: number;
+}
+
+/** Absorbed keys are forgotten this long after their files are gone: far longer than any read takes. */
+export const PRUNE_AFTER_MS = 10 * 60_000;
+
+/** Dead stores and dead stores' archives nobody (alive) is absorbing, that this compactor may take. */
+function candidates(view: DirectoryView, by: string): OwnedEntry[] {
+  const takeable = (entry: OwnedEntry, ownerAlive: boolean): boolean => {
+    if (entry.claimedBy === by) return true;
+    if (entry.claimedBy !== undefined) return !view.isAlive(entry.claimedBy);
+    return !ownerAlive;
+  };
+  const out: OwnedEntry[] = [];
+  for (const s of view.stores) if (!s.absorbed && takeable(s.entry, s.alive)) out.push(s.entry);
+  for (const a of view.archives) if (!a.absorbed && a.id !== by && takeable(a.entry, view.isAlive(a.id))) out.push(a.entry);
+  return out;
+}
+
+function addStore(merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>, store: StoreView): void {
+  const source = { alive: false, worker: store.header.worker };
+  for (const s of store.series) {
+    const mode = modeOf(s.family.def);
+    // A dead worker labelled by its pid will never be replaced by a successor: do not keep it for ever.
+    if ((mode === 'all' || mode === 'liveall') && store.header.workerSource === 'pid') continue;
+    merger.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
+  }
+  plain.add(store.plain, false, store.header.worker);
+}
+
+export function addArchive(merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>, archive: Archive): void {
+  for (const { def, series } of archive.families) {
+    for (const s of series) merger.add(def, s.labels, renderLabels(def.labelNames, s.labels), s.slots, 0, { alive: false, worker: s.worker ?? '' });
+  }
+  plain.add(archive.plain, false, '');
+}
+
+function toArchive(by: string, absorbed: Record<string, number>, merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>): Archive {
+  const v = merger.values();
+  const families: ArchivedFamily[] = merger
+    .families()
+    .filter((f) => f.series.length > 0)
+    .map((f) => ({
+      def: f.def,
+      series: f.series.map((s) => ({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) })),
+    }));
+  return { promhttp: 1, owner: by, absorbed, families, plain: plain.summed() };
+}
+
+/**
+ * Merges dead stores into the compactor's own archive so the directory stays small and reads stay
+ * fast. Steps, each safe to die after:
+ * 1. claim each dead entry by renaming it to `claimed.<by>.…` (a rename has one winner);
+ * 2. read the archives again, and drop claimed entries some archive already lists;
+ * 3. write the new archive (old content + claimed entries, listing them as absorbed) to a
+ *    temporary file, fsync, rename it into place: this is the moment the values move;
+ * 4. delete the claimed entries.
+ * A reader counts a claimed entry until an archive lists it, and skips it after; a compactor that
+ * dies leaves claims that the next one takes over once it sees the claimer is dead.
+ */
+export function compact(options: CompactOptions): CompactResult {
+  const { dir, by, cache } = options;
+  const now = options.now ?? Date.now();
+  const step = options.afterStep ?? (() => {});
+  const view = readDirectory(dir, { self: by, ...(cache ? { cache } : {}), now });
+  if (!view.consistent) return { absorbed: 0, removed: 0 };
+  let removed = 0;
+
+  // Leftovers: claimed entries already absorbed (their claimer died before deleting them), and work files of the dead.
+  for (const s of view.stores) if (s.absorbed && s.entry.claimedBy !== undefined && removeEntry(dir, s.entry.name, by)) removed++;
+  for (const a of view.archives) if (a.absorbed && a.entry.claimedBy !== undefined && removeEntry(dir, a.entry.name, by)) removed++;
+  for (const b of view.broken) {
+    const holder = b.claimedBy ?? b.id;
+    if (idCertainlyDead(b.id, now) && (holder === b.id || !view.isAlive(holder)) && removeEntry(dir, b.name, by)) removed++;
+  }
+  for (const w of view.work) {
+    if (w.owner !== by && idCertainlyDead(w.owner, now)) {
+      removeQuietly(join(dir, w.name));
+      removed++;
+    }
+  }
+
+  const claimed: OwnedEntry[] = [];
+  for (const entry of candidates(view, by).slice(0, options.maxClaims ?? 64)) {
+    const target = claimedName(by, entry.kind, entry.id);
+    if (entry.name !== target) {
+      try {
+        renameSync(join(dir, entry.name), join(dir, target));
+      } catch {
+        continue; // Another compactor won it.
+      }
+    }
+    claimed.push({ kind: entry.kind, name: target, id: entry.id, claimedBy: by });
+    step('claimed');
+  }
+
+  const own = view.archives.find((a) => a.id === by && a.entry.claimedBy === undefined);
+  const prunable = own !== undefined && Object.entries(own.archive.absorbed).some(([key, at]) => now - at > PRUNE_AFTER_MS && !view.present.has(key));
+  if (claimed.length === 0 && !prunable) return { absorbed: 0, removed };
+
+  // Read again now that the claims are ours: an archive written meanwhile may list some of them.
+  const after = claimed.length > 0 ? readDirectory(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
+  if (!after.consistent) return { absorbed: 0, removed };
+  const current: ArchiveView | undefined = after.archives.find((a) => a.id === by && a.entry.claimedBy === undefined);
+  const merger = createFamilyMerger();
+  const plain = createPlainMerger();
+  const absorbed: Record<string, number> = { ...current?.archive.absorbed };
+  if (current) addArchive(merger, plain, current.archive);
+  const done: string[] = [];
+  let count = 0;
+  for (const entry of claimed) {
+    const key = keyOf(entry.kind, entry.id);
+    done.push(entry.name);
+    if (after.absorbed.has(key)) continue;
+    if (entry.kind === 'proc') {
+      const store = after.stores.find((s) => s.entry.name === entry.name);
+      if (store === undefined) {
+        done.pop(); // Unreadable right now: keep the claim and try again next run.
+        continue;
+      }
+      addStore(merger, plain, store);
+    } else {
+      const archive = after.archives.find((a) => a.entry.name === entry.name);
+      if (archive === undefined) {
+        done.pop();
+        continue;
+      }
+      addArchive(merger, plain, archive.archive);
+      for (const [k, at] of Object.entries(archive.archive.absorbed)) absorbed[k] = Math.max(at, absorbed[k] ?? 0);
+    }
+    absorbed[key] = now;
+    count++;
+  }
+  for (const [key, at] of Object.entries(absorbed)) {
+    if (now - at > PRUNE_AFTER_MS && !after.present.has(key)) delete absorbed[key];
+  }
+
+  const tmp = join(dir, workName('tmp', by));
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, encodeArchive(toArchive(by, absorbed, merger, plain)));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  step('archive-written');
+  renameSync(tmp, join(dir, archiveName(by)));
+  step('archive-renamed');
+
+  for (const name of done) {
+    if (removeEntry(dir, name, by)) removed++;
+    step('removed');
+  }
+  return { absorbed: count, removed };
+}

@@ -1,0 +1,96 @@
+import { renderLabels } from '../../labels.js';
+import type { FamilyDef } from '../../store/types.js';
+import type { Archive, ArchivedFamily } from '../archive.js';
+import { addArchive } from '../compact.js';
+import type { FamilyMerger, MergedFamily } from '../merge.js';
+import { createFamilyMerger, modeOf } from '../merge.js';
+import type { PlainMerger, PlainMetric } from '../plain.js';
+import { createPlainMerger } from '../plain.js';
+import type { StateMessage } from './protocol.js';
+import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
+
+/** What the primary holds of one live worker: its series and the values it sent last. */
+export interface WorkerState {
+  readonly pid: number;
+  worker: string;
+  stable: boolean;
+  readonly families: Array<FamilyDef | undefined>;
+  readonly series: Array<{ readonly def: FamilyDef; readonly values: readonly string[]; readonly rendered: string; readonly offset: number }>;
+  v: Float64Array;
+  plain: PlainMetric[];
+}
+
+export function newWorkerState(pid: number): WorkerState {
+  return { pid, worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
+}
+
+/**
+ * Applies a worker's state message. Returns false when the message does not continue what the
+ * primary has (it starts past the series the primary knows): the worker must then send everything.
+ */
+export function applyState(state: WorkerState, message: StateMessage): boolean {
+  if (message.familiesFrom > state.families.length || message.seriesFrom > state.series.length) return false;
+  state.families.length = message.familiesFrom;
+  for (const encoded of message.families) state.families.push(decodeFamily(encoded));
+  state.series.length = message.seriesFrom;
+  for (const [index, values, offset] of message.series) {
+    const def = state.families[index];
+    // A series of a family the primary cannot read is dropped; its slots are simply never rendered.
+    if (def === undefined || !Array.isArray(values) || values.length !== def.labelNames.length) continue;
+    state.series.push({ def, values, rendered: renderLabels(def.labelNames, values), offset });
+  }
+  state.worker = message.worker;
+  state.stable = message.stable;
+  state.v = decodeValues(message.values);
+  state.plain = decodePlain(message.plain);
+  return true;
+}
+
+function addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string): void {
+  const source = { alive, worker };
+  for (const s of state.series) {
+    const mode = modeOf(s.def);
+    // A dead worker whose label will not come back (node:cluster ids grow on re-fork) would keep its per-worker gauges for ever.
+    if (!alive && !state.stable && (mode === 'all' || mode === 'liveall')) continue;
+    families.add(s.def, s.values, s.rendered, state.v, s.offset, source);
+  }
+  plain.add(state.plain, alive, worker);
+}
+
+/** The workers that exited, merged: what they counted stays in the totals without keeping each of them. */
+export function absorbWorker(archive: Archive | undefined, state: WorkerState): Archive {
+  const families = createFamilyMerger();
+  const plain = createPlainMerger();
+  if (archive !== undefined) addArchive(families, plain, archive);
+  addWorker(families, plain, state, false, state.worker);
+  const v = families.values();
+  const kept: ArchivedFamily[] = families
+    .families()
+    .filter((f) => f.series.length > 0)
+    .map((f) => ({
+      def: f.def,
+      series: f.series.map((s) => ({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) })),
+    }));
+  return { promhttp: 1, owner: 'primary', absorbed: {}, families: kept, plain: plain.summed() };
+}
+
+export interface ClusterView {
+  readonly families: MergedFamily[];
+  readonly v: Float64Array;
+  readonly plain: PlainMetric[];
+}
+
+/** Merges the live workers (as last heard from) and the exited ones, by the same rules as directory mode. */
+export function mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined): ClusterView {
+  const families = createFamilyMerger();
+  const plain = createPlainMerger();
+  // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
+  const taken = new Set<string>();
+  for (const state of live) {
+    const worker = taken.has(state.worker) ? `${state.worker}@${state.pid}` : state.worker;
+    taken.add(worker);
+    addWorker(families, plain, state, true, worker);
+  }
+  if (archive !== undefined) addArchive(families, plain, archive);
+  return { families: families.families().filter((f) => f.series.length > 0), v: families.values(), plain: plain.result() };
+}

@@ -1,0 +1,104 @@
+import { decodeNumber } from './numbers.js';
+
+/**
+ * Plain prom-client metrics (the app's own `new Counter()`, the default process metrics) as one
+ * process saw them: the shape of `metric.get()`, with the registry's default labels applied.
+ */
+export interface PlainMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly values: readonly PlainSample[];
+}
+
+export interface PlainSample {
+  readonly metricName?: string;
+  readonly labels: Readonly<Record<string, string | number>>;
+  readonly value: number;
+}
+
+const SUMMED = new Set(['counter', 'histogram', 'summary']);
+
+/**
+ * Process metrics describe one process (its memory, its event loop): summing them means nothing,
+ * so they are always shown per process, like gauges.
+ */
+export function isPerProcess(metric: { name: string; type: string }): boolean {
+  return !SUMMED.has(metric.type) || metric.name.startsWith('process_') || metric.name.startsWith('nodejs_');
+}
+
+/** Reads plain metrics from untrusted JSON, dropping what does not parse. */
+export function readPlainMetrics(raw: unknown): PlainMetric[] {
+  const metrics: PlainMetric[] = [];
+  for (const m of Array.isArray(raw) ? (raw as Array<Record<string, unknown>>) : []) {
+    if (!m || typeof m.name !== 'string' || typeof m.help !== 'string' || typeof m.type !== 'string' || !Array.isArray(m.values)) continue;
+    const values: PlainSample[] = [];
+    for (const x of m.values as Array<Record<string, unknown>>) {
+      const value = decodeNumber(x?.value);
+      if (value === undefined || !x.labels || typeof x.labels !== 'object') continue;
+      values.push({ ...(typeof x.metricName === 'string' ? { metricName: x.metricName } : {}), labels: x.labels as Record<string, string | number>, value });
+    }
+    metrics.push({ name: m.name, help: m.help, type: m.type, values });
+  }
+  return metrics;
+}
+
+interface Slot {
+  readonly metric: { name: string; help: string; type: string; values: PlainSample[] };
+  readonly index: Map<string, number>;
+}
+
+function sampleKey(sample: PlainSample): string {
+  const labels = Object.keys(sample.labels)
+    .sort()
+    .map((k) => `${k}=${String(sample.labels[k])}`);
+  return `${sample.metricName ?? ''}\u0000${labels.join('\u0000')}`;
+}
+
+export interface PlainMerger {
+  /** A process's metrics: summed kinds are added up, the others kept per process (live ones only). */
+  add(metrics: readonly PlainMetric[], alive: boolean, worker: string): void;
+  /** Everything merged, in order of first appearance. */
+  result(): PlainMetric[];
+  /** Only the summed kinds: what an archive keeps. */
+  summed(): PlainMetric[];
+}
+
+export function createPlainMerger(workerLabel = 'worker'): PlainMerger {
+  const slots = new Map<string, Slot>();
+  return {
+    add(metrics, alive, worker) {
+      for (const metric of metrics) {
+        const perProcess = isPerProcess(metric);
+        if (perProcess && !alive) continue;
+        let slot = slots.get(metric.name);
+        if (slot === undefined) {
+          slot = { metric: { name: metric.name, help: metric.help, type: metric.type, values: [] }, index: new Map() };
+          slots.set(metric.name, slot);
+        } else if (slot.metric.type !== metric.type) {
+          // Processes disagree on what this metric is (a deploy changed it): the first one seen wins.
+          continue;
+        }
+        for (const sample of metric.values) {
+          if (perProcess) {
+            slot.metric.values.push({ ...sample, labels: { ...sample.labels, [workerLabel]: worker } });
+            continue;
+          }
+          // Quantiles of several processes cannot be combined; count and sum can.
+          if (metric.type === 'summary' && sample.labels.quantile !== undefined) continue;
+          const key = sampleKey(sample);
+          const at = slot.index.get(key);
+          if (at === undefined) {
+            slot.index.set(key, slot.metric.values.length);
+            slot.metric.values.push(sample);
+          } else {
+            const prior = slot.metric.values[at]!;
+            slot.metric.values[at] = { ...prior, value: prior.value + sample.value };
+          }
+        }
+      }
+    },
+    result: () => [...slots.values()].map((s) => s.metric),
+    summed: () => [...slots.values()].map((s) => s.metric).filter((m) => !isPerProcess(m) && m.values.length > 0),
+  };
+}

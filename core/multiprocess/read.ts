@@ -1,0 +1,245 @@
+import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Archive } from './archive.js';
+import { decodeArchive } from './archive.js';
+import type { Entry, OwnedEntry, WorkEntry } from './files.js';
+import { isCertainlyDead, isOwned, keyOf, parseEntry } from './files.js';
+import type { MetaHeader, ParsedMeta, StoredSeries } from './meta.js';
+import { SLOT_DONE, SLOT_HEARTBEAT, emptyMeta, parseMeta } from './meta.js';
+import type { PlainMetric } from './plain.js';
+import { readSnapshot } from './snapshot.js';
+
+
+/** A store as read from the directory. */
+export interface StoreView {
+  readonly entry: OwnedEntry;
+  readonly id: string;
+  readonly header: MetaHeader;
+  readonly series: readonly StoredSeries[];
+  readonly v: Float64Array;
+  /** Its last plain-metric snapshot (`[]` if none yet). */
+  readonly plain: readonly PlainMetric[];
+  readonly alive: boolean;
+  /** An archive lists it: its values are counted there, not here. */
+  readonly absorbed: boolean;
+}
+
+export interface ArchiveView {
+  readonly entry: OwnedEntry;
+  readonly id: string;
+  readonly archive: Archive;
+  readonly absorbed: boolean;
+}
+
+export interface DirectoryView {
+  readonly stores: readonly StoreView[];
+  readonly archives: readonly ArchiveView[];
+  /** `tmp.` and `trash.` entries. */
+  readonly work: readonly WorkEntry[];
+  /** Store directories whose files someone else deleted: unreadable, ignored, removed once their owner is dead. */
+  readonly broken: readonly OwnedEntry[];
+  /** Everything any archive lists as absorbed, with the time of absorption. */
+  readonly absorbed: ReadonlyMap<string, number>;
+  /** The absorption keys of every proc and archive entry listed, claimed or not. */
+  readonly present: ReadonlySet<string>;
+  /** False when entries kept vanishing under a compactor, so the view may be off by one store. */
+  readonly consistent: boolean;
+  /** Whether the store `id` is live: listed unclaimed and not certainly dead. */
+  isAlive(id: string): boolean;
+}
+
+/**
+ * What a long-lived reader keeps between reads, so that each scrape only parses what changed:
+ * metadata logs by store id (they only grow), archives by name (replaced whole, so a new inode,
+ * size or time means new content).
+ */
+export interface ReadCache {
+  readonly meta: Map<string, ParsedMeta>;
+  readonly archives: Map<string, { ino: number; size: number; mtimeMs: number; archive: Archive | undefined }>;
+}
+
+export const newReadCache = (): ReadCache => ({ meta: new Map(), archives: new Map() });
+
+export interface ReadOptions {
+  /** The reading store's own id: its files are not read (it has its values in memory), and it counts as live. */
+  readonly self?: string;
+  readonly cache?: ReadCache;
+  readonly now?: number;
+}
+
+class Missing extends Error {}
+
+function open(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new Missing();
+    throw error;
+  }
+}
+
+function readFrom(fd: number, from: number): Buffer {
+  const size = fstatSync(fd).size;
+  const buffer = Buffer.alloc(Math.max(0, size - from));
+  let done = 0;
+  while (done < buffer.length) {
+    const n = readSync(fd, buffer, done, buffer.length - done, from + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done === buffer.length ? buffer : buffer.subarray(0, done);
+}
+
+function readMeta(fd: number, cached: ParsedMeta | undefined): ParsedMeta {
+  let meta = cached ?? emptyMeta();
+  if (fstatSync(fd).size < meta.bytes) meta = emptyMeta();
+  const chunk = readFrom(fd, meta.bytes);
+  if (chunk.length > 0) parseMeta(meta, chunk);
+  return meta;
+}
+
+function readValues(fd: number): Float64Array {
+  const bytes = readFrom(fd, 0);
+  // Values are written 8 bytes at a time at 8-byte offsets; anything not yet written reads as 0.
+  const v = new Float64Array(bytes.length >>> 3);
+  new Uint8Array(v.buffer).set(bytes.subarray(0, v.length * 8));
+  return v;
+}
+
+interface RawStore {
+  readonly entry: OwnedEntry;
+  readonly meta: ParsedMeta;
+  readonly v: Float64Array;
+  readonly plain: readonly PlainMetric[];
+}
+
+function readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): RawStore | undefined {
+  const path = join(dir, entry.name);
+  const metaFd = open(join(path, 'meta.jsonl'));
+  let valuesFd = -1;
+  try {
+    valuesFd = open(join(path, 'values.bin'));
+    const meta = readMeta(metaFd, cache?.meta.get(entry.id));
+    if (meta.header === undefined || meta.header.id !== entry.id) return undefined;
+    cache?.meta.set(entry.id, meta);
+    const v = readValues(valuesFd);
+    const plain = readSnapshot(path);
+    // No snapshot: either none was written yet, or the store moved away while we read it.
+    if (plain === undefined && !existsSync(join(path, 'meta.jsonl'))) throw new Missing();
+    return { entry, meta, v, plain: plain ?? [] };
+  } finally {
+    closeSync(metaFd);
+    if (valuesFd >= 0) closeSync(valuesFd);
+  }
+}
+
+function readArchive(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): Archive | undefined {
+  const fd = open(join(dir, entry.name));
+  try {
+    const { ino, size, mtimeMs } = fstatSync(fd);
+    const known = cache?.archives.get(entry.name);
+    if (known !== undefined && known.ino === ino && known.size === size && known.mtimeMs === mtimeMs) return known.archive;
+    const archive = decodeArchive(readFrom(fd, 0).toString('utf8'));
+    cache?.archives.set(entry.name, { ino, size, mtimeMs, archive });
+    return archive;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const ATTEMPTS = 10;
+
+/**
+ * Reads every store and archive of the directory such that each value is counted exactly once.
+ *
+ * The order is what makes it safe against compaction running at the same time: list the
+ * directory, read every store, then read the archives. A store absorbed after our listing is
+ * either read by us (and then listed by the archive we read later, so skipped there or here) or
+ * gone (and then listed). An entry that vanished between listing and reading is harmless if an
+ * archive lists it; otherwise a compactor moved it, and the read starts over.
+ */
+export function readDirectory(dir: string, options: ReadOptions = {}): DirectoryView {
+  let view: DirectoryView | undefined;
+  for (let attempt = 0; attempt < ATTEMPTS && (view === undefined || !view.consistent); attempt++) {
+    view = readOnce(dir, options, attempt === ATTEMPTS - 1);
+  }
+  return view!;
+}
+
+function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryView {
+  const now = options.now ?? Date.now();
+  const entries: Entry[] = [];
+  for (const name of readdirSync(dir)) {
+    const entry = parseEntry(name);
+    if (entry) entries.push(entry);
+  }
+  const missing: string[] = [];
+  const present = new Set<string>();
+  const raw: RawStore[] = [];
+  const work: WorkEntry[] = [];
+  const broken: OwnedEntry[] = [];
+  let selfListed = false;
+  for (const entry of entries) {
+    if (!isOwned(entry)) {
+      work.push(entry);
+      continue;
+    }
+    present.add(keyOf(entry.kind, entry.id));
+    if (entry.kind !== 'proc') continue;
+    if (entry.id === options.self && entry.claimedBy === undefined) {
+      selfListed = true;
+      continue;
+    }
+    try {
+      const store = readStore(dir, entry, options.cache);
+      if (store) raw.push(store);
+    } catch (error) {
+      if (!(error instanceof Missing)) throw error;
+      // Still there without its files: not a move, someone deleted them. Otherwise a compactor moved it.
+      if (existsSync(join(dir, entry.name))) broken.push(entry);
+      else missing.push(keyOf('proc', entry.id));
+    }
+  }
+  const archives: Array<{ entry: OwnedEntry; archive: Archive }> = [];
+  const absorbed = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.kind !== 'archive' || !isOwned(entry)) continue;
+    try {
+      const archive = readArchive(dir, entry, options.cache);
+      if (archive === undefined) continue;
+      archives.push({ entry, archive });
+      for (const [key, at] of Object.entries(archive.absorbed)) absorbed.set(key, Math.max(at, absorbed.get(key) ?? 0));
+    } catch (error) {
+      if (!(error instanceof Missing)) throw error;
+      missing.push(keyOf('archive', entry.id));
+    }
+  }
+  const consistent = last || missing.every((key) => absorbed.has(key));
+
+  if (options.cache) {
+    // Forget what is gone, so a long-lived reader does not grow without bound.
+    const ids = new Set(entries.map((e) => (isOwned(e) ? e.id : e.owner)));
+    const names = new Set(entries.map((e) => e.name));
+    for (const id of options.cache.meta.keys()) if (!ids.has(id)) options.cache.meta.delete(id);
+    for (const name of options.cache.archives.keys()) if (!names.has(name)) options.cache.archives.delete(name);
+  }
+
+  const stores: StoreView[] = raw.map(({ entry, meta, v, plain }) => {
+    const header = meta.header!;
+    // A claimed store is dead: only dead stores are claimed.
+    const alive = entry.claimedBy === undefined && !isCertainlyDead({ ...header, heartbeat: v[SLOT_HEARTBEAT] ?? header.startedAt, done: v[SLOT_DONE] === 1 }, now);
+    return { entry, id: entry.id, header, series: meta.series, v, plain, alive, absorbed: absorbed.has(keyOf('proc', entry.id)) };
+  });
+  const live = new Set(stores.filter((s) => s.alive).map((s) => s.id));
+  if (selfListed && options.self !== undefined) live.add(options.self);
+  return {
+    stores,
+    archives: archives.map(({ entry, archive }) => ({ entry, id: entry.id, archive, absorbed: absorbed.has(keyOf('archive', entry.id)) })),
+    work,
+    broken,
+    absorbed,
+    present,
+    consistent,
+    isAlive: (id) => live.has(id),
+  };
+}

@@ -1,0 +1,170 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import { optionError } from '../errors.js';
+import { resetOnOpen } from './clear.js';
+import { createMergedCollector } from './collector.js';
+import type { CompactResult } from './compact.js';
+import { compact } from './compact.js';
+import type { DirectoryArena } from './directory-arena.js';
+import { createDirectoryArena } from './directory-arena.js';
+import { HEARTBEAT_MS, keyOf } from './files.js';
+import { newIdentity } from './identity.js';
+import type { ResolvedMultiprocess } from './options.js';
+import { MULTIPROC_DIR_ENV, resolveMultiprocess } from './options.js';
+import { newReadCache, readDirectory } from './read.js';
+import { collectPlain, writeSnapshot } from './snapshot.js';
+
+/** This process's (or worker thread's) part of a multi-process directory. */
+export interface MultiprocessStore {
+  /** The shared directory (absolute). */
+  readonly dir: string;
+  /** This store's id: `<pid>-<threadId>-<process start>-<n>`. */
+  readonly id: string;
+  /** This process's `worker` label. */
+  readonly worker: string;
+  /** The registry whose metrics the store holds and whose exposition is merged. */
+  readonly registry: Registry;
+  /** Writes pending values now (done by itself once per event-loop turn). */
+  flush(): void;
+  /** Saves the registry's plain prom-client metrics for the other processes now (done by itself every `snapshotInterval`). */
+  snapshot(): Promise<void>;
+  /** Merges dead processes' files into this store's archive now (done by itself every `compactInterval`). */
+  compact(): CompactResult;
+  /**
+   * Saves a last snapshot, marks the store done and closes its files: other processes then treat
+   * it as dead (its counts stay in the totals). Call it when a worker thread or a process ends
+   * gracefully; values recorded afterwards are not shared. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const stores = new WeakMap<Registry, MultiprocessStore>();
+const open = new Set<{ arena: DirectoryArena; snapshot(): Promise<void> }>();
+let hooked = false;
+
+/**
+ * One set of exit hooks for every store: `exit` (synchronous) writes the last values and marks the
+ * stores done; `beforeExit` (natural end of the event loop) also saves plain metrics, which prom-client
+ * only gives asynchronously.
+ */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', function promhttpCloseStores() {
+    for (const store of open) store.arena.close();
+  });
+  let saved = false;
+  process.on('beforeExit', function promhttpSaveSnapshots() {
+    if (saved || open.size === 0) return;
+    saved = true;
+    for (const store of open) void store.snapshot();
+  });
+}
+
+export function storeFor(registry: Registry): MultiprocessStore | undefined {
+  return stores.get(registry);
+}
+
+function warnOnce(): (what: string, error: unknown) => void {
+  let warned = false;
+  return (what, error) => {
+    if (warned) return;
+    warned = true;
+    process.emitWarning(`promhttp: multi-process ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+}
+
+/**
+ * Opens this process's store in `options.dir` for `registry`: creates its files, applies the reset
+ * policy, registers the merged collector and starts the background timers (all unref'd). The caller
+ * installs `arena` as the registry's arena.
+ */
+export function openStore(registry: Registry, options: ResolvedMultiprocess): { store: MultiprocessStore; arena: DirectoryArena } {
+  const { dir } = options;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    throw optionError(`the multi-process directory ${dir} cannot be created or written (${(error as Error).message}). Point ${MULTIPROC_DIR_ENV} or multiprocess.dir at a writable directory.`);
+  }
+  const identity = newIdentity(options.worker);
+  resetOnOpen(dir, identity.id, options.reset);
+  const arena = createDirectoryArena(dir, identity, { writeThrough: options.writeThrough });
+  const cache = newReadCache();
+  const warn = warnOnce();
+  let evicted = false;
+
+  async function snapshot(): Promise<void> {
+    if (arena.closed) return;
+    try {
+      writeSnapshot(arena.path, await collectPlain(registry, true));
+    } catch (error) {
+      warn('snapshot', error);
+    }
+  }
+
+  function runCompaction(): CompactResult {
+    if (arena.closed) return { absorbed: 0, removed: 0 };
+    try {
+      return compact({ dir, by: identity.id, cache });
+    } catch (error) {
+      warn('compaction', error);
+      return { absorbed: 0, removed: 0 };
+    }
+  }
+
+  function heartbeat(): void {
+    if (arena.closed || evicted) return;
+    arena.heartbeat();
+    if (arena.present() && arena.writeErrors === 0) return;
+    // Our files were deleted (a forced clear, a tmp cleaner) or a write failed: rewrite them from
+    // memory, unless a compactor took them for dead ones, which then already counts them.
+    if (readDirectory(dir, { self: identity.id, cache }).absorbed.has(keyOf('proc', identity.id))) {
+      evicted = true;
+      warn('store', new Error(`${arena.path} was absorbed while this process was running (its heartbeat looked stale); values recorded from now on are not shared`));
+      return;
+    }
+    arena.restore();
+  }
+
+  const timers = [
+    setInterval(heartbeat, HEARTBEAT_MS),
+    setInterval(() => void snapshot(), options.snapshotInterval),
+    // Jitter, so that workers started together do not all compact at the same moment.
+    setInterval(runCompaction, options.compactInterval * (0.8 + Math.random() * 0.4)),
+    // A first run soon after start takes over what a predecessor left (a restarted worker).
+    setTimeout(runCompaction, Math.min(1_000, options.compactInterval)),
+    setTimeout(() => void snapshot(), Math.min(1_000, options.snapshotInterval)),
+  ];
+  for (const timer of timers) timer.unref();
+
+  const handle = { arena, snapshot };
+  open.add(handle);
+  hookExit();
+
+  const store: MultiprocessStore = {
+    dir,
+    id: identity.id,
+    worker: identity.worker,
+    registry,
+    flush: () => arena.flush(),
+    snapshot,
+    compact: runCompaction,
+    async close() {
+      if (arena.closed) return;
+      for (const timer of timers) clearTimeout(timer);
+      await snapshot();
+      open.delete(handle);
+      arena.close();
+    },
+  };
+  registry.registerMetric(createMergedCollector(dir, { arena, registry }) as never);
+  stores.set(registry, store);
+  return { store, arena };
+}
+
+/** The arena for a registry when `PROMETHEUS_MULTIPROC_DIR` is set, else `undefined`. */
+export function arenaFromEnv(registry: Registry): DirectoryArena | undefined {
+  const options = resolveMultiprocess(MULTIPROC_DIR_ENV, undefined);
+  return options === undefined ? undefined : openStore(registry, options).arena;
+}

@@ -1,0 +1,88 @@
+import { Registry } from 'prom-client';
+import { checkObject, optionError } from '../errors.js';
+import { gauge } from '../metrics/gauge.js';
+import type { PushgatewayOptions } from './pushgateway.js';
+import { createPushgateway } from './pushgateway.js';
+
+/** Options of `runJob()`: where to push, as for `createPushgateway`. */
+export interface RunJobOptions extends Omit<PushgatewayOptions, 'registry'> {
+  /**
+   * Where the job metrics are recorded and what gets pushed. Create your own metrics in
+   * `ctx.registry` to push them along.
+   * @default a new Registry for each run
+   */
+  registry?: Registry;
+}
+
+/** What the job function receives. */
+export interface JobContext {
+  /** The registry that is pushed after the run: put the job's own metrics here. */
+  readonly registry: Registry;
+  /** Adds to the records this run processed, pushed as `job_last_records_processed`. */
+  processed(count?: number): void;
+}
+
+/**
+ * Runs a batch job, records the conventional batch metrics and pushes them to the Pushgateway,
+ * also when the job throws (the error is then rethrown):
+ * - `job_duration_seconds`: how long the last run took, whatever its outcome;
+ * - `job_last_success_timestamp_seconds`: when a run last succeeded (alert on its age);
+ * - `job_last_failure_timestamp_seconds`: when a run last failed;
+ * - `job_last_records_processed`: what the last run reported with `ctx.processed()`.
+ *
+ * All are gauges: each run is a new process with nothing to count on from the last one, and the
+ * Pushgateway stores values without adding them up. The push is a push-add (HTTP POST), so a
+ * failed run leaves the last success time pushed by an earlier run in place.
+ *
+ * Resolves with the job's result; rejects with the job's error, or with the push error when the
+ * job succeeded but its metrics could not be pushed. A push that fails after the job failed is
+ * reported through `onError` (a process warning by default).
+ * @example
+ * await runJob({ gateway: 'http://127.0.0.1:9091', job: 'nightly-export' }, async (ctx) => {
+ *   const rows = await exportRows();
+ *   ctx.processed(rows.length);
+ * });
+ */
+export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | Promise<T>): Promise<Awaited<T>> {
+  const o = checkObject('runJob', options);
+  if (typeof fn !== 'function') throw optionError('runJob: the second argument must be the job, async (ctx) => { … }.');
+  const registry = (o.registry as Registry | undefined) ?? new Registry();
+  const gateway = createPushgateway({ ...(o as unknown as PushgatewayOptions), registry });
+  const onError = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => process.emitWarning(error));
+  // Every process of a job reports the same kind of fact here, so merging takes the latest or the largest.
+  const duration = gauge({ name: 'job_duration_seconds', help: 'Duration of the last run of the job, successful or not, in seconds.', registry, mode: 'mostrecent' });
+
+  return (async function runPushedJob(): Promise<Awaited<T>> {
+    let records = -1;
+    const ctx: JobContext = {
+      registry,
+      processed(count = 1) {
+        if (typeof count === 'number' && Number.isFinite(count)) records = Math.max(records, 0) + count;
+      },
+    };
+    const end = duration.startTimer();
+    // The timestamps are created on first use: a zero would overwrite the real time at the gateway.
+    const stamp = (name: string, help: string): void =>
+      gauge({ name, help, registry, mode: 'max' }).setToCurrentTime();
+    let result: Awaited<T>;
+    try {
+      result = await fn(ctx);
+    } catch (error) {
+      end();
+      stamp('job_last_failure_timestamp_seconds', 'Unix time of the last failed run of the job.');
+      recordRecords(registry, records);
+      await gateway.pushAdd().catch((pushError: Error) => onError(pushError));
+      throw error;
+    }
+    end();
+    stamp('job_last_success_timestamp_seconds', 'Unix time of the last successful run of the job.');
+    recordRecords(registry, records);
+    await gateway.pushAdd();
+    return result;
+  })();
+}
+
+function recordRecords(registry: Registry, records: number): void {
+  if (records < 0) return;
+  gauge({ name: 'job_last_records_processed', help: 'Records the last run of the job reported as processed.', registry, mode: 'mostrecent' }).set(records);
+}

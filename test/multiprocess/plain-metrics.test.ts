@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { find, parseExposition, sum } from '../support/scrape.js';
+import { get, processes, runTs, tempDir } from '../fixtures/mp-support.js';
+
+const procs = processes();
+let dir: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  await procs.stopAll();
+  dir?.remove();
+});
+
+async function metricsOf(url: string) {
+  const { status, body } = await get(`${url}/metrics`);
+  expect(status).toBe(200);
+  return parseExposition(body);
+}
+
+const workersOf = (samples: ReturnType<typeof parseExposition>, name: string): string[] => find(samples, name).map((s) => s.labels.worker!).sort();
+
+describe('plain prom-client metrics in multi-process mode', () => {
+  it('sums counters, keeps gauges and process metrics per live worker, and reads its own process live', async () => {
+    dir = tempDir();
+    const start = async (worker: string, depth: number): Promise<{ url: string; pid: number }> => {
+      const child = procs.track(runTs('mp-plain.ts', { PROMETHEUS_MULTIPROC_DIR: dir!.path, PORT: '0', PROMHTTP_WORKER: worker, DEPTH: String(depth) }));
+      return { url: await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/), pid: child.process.pid! };
+    };
+    const [p1, p2] = await Promise.all([start('p1', 3), start('p2', 4)]);
+    await get(`${p1.url}/inc?by=5`);
+    await get(`${p2.url}/inc?by=7`);
+    await Promise.all([get(`${p1.url}/snapshot`), get(`${p2.url}/snapshot`)]);
+
+    for (const { url } of [p1, p2]) {
+      const samples = await metricsOf(url);
+      expect(sum(samples, 'jobs_total')).toBe(12);
+      expect(find(samples, 'queue_depth').map((s) => [s.labels.worker, s.value]).sort()).toEqual([['p1', 3], ['p2', 4]]);
+      expect(workersOf(samples, 'process_cpu_user_seconds_total')).toEqual(['p1', 'p2']);
+      expect(workersOf(samples, 'nodejs_version_info')).toEqual(['p1', 'p2']);
+    }
+
+    // Not saved yet: p1 sees its own count at once, p2 sees p1's last snapshot.
+    await get(`${p1.url}/inc?by=1`);
+    expect(sum(await metricsOf(p1.url), 'jobs_total')).toBe(13);
+    expect(sum(await metricsOf(p2.url), 'jobs_total')).toBe(12);
+
+    // A dead worker's counts stay in the total; its gauges and process metrics go.
+    process.kill(p2.pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await metricsOf(p1.url);
+    expect(sum(after, 'jobs_total')).toBe(13);
+    expect(workersOf(after, 'queue_depth')).toEqual(['p1']);
+    expect(workersOf(after, 'process_cpu_user_seconds_total')).toEqual(['p1']);
+  });
+});
