@@ -69,34 +69,38 @@ function defaultLabels(registry: Registry): Record<string, string> {
 }
 
 /**
- * Renders every metric of a registry in the given format. Long renders yield to the event loop
- * every few milliseconds. Rejects when a collector fails.
+ * Renders every metric of a registry as UTF-8 chunks. Each chunk is encoded while it is rendered,
+ * so the work stays in the slice that produced it: joining one large string at the end would
+ * flatten megabytes in a single block. Long renders yield to the event loop every few
+ * milliseconds. Rejects when a collector fails.
  */
-export async function renderRegistry(registry: Registry, format: Format): Promise<string> {
+async function renderChunks(registry: Registry, format: Format): Promise<Buffer[]> {
   const metrics = registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format) => Promise<string> }>;
   // In multi-process mode one collector renders the whole registry, merged with the other processes.
   for (const metric of metrics) {
     const merged = metric[RENDER_MERGED];
     if (merged !== undefined) {
       const text = await merged.call(metric, format);
-      return format === 'openmetrics' ? `${text}# EOF\n` : text;
+      return [Buffer.from(format === 'openmetrics' ? `${text}# EOF\n` : text)];
     }
   }
-  const parts: string[] = [];
+  const parts: Buffer[] = [];
   let sliceStart = performance.now();
   const staticLabels = defaultLabels(registry);
+  const pause = async (): Promise<void> => {
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  };
   for (const metric of metrics) {
     const render = metric[RENDER];
     if (render !== undefined) {
       const size = metric.size!();
-      for (let from = 0; from < size || from === 0; from += CHUNK) {
+      for (let from = 0; from < size; from += CHUNK) {
         const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size));
-        if (chunk !== '') parts.push(chunk);
-        if (performance.now() - sliceStart > SLICE_MS) {
-          await yieldToLoop();
-          sliceStart = performance.now();
-        }
-        if (size === 0) break;
+        if (chunk !== '') parts.push(Buffer.from(chunk));
+        await pause();
       }
     } else {
       let object: MetricObject;
@@ -105,26 +109,28 @@ export async function renderRegistry(registry: Registry, format: Format): Promis
       } catch (error) {
         throw new Error(`collecting "${metric.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      parts.push(renderMetricObject(object, format, staticLabels));
-      if (performance.now() - sliceStart > SLICE_MS) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
+      parts.push(Buffer.from(renderMetricObject(object, format, staticLabels)));
+      await pause();
     }
   }
-  if (format === 'openmetrics') parts.push('# EOF\n');
-  return parts.join('');
+  if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
+  return parts;
+}
+
+/** Renders every metric of a registry in the given format. Rejects when a collector fails. */
+export async function renderRegistry(registry: Registry, format: Format): Promise<string> {
+  return Buffer.concat(await renderChunks(registry, format)).toString();
 }
 
 /**
- * Renders a registry for a scraper: negotiates the format, compresses when allowed, and turns a
- * failing collector into a 500 with a plain-text reason instead of a rejection.
+ * The scrape answer with the body as bytes, which is what an HTTP response sends: no string of the
+ * whole exposition is ever built. Never rejects.
  */
-export async function expose(registry: Registry, request: ExposeRequest = {}): Promise<Exposition> {
+export async function exposeBytes(registry: Registry, request: ExposeRequest = {}): Promise<Exposition & { body: Buffer | string }> {
   const format = negotiate(request.accept);
-  let text: string;
+  let body: Buffer;
   try {
-    text = await renderRegistry(registry, format);
+    body = Buffer.concat(await renderChunks(registry, format));
   } catch (error) {
     return {
       status: 500,
@@ -133,7 +139,17 @@ export async function expose(registry: Registry, request: ExposeRequest = {}): P
     };
   }
   if (acceptsGzip(request.acceptEncoding)) {
-    return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(text) };
+    return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(body) };
   }
-  return { status: 200, contentType: CONTENT_TYPE[format], body: text };
+  return { status: 200, contentType: CONTENT_TYPE[format], body };
+}
+
+/**
+ * Renders a registry for a scraper: negotiates the format, compresses when allowed, and turns a
+ * failing collector into a 500 with a plain-text reason instead of a rejection. The body is a
+ * string unless it is gzipped.
+ */
+export async function expose(registry: Registry, request: ExposeRequest = {}): Promise<Exposition> {
+  const exposition = await exposeBytes(registry, request);
+  return exposition.contentEncoding === undefined && typeof exposition.body !== 'string' ? { ...exposition, body: exposition.body.toString() } : exposition;
 }

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { ExposeRequest } from './render.js';
-import { expose } from './render.js';
+import { exposeBytes } from './render.js';
 
 /** A scrape request, as any framework can describe it. */
 export interface ScrapeRequest extends ExposeRequest {
@@ -30,7 +30,7 @@ export async function respond(registry: Registry, request: ScrapeRequest): Promi
       body: 'promhttp: the metrics endpoint answers GET and HEAD only.\n',
     };
   }
-  const exposition = await expose(registry, request);
+  const exposition = await exposeBytes(registry, request);
   const headers: Record<string, string> = {
     'content-type': exposition.contentType,
     'content-length': String(byteLength(exposition.body)),
