@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { collectDefaultMetrics, register as globalRegistry } from 'prom-client';
+import { checkBuckets } from './buckets.js';
 import { checkKeys, checkObject, checkType, describeValue, optionError } from './errors.js';
 import type { ExcludeRule } from './exclude.js';
 import { compileExclude } from './exclude.js';
@@ -119,23 +120,6 @@ const WHERE = 'createHttpMetrics';
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
 export const HTTP_METRICS_OPTION_KEYS: readonly string[] = OPTION_KEYS;
 
-function checkBuckets(buckets: unknown): readonly number[] {
-  if (buckets === undefined) return DEFAULT_BUCKETS;
-  if (!Array.isArray(buckets) || buckets.length === 0) {
-    throw optionError(`${WHERE}: "buckets" must be a non-empty array of numbers in seconds, e.g. [0.01, 0.1, 1, 10], got ${describeValue(buckets)}.`);
-  }
-  for (let i = 0; i < buckets.length; i++) {
-    const b: unknown = buckets[i];
-    if (typeof b !== 'number' || !Number.isFinite(b)) {
-      throw optionError(`${WHERE}: "buckets" must hold finite numbers (+Inf is added for you), got ${describeValue(b)} at index ${i}.`);
-    }
-    if (i > 0 && b <= buckets[i - 1]) {
-      throw optionError(`${WHERE}: "buckets" must be strictly increasing without duplicates; ${b} follows ${buckets[i - 1]}. Sort them, e.g. [${[...new Set(buckets as number[])].sort((x, y) => x - y).join(', ')}].`);
-    }
-  }
-  return Object.freeze([...(buckets as number[])]);
-}
-
 function checkStaticLabels(labels: unknown): Readonly<Record<string, string>> {
   const object = checkObject(`${WHERE}: "labels"`, labels);
   for (const [name, value] of Object.entries(object)) {
@@ -197,7 +181,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   }
   const prefix = checkPrefix(WHERE, o.prefix);
   const names = checkNames(prefix, o.names);
-  const buckets = checkBuckets(o.buckets);
+  const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.01, 0.1, 1, 10]');
   checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
   // The registry's static labels (setStaticLabels) first, so these per-metric ones can override them.
   const staticLabels = { ...staticLabelsOf(registry), ...checkStaticLabels(o.labels) };

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import KoaRouter from '@koa/router';
@@ -8,10 +7,11 @@ import Koa from 'koa';
 import Koa2 from 'koa2';
 import LegacyRouter from 'koa-router';
 import { Gauge, Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { koaMetrics } from 'promhttp/koa';
 import type { Sample } from './support/scrape.js';
+import { serversClosedAfterEach } from './support/http.js';
 import { find, parseExposition, scrape, sum } from './support/scrape.js';
 
 /** Koa 3 dropped Koa 2's mapping of ENOENT errors to 404; the metrics must follow what is sent. */
@@ -24,21 +24,7 @@ const ROUTERS = [
   { name: 'koa-router', Router: LegacyRouter },
 ] as const;
 
-const servers: http.Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function serve(app: Koa): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const { serve } = serversClosedAfterEach();
 
 /** GETs a URL, reads the whole body, and returns the status. */
 async function get(url: string): Promise<number> {

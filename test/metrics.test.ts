@@ -214,7 +214,7 @@ describe('construction errors', () => {
     ['le on a histogram', () => histogram({ name: 'x', help: 'X.', labelNames: ['le'], registry }), /"le" is reserved for this metric type/],
     ['a label listed twice', () => gauge({ name: 'x', help: 'X.', labelNames: ['a', 'a'], registry }), /lists a label twice/],
     ['a misspelt option', () => histogram({ name: 'x', help: 'X.', bucket: [1], registry } as never), /unknown option "bucket"\. Did you mean "buckets"\?/],
-    ['unsorted buckets', () => histogram({ name: 'x', help: 'X.', buckets: [1, 0.5], registry }), /strictly increasing; 0.5 follows 1/],
+    ['unsorted buckets', () => histogram({ name: 'x', help: 'X.', buckets: [1, 0.5], registry }), /strictly increasing without duplicates; 0\.5 follows 1\. Sort them, e\.g\. \[0\.5, 1\]/],
     ['an unknown gauge mode', () => gauge({ name: 'x', help: 'X.', mode: 'avg', registry } as never), /"mode" must be one of all, liveall, sum, livesum/],
     ['something other than a registry', () => gauge({ name: 'x', help: 'X.', registry: {} as Registry }), /"registry" must be a prom-client Registry/],
   ];

@@ -1,24 +1,17 @@
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { honoMetrics } from 'promhttp/hono';
 import { buildHonoApp } from './fixtures/route-metrics-hono-app.js';
 import { routeMetricsSuite } from './fixtures/route-metrics-suite.js';
+import { serversClosedAfterEach } from './support/http.js';
 
-const servers: ServerType[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+const { track } = serversClosedAfterEach();
 
 function start(app: ReturnType<typeof buildHonoApp>): Promise<string> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`));
-    servers.push(server);
+    track(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`)));
   });
 }
 

@@ -1,29 +1,12 @@
-import { once } from 'node:events';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
 import Koa2 from 'koa2';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { koaMetrics } from 'promhttp/koa';
 import { buildKoaApp } from './fixtures/route-metrics-koa-app.js';
 import { routeMetricsSuite } from './fixtures/route-metrics-suite.js';
+import { serversClosedAfterEach } from './support/http.js';
 
-const servers: http.Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function serve(app: Koa): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const { serve } = serversClosedAfterEach();
 
 describe('per-route metrics on Koa 3', () => {
   routeMetricsSuite((scenario) => serve(buildKoaApp(scenario)));

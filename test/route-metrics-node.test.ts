@@ -1,24 +1,17 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instrument } from 'promhttp/node';
 import { buildNodeApp } from './fixtures/route-metrics-node-app.js';
 import { routeMetricsSuite } from './fixtures/route-metrics-suite.js';
+import { serversClosedAfterEach } from './support/http.js';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+const { track } = serversClosedAfterEach();
 
 function start(listener: ReturnType<typeof buildNodeApp>): Promise<string> {
   return new Promise((resolve) => {
-    const server = createServer(listener).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-    servers.push(server);
+    const server = track(createServer(listener)).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   });
 }
 

@@ -91,7 +91,7 @@ export function gauge<const L extends string = never>(options: GaugeOptions<L>):
 
 function gaugeObject<L extends string>(core: MetricCore, info: { name: string; help: string; labelNames: readonly string[]; registry: Registry }, mode: GaugeMode): Gauge<L> {
   const child = (offset: number): GaugeChild => core.child(offset, (o) => childAt(core, o));
-  const pick = (labels: unknown): GaugeChild => child(labels !== null && typeof labels === 'object' ? core.offsetOf(labels) : core.bare());
+  const pick = (labels: unknown): GaugeChild => child(core.offsetFor(labels));
   const isLabels = (x: unknown): boolean => x !== null && typeof x === 'object';
   return {
     name: info.name,

@@ -1,11 +1,13 @@
+import { checkBuckets } from '../buckets.js';
 import { DEFAULT_BUCKETS } from '../http-metrics.js';
 import { observeHistogram } from '../store/family.js';
-import type { LabelValues, MetricCore, MetricInfo } from './metric.js';
-import { defineMetric, labelsArgs } from './metric.js';
+import type { Arena } from '../store/types.js';
+import type { LabelValues, MetricInfo } from './metric.js';
+import { defineMetric } from './metric.js';
+import { observerMethods } from './observer.js';
 import type { MetricOptions } from './options.js';
-import { checkBuckets, checkMetricOptions } from './options.js';
+import { checkMetricOptions } from './options.js';
 import type { EndTimer } from './timer.js';
-import { startTimer } from './timer.js';
 
 /** Options of `histogram()`. */
 export interface HistogramOptions<L extends string = never> extends MetricOptions<L> {
@@ -38,15 +40,6 @@ export interface Histogram<L extends string = never> extends MetricInfo<L> {
 
 const WHERE = 'histogram';
 
-function childAt(core: MetricCore, offset: number, buckets: readonly number[]): HistogramChild {
-  const { arena, errors } = core;
-  function observe(value: number): void {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return errors.value();
-    observeHistogram(arena, buckets, offset, value);
-  }
-  return { observe, startTimer: () => startTimer(undefined, (_labels, seconds) => observe(seconds)) };
-}
-
 /**
  * Creates a histogram, or returns the one already registered under this name with the same
  * labels and buckets. Never throws once created.
@@ -58,19 +51,15 @@ function childAt(core: MetricCore, offset: number, buckets: readonly number[]): 
  */
 export function histogram<const L extends string = never>(options: HistogramOptions<L>): Histogram<L> {
   const checked = checkMetricOptions(WHERE, options, ['buckets'], ['le']);
-  const buckets = checkBuckets(WHERE, checked.o.buckets, DEFAULT_BUCKETS);
-  return defineMetric(WHERE, checked, { type: 'histogram', buckets }, (core) => {
-    const child = (offset: number): HistogramChild => core.child(offset, (o) => childAt(core, o, buckets));
-    const pick = (labels: unknown): HistogramChild => child(labels !== null && typeof labels === 'object' ? core.offsetOf(labels) : core.bare());
-    return {
-      name: checked.name,
-      help: checked.help,
-      labelNames: checked.labelNames as readonly L[],
-      registry: checked.registry,
-      buckets,
-      observe: (a: unknown, b?: number) => (a !== null && typeof a === 'object' ? pick(a).observe(b as number) : pick(undefined).observe(a as number)),
-      startTimer: (labels?: Partial<LabelValues<L>>) => startTimer<L>(labels, (all, seconds) => pick(all).observe(seconds)),
-      labels: (...args: unknown[]) => child(labelsArgs(core, args)),
-    } as Histogram<L>;
-  });
+  const buckets = checkBuckets(WHERE, checked.o.buckets, DEFAULT_BUCKETS, 'upper bounds, e.g. [0.1, 1, 10]');
+  // Bound once: the buckets are fixed for the life of the metric.
+  const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value);
+  return defineMetric(WHERE, checked, { type: 'histogram', buckets }, (core) => ({
+    name: checked.name,
+    help: checked.help,
+    labelNames: checked.labelNames as readonly L[],
+    registry: checked.registry,
+    buckets,
+    ...observerMethods<L>(core, record),
+  })) as Histogram<L>;
 }

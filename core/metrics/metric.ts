@@ -34,6 +34,8 @@ export interface MetricCore {
   offsetOfList(values: readonly unknown[]): number;
   /** Offset of the series without labels; for a labelled metric that is a mistake, recorded as `__invalid__`. */
   bare(): number;
+  /** `offsetOf` when `labels` is an object, else `bare`: the methods that take labels first or not at all. */
+  offsetFor(labels: unknown): number;
   /** Returns the child cached for a series, creating it with `make` on first use. */
   child<C>(offset: number, make: (offset: number) => C): C;
 }
@@ -68,39 +70,29 @@ function createCore(family: Family, registry: Registry): MetricCore {
   const invalid = (): string[] => names.map(() => INVALID_LABEL_VALUE);
   let bareOffset = -1;
 
+  /** `values` in label-name order, owned by the caller; anything but a string becomes the sentinel, counted once. */
+  function offsetOfValues(values: unknown[], bad: boolean): number {
+    for (let i = 0; i < n; i++) {
+      if (typeof values[i] !== 'string') {
+        values[i] = INVALID_LABEL_VALUE;
+        bad = true;
+      }
+    }
+    if (bad) errors.label();
+    return family.get(values as string[]).offset;
+  }
+
   function offsetOf(labels: unknown): number {
     if (labels === null || typeof labels !== 'object') {
       errors.label();
       return family.get(invalid()).offset;
     }
     const given = labels as Record<string, unknown>;
-    let bad = Object.keys(given).length !== n;
-    const values = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const value = given[names[i]!];
-      if (typeof value === 'string') values[i] = value;
-      else {
-        values[i] = INVALID_LABEL_VALUE;
-        bad = true;
-      }
-    }
-    if (bad) errors.label();
-    return family.get(values).offset;
+    return offsetOfValues(names.map((name) => given[name]), Object.keys(given).length !== n);
   }
 
   function offsetOfList(list: readonly unknown[]): number {
-    let bad = list.length !== n;
-    const values = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const value = list[i];
-      if (typeof value === 'string') values[i] = value;
-      else {
-        values[i] = INVALID_LABEL_VALUE;
-        bad = true;
-      }
-    }
-    if (bad) errors.label();
-    return family.get(values).offset;
+    return offsetOfValues(list.slice(0, n), list.length !== n);
   }
 
   function bare(): number {
@@ -122,6 +114,7 @@ function createCore(family: Family, registry: Registry): MetricCore {
     offsetOf,
     offsetOfList,
     bare,
+    offsetFor: (labels) => (labels !== null && typeof labels === 'object' ? offsetOf(labels) : bare()),
     child<C>(offset: number, make: (offset: number) => C): C {
       let found = children.get(offset) as C | undefined;
       if (found === undefined) {

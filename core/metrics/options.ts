@@ -59,21 +59,3 @@ export function checkMetricOptions(where: string, options: unknown, ownKeys: rea
   if (new Set(labelNames).size !== labelNames.length) throw optionError(`${where} "${name}": "labelNames" lists a label twice: ${labelNames.join(', ')}.`);
   return { o, name, help: o.help, labelNames: Object.freeze([...(labelNames as string[])]), registry };
 }
-
-/** Checks histogram buckets: finite, strictly increasing, +Inf implied. */
-export function checkBuckets(where: string, buckets: unknown, fallback: readonly number[]): readonly number[] {
-  if (buckets === undefined) return fallback;
-  if (!Array.isArray(buckets) || buckets.length === 0) {
-    throw optionError(`${where}: "buckets" must be a non-empty array of upper bounds, e.g. [0.1, 1, 10], got ${describeValue(buckets)}.`);
-  }
-  for (let i = 0; i < buckets.length; i++) {
-    const b: unknown = buckets[i];
-    if (typeof b !== 'number' || !Number.isFinite(b)) {
-      throw optionError(`${where}: "buckets" must hold finite numbers (+Inf is added for you), got ${describeValue(b)} at index ${i}.`);
-    }
-    if (i > 0 && b <= (buckets[i - 1] as number)) {
-      throw optionError(`${where}: "buckets" must be strictly increasing; ${b} follows ${buckets[i - 1]}. Sort them and drop duplicates.`);
-    }
-  }
-  return Object.freeze([...(buckets as number[])]);
-}

@@ -1,11 +1,11 @@
 import { optionError } from '../errors.js';
 import { observeSummary } from '../store/family.js';
-import type { LabelValues, MetricCore, MetricInfo } from './metric.js';
-import { defineMetric, labelsArgs } from './metric.js';
+import type { LabelValues, MetricInfo } from './metric.js';
+import { defineMetric } from './metric.js';
+import { observerMethods } from './observer.js';
 import type { MetricOptions } from './options.js';
 import { checkMetricOptions } from './options.js';
 import type { EndTimer } from './timer.js';
-import { startTimer } from './timer.js';
 
 /**
  * Options of `summary()`. There are no quantile options: quantiles computed in each process
@@ -34,15 +34,6 @@ export interface Summary<L extends string = never> extends MetricInfo<L> {
 const WHERE = 'summary';
 const QUANTILE_KEYS = ['percentiles', 'quantiles', 'maxAgeSeconds', 'ageBuckets', 'compressCount'];
 
-function childAt(core: MetricCore, offset: number): SummaryChild {
-  const { arena, errors } = core;
-  function observe(value: number): void {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return errors.value();
-    observeSummary(arena, offset, value);
-  }
-  return { observe, startTimer: () => startTimer(undefined, (_labels, seconds) => observe(seconds)) };
-}
-
 /**
  * Creates a summary (count and sum, no quantiles), or returns the one already registered under
  * this name with the same labels. Never throws once created.
@@ -57,17 +48,11 @@ export function summary<const L extends string = never>(options: SummaryOptions<
     throw optionError(`${WHERE}: "${quantileKey}" is not supported: quantiles cannot be merged across processes or instances. Use histogram() and histogram_quantile() instead.`);
   }
   const checked = checkMetricOptions(WHERE, options, [], ['quantile']);
-  return defineMetric(WHERE, checked, { type: 'summary' }, (core) => {
-    const child = (offset: number): SummaryChild => core.child(offset, (o) => childAt(core, o));
-    const pick = (labels: unknown): SummaryChild => child(labels !== null && typeof labels === 'object' ? core.offsetOf(labels) : core.bare());
-    return {
-      name: checked.name,
-      help: checked.help,
-      labelNames: checked.labelNames as readonly L[],
-      registry: checked.registry,
-      observe: (a: unknown, b?: number) => (a !== null && typeof a === 'object' ? pick(a).observe(b as number) : pick(undefined).observe(a as number)),
-      startTimer: (labels?: Partial<LabelValues<L>>) => startTimer<L>(labels, (all, seconds) => pick(all).observe(seconds)),
-      labels: (...args: unknown[]) => child(labelsArgs(core, args)),
-    } as Summary<L>;
-  });
+  return defineMetric(WHERE, checked, { type: 'summary' }, (core) => ({
+    name: checked.name,
+    help: checked.help,
+    labelNames: checked.labelNames as readonly L[],
+    registry: checked.registry,
+    ...observerMethods<L>(core, observeSummary),
+  })) as Summary<L>;
 }

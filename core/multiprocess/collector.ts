@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Format, MetricObject } from '../exposition/format.js';
 import { renderFamily, renderMetricObject } from '../exposition/format.js';
+import type { FamilyDef, Series } from '../store/types.js';
 import { RENDER_MERGED } from '../store/types.js';
 import type { DirectoryArena } from './directory-arena.js';
 import { addArchive } from './compact.js';
@@ -89,11 +90,25 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   }
   for (const archive of view.archives) if (!archive.absorbed) addArchive(families, plain, archive.archive);
 
+  return renderMergedView(families.families(), families.values(), processesMetric(view, self !== undefined), plain.result(), format);
+}
+
+/**
+ * Renders a merged view in the one layout both multi-process modes share: promhttp families
+ * first, then the mode's own gauge, then the plain prom-client metrics no family already covers.
+ * `families` may be lazy: it is walked once, yielding to the event loop between slices.
+ */
+export async function renderMergedView(
+  families: Iterable<{ readonly def: FamilyDef; readonly series: readonly Series[] }>,
+  v: Float64Array,
+  gauge: MetricObject,
+  plain: readonly PlainMetric[],
+  format: Format,
+): Promise<string> {
   const parts: string[] = [];
-  const v = families.values();
   const names = new Set<string>();
   let sliceStart = performance.now();
-  for (const family of families.families()) {
+  for (const family of families) {
     names.add(family.def.name);
     parts.push(renderFamily(family.def, family.series, v, format));
     if (performance.now() - sliceStart > SLICE_MS) {
@@ -101,9 +116,9 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
       sliceStart = performance.now();
     }
   }
-  parts.push(renderMetricObject(processesMetric(view, self !== undefined), format));
-  for (const metric of plain.result()) {
-    if (names.has(metric.name) || metric.name === NAME) continue;
+  parts.push(renderMetricObject(gauge, format));
+  for (const metric of plain) {
+    if (names.has(metric.name) || metric.name === gauge.name) continue;
     parts.push(renderMetricObject({ ...metric, values: [...metric.values] }, format));
   }
   return parts.join('');

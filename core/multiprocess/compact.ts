@@ -66,7 +66,8 @@ export function addArchive(merger: ReturnType<typeof createFamilyMerger>, plain:
   plain.add(archive.plain, false, '');
 }
 
-function toArchive(by: string, absorbed: Record<string, number>, merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>): Archive {
+/** The merged values as an archive owned by `by`: the one format both dead stores and exited IPC workers are kept in. */
+export function toArchive(by: string, absorbed: Record<string, number>, merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>): Archive {
   const v = merger.values();
   const families: ArchivedFamily[] = merger
     .families()

@@ -29,6 +29,49 @@ export interface DirectoryArena extends Arena {
   readonly writeErrors: number;
 }
 
+/**
+ * The families an arena has allocated series for, numbered in allocation order. Arenas whose
+ * values are read outside this process keep it, since the reader needs every label name.
+ */
+export interface FamilyBook {
+  readonly families: readonly StoredFamily[];
+  /** Arena.describe: the full label names (static ones first) a family will be allocated with. */
+  describe(def: FamilyDef, labelNames: readonly string[]): void;
+  /** The family for `def`, numbered and appended to `families` the first time it is seen. */
+  familyFor(def: FamilyDef, labelValues: readonly string[]): StoredFamily;
+}
+
+export function createFamilyBook(): FamilyBook {
+  const families: StoredFamily[] = [];
+  const familyOf = new Map<FamilyDef, StoredFamily>();
+  const labelNamesOf = new Map<FamilyDef, readonly string[]>();
+  return {
+    families,
+    describe(def, labelNames) {
+      labelNamesOf.set(def, labelNames);
+    },
+    familyFor(def, labelValues) {
+      let family = familyOf.get(def);
+      if (family === undefined) {
+        const names = labelNamesOf.get(def) ?? def.labelNames;
+        // Static labels come first in the values; name any the family was not told about.
+        const labelNames = names.length === labelValues.length ? names : [...labelValues.slice(def.labelNames.length).map((_, i) => `label_${i}`), ...def.labelNames];
+        family = { index: families.length, def: { ...def, labelNames } };
+        familyOf.set(def, family);
+        families.push(family);
+      }
+      return family;
+    },
+  };
+}
+
+/** A copy of `values` with room for at least `needed` slots, doubling so growth stays amortised. */
+export function grownValues(values: Float64Array, needed: number): Float64Array {
+  const grown = new Float64Array(Math.max(values.length * 2, needed));
+  grown.set(values);
+  return grown;
+}
+
 /** Slots per dirty-tracking page: 4 KiB of values. */
 const PAGE_SHIFT = 9;
 
@@ -42,12 +85,11 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
   const path = join(dir, procName(identity.id));
   // Fixed once: a rewritten log must repeat the original byte for byte, since readers resume parsing by offset.
   const startedAt = Date.now();
-  const families: StoredFamily[] = [];
+  const book = createFamilyBook();
+  const { families } = book;
   const series: StoredSeries[] = [];
-  const familyOf = new Map<FamilyDef, StoredFamily>();
   /** The log after its header, in write order. */
   const appended: string[] = [];
-  const labelNamesOf = new Map<FamilyDef, readonly string[]>();
   let used = HEADER_SLOTS;
   let metaFd = -1;
   let valuesFd = -1;
@@ -158,15 +200,11 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
     path,
     families,
     series,
-    describe(def, labelNames) {
-      labelNamesOf.set(def, labelNames);
-    },
+    describe: book.describe,
     alloc(def, labelValues, width) {
       if (used + width > arena.v.length) {
-        const grown = new Float64Array(Math.max(arena.v.length * 2, used + width));
-        grown.set(arena.v);
-        arena.v = grown;
-        bytes = new Uint8Array(grown.buffer);
+        arena.v = grownValues(arena.v, used + width);
+        bytes = new Uint8Array(arena.v.buffer);
       }
       const pages = ((used + width) >>> PAGE_SHIFT) + 1;
       if (pages > dirty.length) {
@@ -175,16 +213,9 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
         dirty = grown;
       }
       let text = '';
-      let family = familyOf.get(def);
-      if (family === undefined) {
-        const names = labelNamesOf.get(def) ?? def.labelNames;
-        // Static labels come first in the values; name any the family was not told about.
-        const labelNames = names.length === labelValues.length ? names : [...labelValues.slice(def.labelNames.length).map((_, i) => `label_${i}`), ...def.labelNames];
-        family = { index: families.length, def: { ...def, labelNames } };
-        familyOf.set(def, family);
-        families.push(family);
-        text += familyLine(family);
-      }
+      const known = families.length;
+      const family = book.familyFor(def, labelValues);
+      if (families.length > known) text += familyLine(family);
       const offset = used;
       used += width;
       const stored: StoredSeries = { family, values: [...labelValues], rendered: renderLabels(family.def.labelNames, labelValues), offset };

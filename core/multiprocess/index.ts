@@ -10,6 +10,7 @@ import type { ClearResult } from './clear.js';
 import { clearEntries } from './clear.js';
 import { renderDirectoryView } from './collector.js';
 import { processKey } from './identity.js';
+import { inIpcMode } from './ipc/worker.js';
 import { newReadCache } from './read.js';
 import type { MultiprocessOptions } from './options.js';
 import { resolveMultiprocess } from './options.js';
@@ -59,6 +60,9 @@ function storeForRegistry(where: string, registry: Registry, resolved: ReturnTyp
     if (existing.dir !== resolved.dir) throw optionError(`${where}: this registry already records into ${existing.dir}; one registry uses one directory. Use a new Registry() for ${resolved.dir}.`);
     return existing;
   }
+  if (inIpcMode(registry)) {
+    throw optionError(`${where}: this registry is in IPC mode (clusterWorker()): its metrics go to the cluster primary, so it cannot also record into ${resolved.dir}. Use one mode: drop clusterWorker() to record into the directory, or drop the directory option to stay in IPC mode.`);
+  }
   if (peekArena(registry) !== undefined) {
     throw optionError(`${where}: this registry already holds promhttp metrics in memory. Turn multi-process mode on before creating any metric (or set PROMETHEUS_MULTIPROC_DIR before the app starts).`);
   }
@@ -76,6 +80,7 @@ export function applyMultiprocessOption(where: string, registry: Registry, value
   if (value === false) {
     const arena = peekArena(registry);
     if (arena === undefined) setArena(registry, createLocalArena());
+    else if (inIpcMode(registry)) throw optionError(`${where}: "multiprocess: false", but this registry is in IPC mode (clusterWorker()): its metrics go to the cluster primary. For metrics of this process alone, use a new Registry() that is not passed to clusterWorker().`);
     else if (arena.shared) throw optionError(`${where}: "multiprocess: false", but this registry already records into a multi-process directory. Use a new Registry().`);
     return;
   }

@@ -1,22 +1,14 @@
 import { renderLabels } from '../labels.js';
 import type { FamilyDef, GaugeMode, MetricType, Series } from '../store/types.js';
-import type { Identity, WorkerSource } from './identity.js';
+import type { Identity } from './identity.js';
 
 /**
  * A store's metadata log (`meta.jsonl`): one header line, then a line per family and per series,
  * appended when they are created (rare, never per request). Values live apart, in `values.bin`,
  * at the offsets given here.
  */
-export interface MetaHeader {
+export interface MetaHeader extends Identity {
   readonly promhttp: 1;
-  readonly id: string;
-  readonly pid: number;
-  readonly threadId: number;
-  readonly start: string;
-  readonly task?: { readonly tid: number; readonly start: string };
-  readonly host: string;
-  readonly worker: string;
-  readonly workerSource: WorkerSource;
   /** Unix ms. */
   readonly startedAt: number;
 }

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
+import { appHandles, markExitHook } from '../exit-hooks.js';
 import { checkMethod } from './interval.js';
 import type { Pushgateway } from './pushgateway.js';
 
@@ -25,8 +26,6 @@ export interface PushAtExitOptions {
 
 const WHERE = 'pushAtExit';
 const SIGNALS: readonly ExitSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-/** Marks promhttp's own signal listeners, which do not count as the app handling the signal. */
-const OURS = Symbol('promhttp.pushAtExit');
 
 /** Pushes started by a signal, across every gateway, so the process exits once all have landed. */
 const pending = new Set<Promise<void>>();
@@ -37,10 +36,6 @@ function exitWhenPushed(code: number): void {
   exitScheduled = true;
   // Other gateways' listeners for the same signal run in this same tick; let them add their push.
   setImmediate(() => void Promise.allSettled([...pending]).then(() => process.exit(code)));
-}
-
-function appHandles(signal: ExitSignal): boolean {
-  return process.listeners(signal).some((listener) => !(OURS in listener));
 }
 
 export function pushAtExit(gateway: Pushgateway, options: unknown, onError: (error: Error) => void): () => void {
@@ -66,24 +61,21 @@ export function pushAtExit(gateway: Pushgateway, options: unknown, onError: (err
   for (const signal of signals === false ? [] : (signals as ExitSignal[])) {
     const code = 128 + constants.signals[signal];
     let fired = false;
-    const listener = Object.assign(
-      function pushOnSignal() {
-        if (appHandles(signal)) {
-          // The app decides when to exit; if it lets the event loop drain, beforeExit pushes the final state.
-          void gateway[method]().catch(report);
-          return;
-        }
-        if (fired) {
-          // A second signal while pushing: the user wants out now.
-          process.exit(code);
-        }
-        fired = true;
-        const push = gateway[method]().catch(report);
-        pending.add(push);
-        exitWhenPushed(code);
-      },
-      { [OURS]: true },
-    );
+    const listener = markExitHook(function pushOnSignal() {
+      if (appHandles(signal)) {
+        // The app decides when to exit; if it lets the event loop drain, beforeExit pushes the final state.
+        void gateway[method]().catch(report);
+        return;
+      }
+      if (fired) {
+        // A second signal while pushing: the user wants out now.
+        process.exit(code);
+      }
+      fired = true;
+      const push = gateway[method]().catch(report);
+      pending.add(push);
+      exitWhenPushed(code);
+    });
     process.on(signal, listener);
     listeners.set(signal, listener);
   }

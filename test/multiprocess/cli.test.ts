@@ -1,22 +1,18 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/process.js';
 import { parseExposition, sum } from '../support/scrape.js';
-import { bundle, entries, eventually, processes, runBundle, tempDir } from '../fixtures/mp-support.js';
+import type { TempDir } from '../fixtures/mp-support.js';
+import { entries, eventually, processes, runBundle, withBundles } from '../fixtures/mp-support.js';
 import { startChild } from '../support/process.js';
 
 const procs = processes();
-let work: ReturnType<typeof tempDir>;
+let work: TempDir;
 let recorder: string;
-
-beforeAll(async () => {
-  work = tempDir();
-  recorder = await bundle('mp-record.ts', work.path);
-});
-afterAll(async () => {
-  await procs.stopAll();
-  work.remove();
+withBundles(procs, ['mp-record.ts'], (dir, [record]) => {
+  work = dir;
+  recorder = record!;
 });
 
 /** Runs bin/promhttp-multiproc.mjs from this checkout, as `npx promhttp-multiproc` would. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { entries, eventually, get, load, processes, runTs, tempDir, totals } from '../fixtures/mp-support.js';
+import { entries, eventually, expectSteadyTotals, load, processes, scrapeWhileOneBlocks, startClusterFixture, tempDir, totals } from '../fixtures/mp-support.js';
 
 const procs = processes();
 let dir: ReturnType<typeof tempDir> | undefined;
@@ -13,19 +13,8 @@ afterEach(async () => {
 /** Starts mp-cluster.ts with `workers` workers in a fresh directory. */
 async function startCluster(workers: number, env: NodeJS.ProcessEnv = {}) {
   dir = tempDir();
-  const child = procs.track(runTs('mp-cluster.ts', { PROMETHEUS_MULTIPROC_DIR: dir.path, WORKERS: String(workers), PORT: '0', ...env }));
-  const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 25_000);
-  /** slot → pid of the worker now in that slot. */
-  const pids = (): Map<number, number> => {
-    const map = new Map<number, number>();
-    for (const [, slot, pid] of child.output().matchAll(/worker (\d+) pid (\d+)$/gm)) {
-      map.set(Number(slot), Number(pid));
-      procs.pid(Number(pid));
-    }
-    return map;
-  };
-  pids();
-  return { child, url, pids, dir: dir.path };
+  const app = await startClusterFixture(procs, 'mp-cluster.ts', { PROMETHEUS_MULTIPROC_DIR: dir.path, WORKERS: String(workers), PORT: '0', ...env });
+  return { ...app, dir: dir.path };
 }
 
 describe('node:cluster workers sharing PROMETHEUS_MULTIPROC_DIR', () => {
@@ -48,16 +37,7 @@ describe('node:cluster workers sharing PROMETHEUS_MULTIPROC_DIR', () => {
     expect(sent).toMatchObject({ ok: n, failed: 0 });
     expect(sent.byPid.size).toBe(workers);
 
-    const servedBy = new Set<number>();
-    let previous = 0;
-    for (let i = 0; i < 10; i++) {
-      const t = await totals(app.url);
-      expect(t.requests).toBe(n);
-      expect(t.count).toBe(n);
-      expect(t.requests).toBeGreaterThanOrEqual(previous);
-      previous = t.requests;
-      servedBy.add(t.pid);
-    }
+    const servedBy = await expectSteadyTotals(app.url, n, 10);
     expect(servedBy.size).toBe(workers);
   });
 
@@ -117,17 +97,8 @@ describe('node:cluster workers sharing PROMETHEUS_MULTIPROC_DIR', () => {
     const app = await startCluster(2);
     const n = 100;
     expect(await load(app.url, n, 4)).toMatchObject({ ok: n, failed: 0 });
-    let blockDone = false;
-    const block = get(`${app.url}/block?ms=6000`).then((r) => {
-      blockDone = true;
-      return r;
-    });
-    // Give the blocked worker time to take the request and stop its loop.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = performance.now();
-    const t = await totals(app.url);
-    const took = performance.now() - started;
-    expect(blockDone).toBe(false);
+    const { scrape: t, tookMs: took, blockDoneBefore, blocked: block } = await scrapeWhileOneBlocks(app.url, 6000);
+    expect(blockDoneBefore).toBe(false);
     expect(t.requests).toBe(n);
     expect(t.count).toBe(n);
     const blocked = await block;

@@ -1,23 +1,19 @@
 import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDirectory } from 'promhttp';
 import { parseExposition, sum } from '../support/scrape.js';
 import { startChild } from '../support/process.js';
-import { bundle, entries, processes, runBundle, tempDir } from '../fixtures/mp-support.js';
+import type { TempDir } from '../fixtures/mp-support.js';
+import { entries, processes, runBundle, withBundles } from '../fixtures/mp-support.js';
 
 const procs = processes();
-let work: ReturnType<typeof tempDir>;
+let work: TempDir;
 let recorder: string;
 let compactor: string;
-
-beforeAll(async () => {
-  work = tempDir();
-  [recorder, compactor] = await Promise.all([bundle('mp-record.ts', work.path), bundle('mp-compactor.ts', work.path)]);
-});
-afterAll(async () => {
-  await procs.stopAll();
-  work.remove();
+withBundles(procs, ['mp-record.ts', 'mp-compactor.ts'], (dir, [record, compact]) => {
+  work = dir;
+  [recorder, compactor] = [record!, compact!];
 });
 
 async function read(dir: string): Promise<{ requests: number; count: number; live: number; dead: number; inFlight: number }> {

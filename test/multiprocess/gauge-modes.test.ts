@@ -1,21 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GaugeMode } from 'promhttp';
 import { renderDirectory } from 'promhttp';
 import { startChild } from '../support/process.js';
 import { find, parseExposition } from '../support/scrape.js';
-import { bundle, entries, processes, runBundle, tempDir } from '../fixtures/mp-support.js';
+import type { TempDir } from '../fixtures/mp-support.js';
+import { entries, processes, runBundle, withBundles } from '../fixtures/mp-support.js';
 
 const procs = processes();
-let work: ReturnType<typeof tempDir>;
+let work: TempDir;
 let setter: string;
 let compactor: string;
-
-beforeAll(async () => {
-  work = tempDir();
-  [setter, compactor] = await Promise.all([bundle('mp-gauge.ts', work.path), bundle('mp-compactor.ts', work.path)]);
-});
-afterEach(() => procs.stopAll());
-afterAll(() => work.remove());
+withBundles(
+  procs,
+  ['mp-gauge.ts', 'mp-compactor.ts'],
+  (dir, [set, compact]) => {
+    work = dir;
+    [setter, compactor] = [set!, compact!];
+  },
+  { stopAfterEach: true },
+);
 
 /** The gauge's samples: `worker → value` for per-worker modes, else `'' → value`. */
 async function gaugeValues(dir: string): Promise<Record<string, number>> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, get, load, processes, runTs, totals } from '../fixtures/mp-support.js';
+import { eventually, expectSteadyTotals, get, load, processes, runTs, scrapeWhileOneBlocks, startClusterFixture, totals } from '../fixtures/mp-support.js';
 import { clusterPrimary, clusterWorker } from 'promhttp';
 import { find } from '../support/scrape.js';
 
@@ -11,19 +11,7 @@ afterEach(async () => {
 
 /** Starts ipc-cluster.ts (clusterPrimary + `workers` clusterWorker workers on one port). */
 async function startCluster(workers: number, env: NodeJS.ProcessEnv = {}) {
-  const child = procs.track(runTs('ipc-cluster.ts', { WORKERS: String(workers), PORT: '0', ...env }));
-  const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 25_000);
-  /** slot → pid of the worker now in that slot. */
-  const pids = (): Map<number, number> => {
-    const map = new Map<number, number>();
-    for (const [, slot, pid] of child.output().matchAll(/worker (\d+) pid (\d+)/g)) {
-      map.set(Number(slot), Number(pid));
-      procs.pid(Number(pid));
-    }
-    return map;
-  };
-  pids();
-  return { child, url, pids };
+  return startClusterFixture(procs, 'ipc-cluster.ts', { WORKERS: String(workers), PORT: '0', ...env });
 }
 
 const workerStates = (samples: Awaited<ReturnType<typeof totals>>['samples']): Record<string, number> =>
@@ -37,19 +25,11 @@ describe('IPC mode: node:cluster workers merged through the primary', () => {
     expect(sent).toMatchObject({ ok: n, failed: 0 });
     expect(sent.byPid.size).toBe(2);
 
-    const servedBy = new Set<number>();
-    let previous = 0;
-    for (let i = 0; i < 10; i++) {
-      const t = await totals(app.url);
-      expect(t.requests).toBe(n);
-      expect(t.count).toBe(n);
-      expect(t.requests).toBeGreaterThanOrEqual(previous);
-      previous = t.requests;
-      servedBy.add(t.pid);
+    const servedBy = await expectSteadyTotals(app.url, n, 10, (t) => {
       expect(workerStates(t.samples)).toEqual({ fresh: 2, stale: 0, exited: 0 });
       // Process metrics stay per worker, under the slot the primary gave each one.
       expect(find(t.samples, 'process_cpu_user_seconds_total').map((s) => s.labels.worker).sort()).toEqual(['0', '1']);
-    }
+    });
     expect(servedBy.size).toBe(2);
   });
 
@@ -59,17 +39,9 @@ describe('IPC mode: node:cluster workers merged through the primary', () => {
     expect(await load(app.url, n, 4)).toMatchObject({ ok: n, failed: 0 });
     // A first scrape collects both workers fresh: that is the blocked worker's last state below.
     expect((await totals(app.url)).requests).toBe(n);
-    let blockDone = false;
-    const block = get(`${app.url}/block?ms=6000`).then((r) => {
-      blockDone = true;
-      return r;
-    });
-    // Give the blocked worker time to take the request and stop its loop; the next connection goes to the other one.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = performance.now();
-    const t = await totals(app.url);
-    const took = performance.now() - started;
-    expect(blockDone).toBe(false);
+    // The blocked worker's request goes first; the next connection goes to the other one.
+    const { scrape: t, tookMs: took, blockDoneBefore, blocked: block } = await scrapeWhileOneBlocks(app.url, 6000);
+    expect(blockDoneBefore).toBe(false);
     expect(t.requests).toBe(n);
     expect(t.count).toBe(n);
     expect(workerStates(t.samples)).toEqual({ fresh: 1, stale: 1, exited: 0 });

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderDirectory } from 'promhttp';
 import { startChild } from '../support/process.js';
 import { parseExposition, sum } from '../support/scrape.js';
-import { bundle, processes, runBundle, tempDir } from '../fixtures/mp-support.js';
+import type { TempDir } from '../fixtures/mp-support.js';
+import { processes, runBundle, withBundles } from '../fixtures/mp-support.js';
 
 const procs = processes();
-let work: ReturnType<typeof tempDir>;
+let work: TempDir;
 let recorder: string;
-
-beforeAll(async () => {
-  work = tempDir();
-  recorder = await bundle('mp-record.ts', work.path);
-});
-afterAll(async () => {
-  await procs.stopAll();
-  work.remove();
+withBundles(procs, ['mp-record.ts'], (dir, [record]) => {
+  work = dir;
+  recorder = record!;
 });
 
 const total = async (dir: string): Promise<number> => sum(parseExposition(await renderDirectory(dir)), 'http_requests_total');

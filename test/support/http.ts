@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type RequestListener, type Server, createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 export interface Listening {
   readonly server: Server;
@@ -28,6 +29,36 @@ export function listen(listener: RequestListener): Promise<Listening> {
       });
     });
   });
+}
+
+interface Closable {
+  close(callback: () => void): unknown;
+  closeAllConnections?(): void;
+}
+
+/**
+ * For a test file whose servers outlive a single call: `track` hands a server over to be closed
+ * after each test, and `serve` starts an app with `listen(port, host)` (Koa) on a free loopback
+ * port, tracked, and returns its URL. No test leaves a listening socket to the next.
+ */
+export function serversClosedAfterEach(): { track<S extends Closable>(server: S): S; serve(app: { listen(port: number, host: string): Server }): Promise<string> } {
+  const servers: Closable[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+  function track<S extends Closable>(server: S): S {
+    servers.push(server);
+    return server;
+  }
+  async function serve(app: { listen(port: number, host: string): Server }): Promise<string> {
+    const server = track(app.listen(0, '127.0.0.1'));
+    if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  return { track, serve };
 }
 
 export interface RawResponse {

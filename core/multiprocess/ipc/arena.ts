@@ -1,10 +1,9 @@
-import type { Arena, FamilyDef } from '../../store/types.js';
+import type { Arena } from '../../store/types.js';
+import { createFamilyBook, grownValues } from '../directory-arena.js';
+import type { StoredFamily } from '../meta.js';
 
 /** A family as this worker knows it: `def.labelNames` holds every label, static ones first. */
-export interface TrackedFamily {
-  readonly index: number;
-  readonly def: FamilyDef;
-}
+export type TrackedFamily = StoredFamily;
 
 export interface TrackedSeries {
   readonly family: number;
@@ -30,10 +29,9 @@ export interface TrackedArena extends Arena {
 export function createTrackedArena(initialSlots = 4096): TrackedArena {
   let used = 0;
   let changed = false;
-  const families: TrackedFamily[] = [];
+  const book = createFamilyBook();
+  const { families } = book;
   const series: TrackedSeries[] = [];
-  const familyOf = new Map<FamilyDef, TrackedFamily>();
-  const labelNamesOf = new Map<FamilyDef, readonly string[]>();
   const arena: TrackedArena = {
     v: new Float64Array(initialSlots),
     shared: true,
@@ -42,24 +40,10 @@ export function createTrackedArena(initialSlots = 4096): TrackedArena {
     get used() {
       return used;
     },
-    describe(def, labelNames) {
-      labelNamesOf.set(def, labelNames);
-    },
+    describe: book.describe,
     alloc(def, labelValues, width) {
-      if (used + width > arena.v.length) {
-        const grown = new Float64Array(Math.max(arena.v.length * 2, used + width));
-        grown.set(arena.v);
-        arena.v = grown;
-      }
-      let family = familyOf.get(def);
-      if (family === undefined) {
-        const names = labelNamesOf.get(def) ?? def.labelNames;
-        // Static labels come first in the values; name any the family was not told about.
-        const labelNames = names.length === labelValues.length ? names : [...labelValues.slice(def.labelNames.length).map((_, i) => `label_${i}`), ...def.labelNames];
-        family = { index: families.length, def: { ...def, labelNames } };
-        familyOf.set(def, family);
-        families.push(family);
-      }
+      if (used + width > arena.v.length) arena.v = grownValues(arena.v, used + width);
+      const family = book.familyFor(def, labelValues);
       const offset = used;
       used += width;
       series.push({ family: family.index, values: [...labelValues], offset });

@@ -1,7 +1,7 @@
 import { renderLabels } from '../../labels.js';
 import type { FamilyDef } from '../../store/types.js';
-import type { Archive, ArchivedFamily } from '../archive.js';
-import { addArchive } from '../compact.js';
+import type { Archive } from '../archive.js';
+import { addArchive, toArchive } from '../compact.js';
 import type { FamilyMerger, MergedFamily } from '../merge.js';
 import { createFamilyMerger, modeOf } from '../merge.js';
 import type { PlainMerger, PlainMetric } from '../plain.js';
@@ -63,15 +63,7 @@ export function absorbWorker(archive: Archive | undefined, state: WorkerState): 
   const plain = createPlainMerger();
   if (archive !== undefined) addArchive(families, plain, archive);
   addWorker(families, plain, state, false, state.worker);
-  const v = families.values();
-  const kept: ArchivedFamily[] = families
-    .families()
-    .filter((f) => f.series.length > 0)
-    .map((f) => ({
-      def: f.def,
-      series: f.series.map((s) => ({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) })),
-    }));
-  return { promhttp: 1, owner: 'primary', absorbed: {}, families: kept, plain: plain.summed() };
+  return toArchive('primary', {}, families, plain);
 }
 
 export interface ClusterView {

@@ -55,6 +55,11 @@ export interface ClusterWorker {
 const WHERE = 'clusterWorker';
 const workers = new WeakMap<Registry, ClusterWorker>();
 
+/** True when `clusterWorker()` put this registry in IPC mode: its promhttp metrics go to the cluster primary. */
+export function inIpcMode(registry: Registry): boolean {
+  return workers.has(registry);
+}
+
 function checkPlace(): number {
   if (underPm2() && parentPrimary() === undefined) {
     throw optionError(

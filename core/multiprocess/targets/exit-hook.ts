@@ -1,3 +1,5 @@
+import { markExitHook } from '../../exit-hooks.js';
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
@@ -15,11 +17,12 @@ export function onGracefulExit(cleanup: () => void): () => void {
     cleanup();
   };
   const listeners = SIGNALS.map((signal) => {
-    const listener = function promhttpCleanupOnSignal(): void {
+    const listener = markExitHook(function promhttpCleanupOnSignal(): void {
       remove();
       run();
+      // Any listener left (the app's, or pushAtExit's, which exits once it has pushed) decides how the process ends.
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
+    });
     process.prependListener(signal, listener);
     return [signal, listener] as const;
   });
