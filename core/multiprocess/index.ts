@@ -109,6 +109,8 @@ function checkDir(where: string, dir: unknown): string {
  * @example
  * const text = await renderDirectory('/run/myapp-metrics');
  */
+const renderCaches = new Map<string, ReturnType<typeof newReadCache>>();
+
 export async function renderDirectory(dir: string, options?: RenderDirectoryOptions): Promise<string> {
   const where = 'renderDirectory';
   const path = checkDir(where, dir);
@@ -116,7 +118,11 @@ export async function renderDirectory(dir: string, options?: RenderDirectoryOpti
   checkKeys(where, o, ['format']);
   const format = o.format ?? 'text';
   if (format !== 'text' && format !== 'openmetrics') throw optionError(`${where}: "format" must be "text" or "openmetrics", got ${describeValue(format)}.`);
-  const text = await renderDirectoryView(path, format, newReadCache());
+  // A sidecar renders the same directory scrape after scrape: keep what was parsed, as a live
+  // process's collector does, so only what changed since the last render is read again.
+  let cache = renderCaches.get(path);
+  if (cache === undefined) renderCaches.set(path, (cache = newReadCache()));
+  const text = await renderDirectoryView(path, format, cache);
   return format === 'openmetrics' ? `${text}# EOF\n` : text;
 }
 
