@@ -1,0 +1,125 @@
+import type { HttpResult } from '../http/run.js';
+import type { MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
+import { ran } from './results.js';
+
+const num = (value: number | undefined, digits = 0): string =>
+  value === undefined || !Number.isFinite(value) ? '–' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function httpTable(http: HttpResult): string {
+  const s = http.settings;
+  const lines = [
+    `${s.rounds} rounds; each server in a fresh process on core 1, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured with wrk on core 0 (1 thread, ${s.connections} connections, GET /users/<random 1..10000>). Medians over the rounds. The CPU ratio is bare's CPU µs/req over the server's: the throughput ratio when each has its core to itself, which a busy machine does not disturb.`,
+    '',
+    '| Framework | Server | req/s | ratio to bare: req/s (CPU) | p99 ms | CPU µs/req (range) | overhead µs/req: CPU (user) | RSS MiB | server core busy / taken by others |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const f of http.frameworks) {
+    for (const r of f.servers) {
+      const name = r.primary ? `**${r.label}**` : r.label;
+      if (r.skipped !== undefined) {
+        lines.push(`| ${f.title} | ${name} | skipped: ${r.skipped} | | | | | | |`);
+        continue;
+      }
+      const overhead = r.role === 'bare' ? '' : `${num(r.overheadUs, 1)} (${num(r.userOverheadUs, 1)})`;
+      const cpu = `${num(r.cpuUsPerRequest, 1)} (${num(r.cpuUsRange?.[0], 0)}–${num(r.cpuUsRange?.[1], 0)})`;
+      const ratio = r.role === 'bare' ? '1' : `${num(r.ratio, 2)} (${num(r.cpuRatio, 2)})`;
+      lines.push(`| ${f.title} | ${name} | ${num(r.requestsPerSecond)} | ${ratio} | ${num(r.p99Ms, 1)} | ${cpu} | ${overhead} | ${num(r.rssMiB)} | ${num(r.cpuBusy, 2)} / ${num(r.othersOnCore, 2)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function microTable(micro: MicroResult): string {
+  return [
+    `${micro.settings.runs} runs of ${num(micro.settings.iterations)} iterations each, interleaved, one process on core 1; median (min–max).`,
+    '',
+    '| Per request | ns | min–max | what it covers |',
+    '| --- | ---: | ---: | --- |',
+    ...micro.cases.map((c) => `| ${c.name} | ${num(c.nsPerOp)} | ${num(c.minNs)}–${num(c.maxNs)} | ${c.what} |`),
+  ].join('\n');
+}
+
+function scrapeTable(scrape: ScrapeResult): string {
+  return [
+    'The same routes (a histogram and a counter each, plus the in-flight gauge) in a promhttp and a prom-client registry; text format; median time to produce the body of a scrape (promhttp: `respond()`, what every adapter sends; prom-client: `registry.metrics()`). *Longest block*: the most CPU time the process spent between two timer callbacks during any render, i.e. how long the render kept the event loop from serving requests; in brackets, the longest wall-clock gap, which also counts time other processes took the core.',
+    '',
+    '| Series (samples) | promhttp `respond()` ms | prom-client `registry.metrics()` ms | speed-up | longest block, promhttp ms | longest block, prom-client ms |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...scrape.sizes.map(
+      (s) =>
+        `| ${num(s.series)} | ${num(s.promhttpMs, 1)} | ${num(s.promClientMs, 1)} | ${num(s.speedup, 1)}× | ${num(s.promhttpMaxBlockMs, 1)} (${num(s.promhttpMaxLagMs, 1)}) | ${num(s.promClientMaxBlockMs, 1)} (${num(s.promClientMaxLagMs, 1)}) |`,
+    ),
+  ].join('\n');
+}
+
+function multiprocessTable(mp: MultiprocessResult): string {
+  return [
+    `${mp.processes} cluster workers record the same ${num(mp.routes)} routes into a promhttp directory and into prom-client's global registry; the primary renders the merged view (median of ${mp.settings.runs} renders). The per-request cost of directory mode is the node:http row "multi-process directory mode" above.`,
+    '',
+    '| Processes × series | promhttp `renderDirectory()` ms | prom-client `clusterMetrics()` ms | speed-up |',
+    '| ---: | ---: | ---: | ---: |',
+    `| ${mp.processes} × ${num(mp.seriesPerProcess)} | ${num(mp.promhttpMs, 1)} | ${num(mp.promClientMs, 1)} | ${num(mp.speedup, 1)}× |`,
+  ].join('\n');
+}
+
+function targetsTable(targets: readonly Target[]): string {
+  const mark = (t: Target): string => (t.holds === undefined ? 'not judged' : t.holds ? 'holds' : '**fails**');
+  return ['| Target | Goal | Measured | |', '| --- | --- | --- | --- |', ...targets.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${mark(t)} |`)].join('\n');
+}
+
+/** The results as Markdown, from the heading level given down; also what docs/benchmarks.md shows. */
+export function toMarkdown(results: Results, level = 2): string {
+  const h = '#'.repeat(level);
+  const v = results.versions;
+  const m = results.machine;
+  const load = `${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end?.toFixed(2) ?? '?'} at end`;
+  const sections = [
+    `${h} Run`,
+    '',
+    `${results.startedAt}, ${results.mode} run, ${results.minutes.toFixed(1)} minutes. ${results.note}`,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}${m.virtual ? ', virtual machine' : ''}; 1-minute load average ${load}.`,
+    `- promhttp ${v.promhttp}; Node ${v.node}; Bun ${v.bun}; ${v.wrk}.`,
+    `- ${Object.entries(v.packages).map(([name, version]) => `${name} ${version}`).join(', ')}.`,
+    '',
+    `${h} Targets`,
+    '',
+    targetsTable(results.targets),
+    '',
+    `${h} HTTP servers`,
+    '',
+    ran(results.http) ? httpTable(results.http) : `Not run: ${results.http.skipped}.`,
+    '',
+    `${h} Recording cost per request`,
+    '',
+    ran(results.micro) ? microTable(results.micro) : `Not run: ${results.micro.skipped}.`,
+    '',
+    `${h} Scrape`,
+    '',
+    ran(results.scrape) ? scrapeTable(results.scrape) : `Not run: ${results.scrape.skipped}.`,
+    '',
+    `${h} Multi-process`,
+    '',
+    ran(results.multiprocess) ? multiprocessTable(results.multiprocess) : `Not run: ${results.multiprocess.skipped}.`,
+  ];
+  if (results.problems.length > 0) sections.push('', `${h} Problems`, '', ...results.problems.map((p) => `- ${p.split('\n')[0]}`));
+  return `${sections.join('\n')}\n`;
+}
+
+/** One sentence for the README, from the same figures as the tables. */
+export function summarySentence(results: Results): string | undefined {
+  if (!ran(results.http) || !ran(results.scrape)) return undefined;
+  const node = results.http.frameworks.find((f) => f.id === 'node');
+  const ours = node?.servers.find((s) => s.primary);
+  const handMade = node?.servers.find((s) => s.role === 'peer');
+  const at10k = results.scrape.sizes.find((s) => s.series >= 10_000 && s.series < 11_000);
+  if (ours?.overheadUs === undefined || handMade?.overheadUs === undefined || at10k === undefined) return undefined;
+  // Ratios on Koa and Hono sit inside the noise of a shared machine; who is ahead of whom does not.
+  const ahead = results.targets.filter((t) => t.name.includes(': ahead of '));
+  const peers = ahead.length > 0 && ahead.every((t) => t.holds === true) ? 'it used less CPU per request than every peer library measured on Koa, Hono on Node and Hono on Bun, and ' : '';
+  return (
+    `On node:http, promhttp costs ${num(ours.overheadUs, 1)} µs of CPU per request (${num(ours.cpuRatio! * 100)} % of bare throughput; ` +
+    `prom-client by hand: ${num(handMade.overheadUs, 1)} µs); ${peers}it renders 10,000 series ${num(at10k.speedup, 1)}× faster than prom-client ` +
+    `(medians of a ${results.startedAt.slice(0, 10)} run on a shared ${results.machine.cores}-core ${results.machine.cpu}${results.machine.virtual ? ' virtual machine' : ''}).`
+  );
+}

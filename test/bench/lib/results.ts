@@ -1,0 +1,68 @@
+import type { HttpResult } from '../http/run.js';
+import type { Machine, Versions } from './machine.js';
+import type { BenchSettings } from './settings.js';
+
+export interface MicroResult {
+  settings: BenchSettings['micro'];
+  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number }[];
+  problems: string[];
+}
+
+export interface ScrapeResult {
+  sizes: {
+    series: number;
+    routes: number;
+    runs: number;
+    promhttpMs: number;
+    promClientMs: number;
+    speedup: number;
+    /** Longest wall-clock gap between timer callbacks during any render. */
+    promhttpMaxLagMs: number;
+    promClientMaxLagMs: number;
+    /** Most CPU time the process used within one such gap: the render's own longest block. */
+    promhttpMaxBlockMs: number;
+    promClientMaxBlockMs: number;
+  }[];
+  problems: string[];
+}
+
+export interface MultiprocessResult {
+  settings: BenchSettings['multiprocess'];
+  processes: number;
+  routes: number;
+  /** Samples in the merged exposition, as prom-client renders them. */
+  seriesPerProcess: number;
+  promhttpMs: number;
+  promClientMs: number;
+  speedup: number;
+  problems: string[];
+}
+
+export type Part<T> = T | { skipped: string };
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  /** `undefined` when it could not be judged (the part or server did not run). */
+  holds: boolean | undefined;
+}
+
+export interface Results {
+  mode: BenchSettings['mode'];
+  startedAt: string;
+  minutes: number;
+  note: string;
+  machine: Machine;
+  versions: Versions;
+  http: Part<HttpResult>;
+  micro: Part<MicroResult>;
+  scrape: Part<ScrapeResult>;
+  multiprocess: Part<MultiprocessResult>;
+  targets: Target[];
+  problems: string[];
+}
+
+export function ran<T extends object>(part: Part<T>): part is T {
+  return !('skipped' in part && Object.keys(part).length === 1);
+}

@@ -1,0 +1,52 @@
+/** How long and how often each part runs. The smoke settings only prove that everything runs. */
+export interface BenchSettings {
+  readonly mode: 'full' | 'smoke';
+  readonly http: {
+    /** Every server is measured once per round; servers alternate within a round. */
+    readonly rounds: number;
+    readonly warmupSeconds: number;
+    readonly durationSeconds: number;
+    readonly connections: number;
+    /**
+     * A sample during which other processes took more than this share of the server's core is
+     * measured again, at most `retries` times; the least disturbed one is kept. `retryBudget`
+     * bounds the extra measurements of the whole run (a share of the planned ones), so a busy
+     * machine makes the run less clean rather than endless.
+     */
+    readonly maxOthersOnCore: number;
+    readonly retries: number;
+    readonly retryBudget: number;
+  };
+  readonly micro: { readonly iterations: number; readonly runs: number };
+  /** Scrape sizes in samples, as Prometheus counts series, and how many renders each. */
+  readonly scrape: { readonly sizes: readonly { readonly series: number; readonly runs: number }[] };
+  readonly multiprocess: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
+}
+
+export const FULL: BenchSettings = {
+  mode: 'full',
+  http: { rounds: 8, warmupSeconds: 2, durationSeconds: 3, connections: 50, maxOthersOnCore: 0.1, retries: 2, retryBudget: 0.25 },
+  micro: { iterations: 500_000, runs: 7 },
+  scrape: {
+    sizes: [
+      { series: 1_000, runs: 41 },
+      { series: 10_000, runs: 21 },
+      { series: 100_000, runs: 7 },
+    ],
+  },
+  multiprocess: { processes: 4, seriesPerProcess: 2_000, runs: 11 },
+};
+
+export const SMOKE: BenchSettings = {
+  mode: 'smoke',
+  http: { rounds: 1, warmupSeconds: 0, durationSeconds: 1, connections: 50, maxOthersOnCore: 1, retries: 0, retryBudget: 0 },
+  micro: { iterations: 50_000, runs: 3 },
+  scrape: {
+    sizes: [
+      { series: 1_000, runs: 3 },
+      { series: 10_000, runs: 2 },
+      { series: 100_000, runs: 1 },
+    ],
+  },
+  multiprocess: { processes: 2, seriesPerProcess: 200, runs: 2 },
+};

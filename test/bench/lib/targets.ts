@@ -1,0 +1,102 @@
+import type { HttpResult } from '../http/run.js';
+import type { MultiprocessResult, Part, ScrapeResult, Target } from './results.js';
+import { ran } from './results.js';
+
+/** Overhead allowed per request on Node, in CPU µs. */
+const NODE_OVERHEAD_US = 1;
+const SCRAPE_SPEEDUP_AT_10K = 2;
+const MAX_LAG_AT_100K_MS = 50;
+const DIRECTORY_OVERHEAD_US = 1;
+const CLUSTER_SPEEDUP = 10;
+
+/** The spread of the bare server's CPU per request: the noise an overhead has to stand out of. */
+function bareRange(framework: HttpResult['frameworks'][number]): string {
+  const range = framework.servers.find((s) => s.role === 'bare')?.cpuUsRange;
+  return range === undefined ? '?' : `${range[0]}–${range[1]}`;
+}
+
+function httpTargets(http: HttpResult): Target[] {
+  const targets: Target[] = [];
+  for (const framework of http.frameworks) {
+    if (framework.targetRatio === undefined) continue;
+    const ours = framework.servers.find((s) => s.primary);
+    const missing = ours === undefined || ours.ratio === undefined ? `not measured${ours?.skipped ? `: ${ours.skipped}` : ''}` : undefined;
+    // Judged on CPU time, which other processes on the shared machine do not move; req/s beside it.
+    targets.push({
+      name: `${framework.title}: throughput ratio`,
+      goal: `≥ ${framework.targetRatio}`,
+      measured: missing ?? `${ours!.cpuRatio} on CPU time (${ours!.ratio} on req/s)`,
+      holds: missing ? undefined : ours!.cpuRatio! >= framework.targetRatio,
+    });
+    if (framework.servers.some((s) => s.runtime === 'node')) {
+      targets.push({
+        name: `${framework.title}: CPU overhead per request`,
+        goal: `≤ ${NODE_OVERHEAD_US} µs`,
+        measured: missing ?? `${ours!.overheadUs} µs (user mode ${ours!.userOverheadUs} µs; bare varied ${ours!.cpuUsRange && bareRange(framework)} µs)`,
+        holds: missing ? undefined : ours!.overheadUs! <= NODE_OVERHEAD_US,
+      });
+    }
+    for (const peer of framework.servers.filter((s) => s.role === 'peer')) {
+      const judged = !missing && peer.cpuUsPerRequest !== undefined;
+      targets.push({
+        name: `${framework.title}: ahead of ${peer.label}`,
+        goal: 'less CPU per request',
+        measured: judged
+          ? `${ours!.cpuUsPerRequest} vs ${peer.cpuUsPerRequest} µs (${ours!.requestsPerSecond} vs ${peer.requestsPerSecond} req/s)`
+          : 'not measured',
+        holds: judged ? ours!.cpuUsPerRequest! < peer.cpuUsPerRequest! : undefined,
+      });
+    }
+  }
+  return targets;
+}
+
+function scrapeTargets(scrape: ScrapeResult): Target[] {
+  const near = (n: number) => scrape.sizes.find((s) => s.series >= n && s.series < n * 1.1);
+  const at10k = near(10_000);
+  const at100k = near(100_000);
+  return [
+    {
+      name: 'Scrape of 10,000 series: faster than registry.metrics()',
+      goal: `≥ ${SCRAPE_SPEEDUP_AT_10K}×`,
+      measured: at10k ? `${at10k.speedup}×` : 'not measured',
+      holds: at10k ? at10k.speedup >= SCRAPE_SPEEDUP_AT_10K : undefined,
+    },
+    {
+      name: 'Scrape of 100,000 series: longest event-loop block',
+      goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
+      measured: at100k ? `${at100k.promhttpMaxBlockMs} ms CPU (${at100k.promhttpMaxLagMs} ms wall clock)` : 'not measured',
+      holds: at100k ? at100k.promhttpMaxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+  ];
+}
+
+function multiprocessTargets(http: Part<HttpResult>, multiprocess: Part<MultiprocessResult>): Target[] {
+  const node = ran(http) ? http.frameworks.find((f) => f.id === 'node') : undefined;
+  const single = node?.servers.find((s) => s.primary);
+  const directory = node?.servers.find((s) => s.server === 'node-promhttp-directory');
+  const overhead =
+    single?.cpuUsPerRequest !== undefined && directory?.cpuUsPerRequest !== undefined
+      ? Math.round((directory.cpuUsPerRequest - single.cpuUsPerRequest) * 100) / 100
+      : undefined;
+  const render = ran(multiprocess) ? multiprocess : undefined;
+  return [
+    {
+      name: 'Multi-process: directory mode overhead over single-process (node:http)',
+      goal: `≤ ${DIRECTORY_OVERHEAD_US} µs`,
+      measured: overhead !== undefined ? `${overhead} µs` : `not measured${directory?.skipped ? `: ${directory.skipped}` : ''}`,
+      holds: overhead !== undefined ? overhead <= DIRECTORY_OVERHEAD_US : undefined,
+    },
+    {
+      name: `Multi-process: render of ${render?.processes ?? 4} × ${render?.seriesPerProcess ?? '2,000'} series vs clusterMetrics()`,
+      goal: `≥ ${CLUSTER_SPEEDUP}×`,
+      measured: render ? `${render.speedup}×` : `not measured: ${(multiprocess as { skipped: string }).skipped}`,
+      holds: render ? render.speedup >= CLUSTER_SPEEDUP : undefined,
+    },
+  ];
+}
+
+/** The project's promises, judged on one run's figures. */
+export function judge(http: Part<HttpResult>, scrape: Part<ScrapeResult>, multiprocess: Part<MultiprocessResult>): Target[] {
+  return [...(ran(http) ? httpTargets(http) : []), ...(ran(scrape) ? scrapeTargets(scrape) : []), ...multiprocessTargets(http, multiprocess)];
+}

@@ -1,0 +1,135 @@
+import client, { Registry } from 'prom-client';
+import { rmSync } from 'node:fs';
+import { createHttpMetrics, enableMultiprocess, normalizePath } from 'promhttp';
+import { emit, partSettings, progress } from './lib/part.js';
+import { scratchDirectory } from './lib/scratch.js';
+import { median, round } from './lib/stats.js';
+
+/**
+ * Nanoseconds per instrumented request for the recording alone (no HTTP): promhttp's hot path
+ * next to the prom-client calls a hand-written integration makes, with the same labels.
+ */
+const settings = partSettings().micro;
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+const labelNames = ['method', 'route', 'status_code'];
+
+const promhttp = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+const directory = scratchDirectory();
+const store = enableMultiprocess({ registry: new Registry(), dir: directory });
+const shared = createHttpMetrics({ registry: store.registry, defaultMetrics: false });
+
+const promClientRegistry = new Registry();
+const counter = new client.Counter({ name: 'http_requests_total', help: 'requests', labelNames, registers: [promClientRegistry] });
+const histogram = new client.Histogram({ name: 'http_request_duration_seconds', help: 'duration', labelNames, buckets: BUCKETS, registers: [promClientRegistry] });
+const gauge = new client.Gauge({ name: 'http_requests_in_flight', help: 'in flight', registers: [promClientRegistry] });
+
+const paths = Array.from({ length: 1024 }, (_, i) => `/users/${1 + ((i * 7919) % 10_000)}`);
+
+interface Case {
+  name: string;
+  /** What one iteration stands for. */
+  what: string;
+  run(n: number): void;
+}
+
+const cases: Case[] = [
+  {
+    name: 'promhttp begin/finish',
+    what: 'in-flight gauge, timer, histogram and counter with method, route and status labels',
+    run(n) {
+      for (let i = 0; i < n; i++) promhttp.finish(promhttp.begin(), 'GET', '/users/:id', 200);
+    },
+  },
+  {
+    name: 'promhttp start/end',
+    what: 'the same through the closure API',
+    run(n) {
+      const result = { method: 'GET', route: '/users/:id', status: 200 };
+      for (let i = 0; i < n; i++) promhttp.start()(result);
+    },
+  },
+  {
+    name: 'promhttp begin/finish, directory mode',
+    what: 'the same recorded into the multi-process directory: the hot path only, the write once per event-loop turn is in the HTTP figures',
+    run(n) {
+      for (let i = 0; i < n; i++) shared.finish(shared.begin(), 'GET', '/users/:id', 200);
+    },
+  },
+  {
+    name: 'promhttp normalizePath',
+    what: 'the route label promhttp/node computes without a route function (/users/42 → /users/:id)',
+    run(n) {
+      let sink = 0;
+      for (let i = 0; i < n; i++) sink += normalizePath(paths[i & 1023]).length;
+      if (sink === 0) throw new Error('unreachable');
+    },
+  },
+  {
+    name: 'prom-client startTimer + inc + gauge inc/dec',
+    what: 'what a hand-written integration does per request',
+    run(n) {
+      for (let i = 0; i < n; i++) {
+        gauge.inc();
+        const end = histogram.startTimer();
+        const labels = { method: 'GET', route: '/users/:id', status_code: 200 };
+        end(labels);
+        counter.inc(labels);
+        gauge.dec();
+      }
+    },
+  },
+  {
+    name: 'prom-client startTimer + inc',
+    what: 'the same without the in-flight gauge',
+    run(n) {
+      for (let i = 0; i < n; i++) {
+        const end = histogram.startTimer();
+        const labels = { method: 'GET', route: '/users/:id', status_code: 200 };
+        end(labels);
+        counter.inc(labels);
+      }
+    },
+  },
+];
+
+function time(c: Case, n: number): number {
+  const start = process.hrtime.bigint();
+  c.run(n);
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+const runs = new Map<Case, number[]>(cases.map((c) => [c, []]));
+// One untimed pass each, so every case is optimised before it is measured.
+for (const c of cases) time(c, settings.iterations);
+for (let r = 0; r < settings.runs; r++) {
+  // Interleaved, so a slow spell on the machine spreads over all cases.
+  for (const c of cases) runs.get(c)!.push(time(c, settings.iterations));
+  progress(`micro run ${r + 1}/${settings.runs}: ${cases.map((c) => `${c.name} ${runs.get(c)!.at(-1)!.toFixed(0)} ns`).join(', ')}`);
+}
+
+/** Both sides must really have recorded every iteration; a benchmark that skips work proves nothing. */
+async function recorded(registry: Registry): Promise<number> {
+  const metric = await registry.getSingleMetric('http_requests_total')!.get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+}
+const promhttpExpected = 2 * settings.iterations * (settings.runs + 1);
+const directoryExpected = settings.iterations * (settings.runs + 1);
+const promClientExpected = 2 * settings.iterations * (settings.runs + 1);
+const problems: string[] = [];
+const promhttpCount = await recorded(promhttp.registry);
+const promClientCount = await recorded(promClientRegistry);
+const directoryCount = await recorded(store.registry);
+await store.close();
+rmSync(directory, { recursive: true, force: true });
+if (directoryCount !== directoryExpected) problems.push(`directory mode counted ${directoryCount}, expected ${directoryExpected}`);
+if (promhttpCount !== promhttpExpected) problems.push(`promhttp counted ${promhttpCount}, expected ${promhttpExpected}`);
+if (promClientCount !== promClientExpected) problems.push(`prom-client counted ${promClientCount}, expected ${promClientExpected}`);
+
+emit({
+  settings,
+  cases: cases.map((c) => {
+    const ns = runs.get(c)!;
+    return { name: c.name, what: c.what, nsPerOp: round(median(ns), 1), minNs: round(Math.min(...ns), 1), maxNs: round(Math.max(...ns), 1) };
+  }),
+  problems,
+});

@@ -1,0 +1,4 @@
+import { honoUsersApp } from './hono-app.js';
+import { serveHono } from './hono-serve.js';
+
+await serveHono(honoUsersApp());

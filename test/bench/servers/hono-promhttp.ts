@@ -1,0 +1,5 @@
+import { honoMetrics } from 'promhttp/hono';
+import { honoUsersApp } from './hono-app.js';
+import { serveHono } from './hono-serve.js';
+
+await serveHono(honoUsersApp((app) => app.use(honoMetrics())));

@@ -1,0 +1,5 @@
+import { createServer } from 'node:http';
+import { koaUsersApp } from './koa-app.js';
+import { listen } from './listen.js';
+
+listen(createServer(koaUsersApp().callback()));
