@@ -255,7 +255,10 @@ describe('pushAtExit()', () => {
 });
 
 describe('runJob()', () => {
-  it('pushes duration, last success time and records processed, and resolves with the result', async () => {
+  /** The value of the one sample named `name`, or undefined when the gateway holds none. */
+  const value = (samples: Sample[], name: string): number | undefined => find(samples, name)[0]?.value;
+
+  it('pushes the duration summary, no failures, the last success time and records processed, and resolves with the result', async () => {
     const before = Date.now() / 1000;
     const result = await runJob({ gateway: real.url, job: job('import'), groupingKey: { source: 'crm' } }, async (ctx) => {
       counter({ name: 'import_rows_skipped_total', help: 'Rows skipped.', registry: ctx.registry }).inc(2);
@@ -267,21 +270,41 @@ describe('runJob()', () => {
     const samples = await group(job('import'));
     expect(samples.map((s) => s.name)).toEqual([
       'import_rows_skipped_total',
-      'job_duration_seconds',
+      'job_duration_seconds_sum',
+      'job_duration_seconds_count',
+      'job_failures_total',
       'job_last_records_processed',
       'job_last_success_timestamp_seconds',
+      'job_records_processed_total',
     ]);
     expect(samples.every((s) => s.labels.source === 'crm')).toBe(true);
-    expect(find(samples, 'import_rows_skipped_total')[0]?.value).toBe(2);
-    expect(find(samples, 'job_last_records_processed')[0]?.value).toBe(15);
-    expect(find(samples, 'job_duration_seconds')[0]?.value).toBeGreaterThanOrEqual(0);
-    expect(find(samples, 'job_last_success_timestamp_seconds')[0]?.value).toBeGreaterThanOrEqual(before);
+    expect(value(samples, 'import_rows_skipped_total')).toBe(2);
+    expect(value(samples, 'job_duration_seconds_count')).toBe(1);
+    expect(value(samples, 'job_duration_seconds_sum')).toBeGreaterThanOrEqual(0);
+    expect(value(samples, 'job_failures_total')).toBe(0);
+    expect(value(samples, 'job_last_records_processed')).toBe(15);
+    expect(value(samples, 'job_records_processed_total')).toBe(15);
+    expect(value(samples, 'job_last_success_timestamp_seconds')).toBeGreaterThanOrEqual(before);
   });
 
-  it('on failure pushes the failure time, keeps the last success pushed before, and rethrows', async () => {
+  it('pushes the metric types Prometheus expects for batch jobs', async () => {
+    await runJob({ gateway: real.url, job: job('types') }, (ctx) => ctx.processed(1));
+    const text = await (await fetch(`${real.url}/metrics`)).text();
+    for (const [name, type] of [
+      ['job_duration_seconds', 'summary'],
+      ['job_failures_total', 'counter'],
+      ['job_last_success_timestamp_seconds', 'gauge'],
+      ['job_last_records_processed', 'gauge'],
+      ['job_records_processed_total', 'counter'],
+    ]) {
+      expect(text).toContain(`# TYPE ${name} ${type}\n`);
+    }
+  });
+
+  it('on failure counts one failure, pushes the failure time, keeps the last success pushed before, and rethrows', async () => {
     const options = { gateway: real.url, job: job('sync') };
-    await runJob(options, () => 'ok');
-    const success = find(await group(job('sync')), 'job_last_success_timestamp_seconds')[0]!.value;
+    await runJob(options, (ctx) => ctx.processed(4));
+    const success = value(await group(job('sync')), 'job_last_success_timestamp_seconds')!;
     const failure = new Error('upstream down');
     const before = Date.now() / 1000;
     await expect(
@@ -290,20 +313,44 @@ describe('runJob()', () => {
       }),
     ).rejects.toBe(failure);
     const samples = await group(job('sync'));
-    expect(find(samples, 'job_last_success_timestamp_seconds')[0]?.value).toBe(success);
-    expect(find(samples, 'job_last_failure_timestamp_seconds')[0]?.value).toBeGreaterThanOrEqual(before);
-    expect(find(samples, 'job_duration_seconds')).toHaveLength(1);
+    expect(value(samples, 'job_last_success_timestamp_seconds')).toBe(success);
+    expect(value(samples, 'job_last_failure_timestamp_seconds')).toBeGreaterThanOrEqual(before);
+    expect(value(samples, 'job_failures_total')).toBe(1);
+    // A new registry per run: the summary describes the failed run alone.
+    expect(value(samples, 'job_duration_seconds_count')).toBe(1);
+    // The failed run reported no records, so the figures of the earlier run stay.
+    expect(value(samples, 'job_last_records_processed')).toBe(4);
+    expect(value(samples, 'job_records_processed_total')).toBe(4);
   });
 
-  it('records into a given registry, so a long-running process keeps its last success across runs', async () => {
+  it('with one process per run, a success after a failure pushes 0 failures: the gateway keeps the last push', async () => {
+    const options = { gateway: real.url, job: job('per-run') };
+    await expect(runJob(options, () => Promise.reject(new Error('first')))).rejects.toThrow('first');
+    await expect(runJob(options, () => Promise.reject(new Error('second')))).rejects.toThrow('second');
+    expect(value(await group(job('per-run')), 'job_failures_total')).toBe(1);
+    await runJob(options, () => 'ok');
+    const samples = await group(job('per-run'));
+    expect(value(samples, 'job_failures_total')).toBe(0);
+    expect(value(samples, 'job_last_failure_timestamp_seconds')).toBeLessThanOrEqual(value(samples, 'job_last_success_timestamp_seconds')!);
+  });
+
+  it('with a long-lived registry, accumulates runs, failures and records across runs', async () => {
     const registry = new Registry();
     const options = { gateway: real.url, job: job('cron'), registry };
     await runJob(options, (ctx) => ctx.processed(3));
-    await expect(runJob(options, () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    await expect(
+      runJob(options, (ctx) => {
+        ctx.processed(2);
+        return Promise.reject(new Error('no'));
+      }),
+    ).rejects.toThrow('no');
     const samples = await group(job('cron'));
     expect(find(samples, 'job_last_success_timestamp_seconds')).toHaveLength(1);
     expect(find(samples, 'job_last_failure_timestamp_seconds')).toHaveLength(1);
-    expect(find(samples, 'job_last_records_processed')[0]?.value).toBe(3);
+    expect(value(samples, 'job_duration_seconds_count')).toBe(2);
+    expect(value(samples, 'job_failures_total')).toBe(1);
+    expect(value(samples, 'job_last_records_processed')).toBe(2);
+    expect(value(samples, 'job_records_processed_total')).toBe(5);
   });
 
   it('rejects with the push error when the job succeeded but its metrics could not be pushed', async () => {
@@ -346,6 +393,9 @@ describe('examples/batch-job.ts', () => {
       const samples = await group('orders-export');
       expect(samples.every((s) => s.labels.region === 'eu')).toBe(true);
       expect(find(samples, 'job_last_records_processed')[0]?.value).toBe(22);
+      expect(find(samples, 'job_records_processed_total')[0]?.value).toBe(22);
+      expect(find(samples, 'job_failures_total')[0]?.value).toBe(0);
+      expect(find(samples, 'job_duration_seconds_count')[0]?.value).toBe(1);
       expect(find(samples, 'orders_export_skipped_total')[0]?.value).toBe(3);
       expect(find(samples, 'job_last_success_timestamp_seconds')).toHaveLength(1);
     } finally {

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { checkObject, optionError } from '../errors.js';
+import { counter } from '../metrics/counter.js';
 import { gauge } from '../metrics/gauge.js';
+import { summary } from '../metrics/summary.js';
 import type { PushgatewayOptions } from './pushgateway.js';
 import { createPushgateway } from './pushgateway.js';
 
@@ -18,21 +20,28 @@ export interface RunJobOptions extends Omit<PushgatewayOptions, 'registry'> {
 export interface JobContext {
   /** The registry that is pushed after the run: put the job's own metrics here. */
   readonly registry: Registry;
-  /** Adds to the records this run processed, pushed as `job_last_records_processed`. */
+  /**
+   * Adds to the records this run processed, pushed as `job_last_records_processed` and added to
+   * `job_records_processed_total`.
+   * @param count how many records; 1 when left out
+   */
   processed(count?: number): void;
 }
 
 /**
  * Runs a batch job, records the conventional batch metrics and pushes them to the Pushgateway,
  * also when the job throws (the error is then rethrown):
- * - `job_duration_seconds`: how long the last run took, whatever its outcome;
+ * - `job_duration_seconds` (summary): one observation per run, whatever its outcome;
  * - `job_last_success_timestamp_seconds`: when a run last succeeded (alert on its age);
  * - `job_last_failure_timestamp_seconds`: when a run last failed;
- * - `job_last_records_processed`: what the last run reported with `ctx.processed()`.
+ * - `job_failures_total` (counter): failed runs;
+ * - `job_last_records_processed` and `job_records_processed_total`: what the last run, and the
+ *   runs together, reported with `ctx.processed()`.
  *
- * All are gauges: each run is a new process with nothing to count on from the last one, and the
- * Pushgateway stores values without adding them up. The push is a push-add (HTTP POST), so a
- * failed run leaves the last success time pushed by an earlier run in place.
+ * The Pushgateway keeps the last push and adds nothing up, so with a new registry per run (one
+ * process per run) the summary and counters describe that run alone; with a long-lived `registry`
+ * they accumulate across runs. The push is a push-add (HTTP POST), so a failed run leaves the
+ * last success time pushed by an earlier run in place.
  *
  * Resolves with the job's result; rejects with the job's error, or with the push error when the
  * job succeeded but its metrics could not be pushed. A push that fails after the job failed is
@@ -49,8 +58,9 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
   const registry = (o.registry as Registry | undefined) ?? new Registry();
   const gateway = createPushgateway({ ...(o as unknown as PushgatewayOptions), registry });
   const onError = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => process.emitWarning(error));
-  // Every process of a job reports the same kind of fact here, so merging takes the latest or the largest.
-  const duration = gauge({ name: 'job_duration_seconds', help: 'Duration of the last run of the job, successful or not, in seconds.', registry, mode: 'mostrecent' });
+  const duration = summary({ name: 'job_duration_seconds', help: 'Duration of the runs of the job, successful or not, in seconds.', registry });
+  // Created before the run so that a successful push carries 0 and replaces the 1 of a failed one.
+  const failures = counter({ name: 'job_failures_total', help: 'Failed runs of the job.', registry });
 
   return (async function runPushedJob(): Promise<Awaited<T>> {
     let records = -1;
@@ -69,6 +79,7 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
       result = await fn(ctx);
     } catch (error) {
       end();
+      failures.inc();
       stamp('job_last_failure_timestamp_seconds', 'Unix time of the last failed run of the job.');
       recordRecords(registry, records);
       await gateway.pushAdd().catch((pushError: Error) => onError(pushError));
@@ -82,7 +93,10 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
   })();
 }
 
+// Created only when the run reported something, so that a run that did not count leaves the
+// figures of an earlier run in place at the gateway.
 function recordRecords(registry: Registry, records: number): void {
   if (records < 0) return;
   gauge({ name: 'job_last_records_processed', help: 'Records the last run of the job reported as processed.', registry, mode: 'mostrecent' }).set(records);
+  counter({ name: 'job_records_processed_total', help: 'Records the runs of the job reported as processed.', registry }).inc(records);
 }
