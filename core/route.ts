@@ -1,11 +1,42 @@
 import { UNMATCHED } from './labels.js';
 
-const NUMERIC = /^\d+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const LONG_HEX = /^[0-9a-f]{16,}$/i;
 /** Paths longer than this are not worth a series of their own. */
 const MAX_PATH = 256;
 const MAX_SEGMENTS = 16;
+const ID = ':id';
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Whether `url[from, to)` is a numeric, long hex (16 or more) or UUID segment. */
+function isId(url: string, from: number, to: number): boolean {
+  const n = to - from;
+  if (n === 0) return false;
+  let digits = true;
+  let hex = true;
+  for (let i = from; i < to; i++) {
+    const c = url.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    digits = false;
+    if (!isHexDigit(c)) {
+      hex = false;
+      break;
+    }
+  }
+  if (digits) return true;
+  if (hex) return n >= 16;
+  if (n !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = url.charCodeAt(from + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45 /* - */) return false;
+    } else if (!isHexDigit(c)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /**
  * Turns a raw URL path into a route-like label for apps without a router: numeric, UUID and long
@@ -16,23 +47,26 @@ const MAX_SEGMENTS = 16;
  */
 export function normalizePath(url: string | undefined): string {
   if (typeof url !== 'string' || url.charCodeAt(0) !== 47 /* / */) return UNMATCHED;
+  // One pass over the characters, no split and no RegExp: this runs on every request.
   let end = url.length;
-  const q = url.indexOf('?');
-  if (q !== -1) end = q;
-  const h = url.indexOf('#');
-  if (h !== -1 && h < end) end = h;
-  if (end > MAX_PATH) return UNMATCHED;
-  const path = end === url.length ? url : url.slice(0, end);
-  if (path === '/') return path;
-  const segments = path.split('/');
-  if (segments.length > MAX_SEGMENTS + 1) return UNMATCHED;
-  let changed = false;
-  for (let i = 1; i < segments.length; i++) {
-    const s = segments[i]!;
-    if (s !== '' && (NUMERIC.test(s) || UUID.test(s) || LONG_HEX.test(s))) {
-      segments[i] = ':id';
-      changed = true;
-    }
+  for (let i = 1; i < end; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 63 /* ? */ || c === 35 /* # */) end = i;
   }
-  return changed ? segments.join('/') : path;
+  if (end > MAX_PATH) return UNMATCHED;
+  let out: string | undefined;
+  let copied = 0;
+  let segments = 0;
+  let start = 1;
+  for (let i = 1; i <= end; i++) {
+    if (i < end && url.charCodeAt(i) !== 47) continue;
+    if (++segments > MAX_SEGMENTS) return UNMATCHED;
+    if (isId(url, start, i)) {
+      out = (out ?? '') + url.slice(copied, start) + ID;
+      copied = i;
+    }
+    start = i + 1;
+  }
+  if (out === undefined) return end === url.length ? url : url.slice(0, end);
+  return copied < end ? out + url.slice(copied, end) : out;
 }
