@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
-import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
+import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/index.js';
 import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
@@ -19,11 +19,11 @@ export interface HonoMetricsOptions extends AdapterOptions {
 export type HonoMetrics = MiddlewareHandler & RouteMetricsApi<[c: Context], MiddlewareHandler>;
 
 /** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = { readonly closed: boolean; readonly writableFinished: boolean; readonly statusCode: number; once(event: 'close', listener: () => void): unknown };
+type NodeResponse = { readonly closed: boolean; readonly writableFinished: boolean; readonly statusCode: number; on(event: 'close', listener: () => void): unknown };
 
 function nodeResponse(env: unknown): NodeResponse | undefined {
   const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
-  return typeof outgoing?.once === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
+  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
 }
 
 /** A sub-app with its own onError wraps each handler and keeps the original under this key. */
@@ -69,7 +69,7 @@ function routeOf(c: Context, status: number): string | undefined {
 export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('honoMetrics', options, ['route']);
   const grouping = compileRouteOption<[Context]>('honoMetrics', own.route, (c) => c.req.path);
-  const { api, beginRequest } = createRouteMetrics<[c: Context], MiddlewareHandler>('honoMetrics', metrics, {
+  const { api, beginRequest, endRequest, plain } = createRouteMetrics<[c: Context], MiddlewareHandler>('honoMetrics', metrics, {
     // Hono's onError has set c.res by the time next() settles, on Node and on Bun alike.
     metric: (metric) =>
       async function promhttpHonoRoute(c, next) {
@@ -92,24 +92,48 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   }
 
+  // On Node the request's context and token ride on its response, so that one listener serves every request.
+  const CTX = Symbol('promhttp.context');
+  const TOKEN = Symbol('promhttp.request');
+  type Tracked = NodeResponse & { [CTX]: Context; [TOKEN]: RequestToken };
+
+  // The socket tells how the response ended: after its last byte, or when the client left.
+  function recordHonoRequest(this: Tracked): void {
+    const c = this[CTX];
+    const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+    endRequest(this[TOKEN], c.req.method, grouping ? grouping(status, [c]) : routeOf(c, status), status);
+  }
+
+  function recordHonoScrape(this: Tracked): void {
+    endRequest(this[TOKEN], this[CTX].req.method, metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
+  }
+
   async function promhttpHono(c: Context, next: Next): Promise<Response | void> {
     const path = c.req.path;
     const scrape = path === metricsPath;
     if (scrape && !includeMetricsPath) return serveMetrics(c);
     // next() resolves to the Context, which must not be returned: Hono would take it for the response.
     if (!scrape && metrics.isExcluded(path)) return void (await next());
-    const method = c.req.method;
-    const end = beginRequest(c, [c]);
-    const record = (status: number): void => end(method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
-    const outgoing = nodeResponse(c.env);
+    const token = plain() ? metrics.begin() : beginRequest(c, [c]);
+    const outgoing = nodeResponse(c.env) as Tracked | undefined;
     if (outgoing !== undefined) {
-      // The socket tells how the response ended: after its last byte, or when the client left.
-      const recordRequest = (): void => record(outgoing.writableFinished ? outgoing.statusCode : CLIENT_CLOSED);
-      if (outgoing.closed) recordRequest();
-      else outgoing.once('close', recordRequest);
+      const record = scrape ? recordHonoScrape : recordHonoRequest;
+      outgoing[TOKEN] = token;
+      outgoing[CTX] = c;
+      if (outgoing.closed) record.call(outgoing);
+      else outgoing.on('close', record);
       return scrape ? serveMetrics(c) : void (await next());
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
+    // Its listener costs about a µs per request on Bun, but it records a request the moment its
+    // client leaves, even while the handler still runs.
+    const method = c.req.method;
+    let ended = false;
+    const record = (status: number): void => {
+      if (ended) return;
+      ended = true;
+      endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    };
     const signal = c.req.raw.signal;
     const recordAbort = (): void => record(CLIENT_CLOSED);
     signal.addEventListener('abort', recordAbort);

@@ -1,4 +1,4 @@
-import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
+import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/index.js';
 import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
@@ -27,6 +27,7 @@ export interface KoaMetricsContext {
     readonly statusCode: number;
     readonly writableFinished: boolean;
     once(event: 'close', listener: () => void): unknown;
+    on(event: 'close', listener: () => void): unknown;
   };
   /** The route template, set by `@koa/router` and `koa-router` (a RegExp for RegExp routes). */
   readonly _matchedRoute?: string | RegExp | undefined;
@@ -73,7 +74,7 @@ function routeOf(route: unknown): string | undefined {
 export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('koaMetrics', options, ['route']);
   const grouping = compileRouteOption<[KoaMetricsContext]>('koaMetrics', own.route, pathOf);
-  const { api, beginRequest } = createRouteMetrics<[ctx: KoaRouteContext], KoaMetricsMiddleware>('koaMetrics', metrics, {
+  const { api, beginRequest, endRequest, plain } = createRouteMetrics<[ctx: KoaRouteContext], KoaMetricsMiddleware>('koaMetrics', metrics, {
     // At 'close', like the request metrics: the status is the one sent, also after a throw.
     metric: (metric) =>
       function promhttpKoaRoute(ctx, next) {
@@ -87,16 +88,29 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
       },
   });
 
+  // The request's context and token ride on its response, so that one listener serves every request.
+  const CTX = Symbol('promhttp.ctx');
+  const TOKEN = Symbol('promhttp.request');
+  type Tracked = KoaMetricsContext['res'] & { [CTX]: KoaMetricsContext; [TOKEN]: RequestToken };
+
   // Recording at 'close' takes the status that was really sent: after Koa turned a thrown error
   // into its response (err.status, else 500; ENOENT as 404 in Koa 2), or after an app-level error handler
   // rewrote it. A response that did not finish was cut short by the client.
-  function track(ctx: KoaMetricsContext, route?: string): void {
-    const end = beginRequest(ctx, [ctx as KoaRouteContext]);
-    const res = ctx.res;
-    res.once('close', function recordKoaRequest() {
-      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
-      end(ctx.method, route ?? (grouping ? grouping(status, [ctx]) : routeOf(ctx._matchedRoute)), status);
-    });
+  function recordKoaRequest(this: Tracked): void {
+    const ctx = this[CTX];
+    const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+    endRequest(this[TOKEN], ctx.method, grouping ? grouping(status, [ctx]) : routeOf(ctx._matchedRoute), status);
+  }
+
+  function recordKoaScrape(this: Tracked): void {
+    endRequest(this[TOKEN], this[CTX].method, metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
+  }
+
+  function track(ctx: KoaMetricsContext, record: (this: Tracked) => void): void {
+    const res = ctx.res as Tracked;
+    res[TOKEN] = plain() ? metrics.begin() : beginRequest(ctx, [ctx as KoaRouteContext]);
+    res[CTX] = ctx;
+    res.on('close', record);
   }
 
   async function serveMetrics(ctx: KoaMetricsContext): Promise<void> {
@@ -112,10 +126,10 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   function koaMetricsMiddleware(ctx: KoaMetricsContext, next: () => Promise<unknown>): Promise<unknown> {
     const path = pathOf(ctx);
     if (path !== undefined && path === metricsPath) {
-      if (includeMetricsPath) track(ctx, metricsPath);
+      if (includeMetricsPath) track(ctx, recordKoaScrape);
       return serveMetrics(ctx);
     }
-    if (path === undefined || !metrics.isExcluded(path)) track(ctx);
+    if (path === undefined || !metrics.isExcluded(path)) track(ctx, recordKoaRequest);
     // Errors pass through untouched, so Koa's error handling and app.on('error') see them as thrown.
     return next();
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
+import type { RequestToken } from '../core/index.js';
 import { CLIENT_CLOSED, UNMATCHED, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
@@ -46,7 +47,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('instrument', options, ['route']);
   const routeOf = compileRouteOption<[Req]>('instrument', own.route, (req) => pathOf(req.url ?? '/'));
   const handle = listener;
-  const { api, beginRequest } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
+  const { api, beginRequest, endRequest, plain } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
     metric: (metric) => (handler) =>
       function promhttpRoute(req, res) {
         // 'close' comes after the last byte or when the client left, whoever answered (or failed to).
@@ -60,9 +61,15 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
       },
   });
 
-  function labelRoute(req: Req, status: number): string | undefined {
-    if (routeOf !== undefined) return routeOf(status, [req]);
-    return status === 404 ? UNMATCHED : normalizePath(req.url);
+  // The request's token rides on its response, so that one listener serves every request.
+  const TOKEN = Symbol('promhttp.request');
+  type Tracked = Res & { [TOKEN]: RequestToken };
+
+  function recordRequest(this: Tracked): void {
+    const req = this.req;
+    const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+    const route = routeOf !== undefined ? routeOf(status, [req]) : status === 404 ? UNMATCHED : normalizePath(req.url);
+    endRequest(this[TOKEN], req.method ?? '', route, status);
   }
 
   function promhttpInstrumented(req: Req, res: Res): void {
@@ -73,11 +80,9 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
     } else if (metrics.isExcluded(path)) {
       return handle(req, res);
     }
-    const end = beginRequest(req, [req, res]);
-    res.once('close', function recordRequest() {
-      const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
-      end(req.method ?? '', labelRoute(req, status), status);
-    });
+    (res as Tracked)[TOKEN] = plain() ? metrics.begin() : beginRequest(req, [req, res]);
+    // 'close' comes after the last byte, or when the client left.
+    res.on('close', recordRequest);
     if (path === metricsPath) return void sendScrape(metrics.registry, req, res);
     handle(req, res);
   }

@@ -62,7 +62,7 @@ export type { WorkerIndexSource, WorkerTarget, WorkerTargetOptions } from './mul
 export { compileRouteOption, createRouteMetrics } from './route-metrics/index.js';
 export type {
   EndRouteMetric,
-  EndTrackedRequest,
+  RequestToken,
   LabelFunction,
   LabelSource,
   RouteAttach,

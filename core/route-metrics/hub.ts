@@ -12,17 +12,34 @@ export interface RouteAttach<Args extends readonly unknown[], M> {
   untracked(untrack: (key: object) => void): M;
 }
 
-/** Records the end of a request begun with `beginRequest`; only the first call counts. */
-export type EndTrackedRequest = (method: string, route: string | undefined, status: number) => void;
+/**
+ * A request begun with `beginRequest`, to hand to `endRequest`. Usually just its start time: an
+ * object is made only when `registerDefault` metrics or a `doNotTrack` middleware exist.
+ */
+export type RequestToken = number | TrackedRequest;
 
-/** What an adapter gets: the user-facing methods, plus the request hook that runs the defaults. */
+interface TrackedRequest {
+  readonly startedAt: number;
+  readonly key: object;
+  readonly ends: EndRouteMetric[] | undefined;
+  ended: boolean;
+}
+
+/** What an adapter gets: the user-facing methods, plus the request hooks that run the defaults. */
 export interface RouteMetricsHub<Args extends readonly unknown[], M> {
   readonly api: RouteMetricsApi<Args, M>;
   /**
    * Starts a tracked request: in flight in the request metrics, `registerDefault` metrics begun.
    * `key` is the object a `doNotTrack` middleware sees for the same request (Koa's ctx, Hono's c, node's req).
    */
-  beginRequest(key: object, args: Args): EndTrackedRequest;
+  beginRequest(key: object, args: Args): RequestToken;
+  /**
+   * True while neither `registerDefault` metrics nor a `doNotTrack` middleware exist: then
+   * `metrics.begin()` is a complete token, and an adapter need not build `args` for `beginRequest`.
+   */
+  plain(): boolean;
+  /** Records the end of a request begun with `beginRequest`. Call it once per token. */
+  endRequest(token: RequestToken, method: string, route: string | undefined, status: number): void;
 }
 
 /** Per-route metrics for one adapter instance, recorded into the registry of `metrics`. */
@@ -30,6 +47,7 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
   const made = new WeakMap<object, RouteMetric<Args>>();
   const defaults: Array<RouteMetric<Args>> = [];
   const untracked = new WeakSet<object>();
+  let untrackUsed = false;
   const untrack = (key: object): void => void untracked.add(key);
 
   function make(kind: RouteMetricKind, options: unknown): M {
@@ -48,20 +66,21 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
     defaults.push(metric);
   }
 
-  function beginRequest(key: object, args: Args): EndTrackedRequest {
+  function beginRequest(key: object, args: Args): RequestToken {
     const startedAt = metrics.begin();
-    // Most apps register no defaults: then nothing is allocated here but the closure.
-    let ends: EndRouteMetric[] | undefined;
-    if (defaults.length > 0) ends = defaults.map((metric) => metric.begin(args));
-    let ended = false;
-    return function endTrackedRequest(method, route, status) {
-      if (ended) return;
-      ended = true;
-      const skip = untracked.has(key);
-      if (skip) metrics.leave();
-      else metrics.finish(startedAt, method, route, status);
-      if (ends !== undefined) for (const end of ends) end(skip);
-    };
+    // Most apps use neither: then a request is its start time, and nothing is allocated for it.
+    if (defaults.length === 0 && !untrackUsed) return startedAt;
+    return { startedAt, key, ends: defaults.length > 0 ? defaults.map((metric) => metric.begin(args)) : undefined, ended: false };
+  }
+
+  function endRequest(token: RequestToken, method: string, route: string | undefined, status: number): void {
+    if (typeof token === 'number') return metrics.finish(token, method, route, status);
+    if (token.ended) return;
+    token.ended = true;
+    const skip = untracked.has(token.key);
+    if (skip) metrics.leave();
+    else metrics.finish(token.startedAt, method, route, status);
+    if (token.ends !== undefined) for (const end of token.ends) end(skip);
   }
 
   const api: RouteMetricsApi<Args, M> = {
@@ -70,7 +89,10 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
     histogram: (options) => make('histogram', options),
     summary: (options) => make('summary', options),
     registerDefault,
-    doNotTrack: () => attach.untracked(untrack),
+    doNotTrack: () => {
+      untrackUsed = true;
+      return attach.untracked(untrack);
+    },
   };
-  return { api, beginRequest };
+  return { api, beginRequest, endRequest, plain: () => defaults.length === 0 && !untrackUsed };
 }

@@ -1,7 +1,7 @@
 export { compileRouteOption } from './grouping.js';
 export type { RouteLabeller } from './grouping.js';
 export { createRouteMetrics } from './hub.js';
-export type { EndTrackedRequest, RouteAttach, RouteMetricsHub } from './hub.js';
+export type { RequestToken, RouteAttach, RouteMetricsHub } from './hub.js';
 export type { EndRouteMetric, RouteMetric } from './define.js';
 export type {
   LabelFunction,
