@@ -8,6 +8,17 @@ export interface MicroResult {
   problems: string[];
 }
 
+export interface InstrumentationResult {
+  settings: BenchSettings['instrumentation'];
+  groups: {
+    id: string;
+    title: string;
+    runtime: 'node' | 'bun';
+    servers: { label: string; role: 'bare' | 'promhttp' | 'peer'; usPerRequest: number; overheadNs?: number; overheadRangeNs?: [number, number] }[];
+  }[];
+  problems: string[];
+}
+
 export interface ScrapeResult {
   sizes: {
     series: number;
@@ -57,6 +68,7 @@ export interface Results {
   versions: Versions;
   http: Part<HttpResult>;
   micro: Part<MicroResult>;
+  instrumentation: Part<InstrumentationResult>;
   scrape: Part<ScrapeResult>;
   multiprocess: Part<MultiprocessResult>;
   targets: Target[];

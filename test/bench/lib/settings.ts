@@ -18,6 +18,8 @@ export interface BenchSettings {
     readonly retryBudget: number;
   };
   readonly micro: { readonly iterations: number; readonly runs: number };
+  /** In-process servers over in-memory connections: requests pipelined per batch, batches per measurement. */
+  readonly instrumentation: { readonly rounds: number; readonly batchesPerRun: number; readonly requestsPerBatch: number };
   /** Scrape sizes in samples, as Prometheus counts series, and how many renders each. */
   readonly scrape: { readonly sizes: readonly { readonly series: number; readonly runs: number }[] };
   readonly multiprocess: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
@@ -27,6 +29,7 @@ export const FULL: BenchSettings = {
   mode: 'full',
   http: { rounds: 8, warmupSeconds: 2, durationSeconds: 3, connections: 50, maxOthersOnCore: 0.1, retries: 2, retryBudget: 0.25 },
   micro: { iterations: 500_000, runs: 7 },
+  instrumentation: { rounds: 15, batchesPerRun: 500, requestsPerBatch: 16 },
   scrape: {
     sizes: [
       { series: 1_000, runs: 41 },
@@ -41,6 +44,7 @@ export const SMOKE: BenchSettings = {
   mode: 'smoke',
   http: { rounds: 1, warmupSeconds: 0, durationSeconds: 1, connections: 50, maxOthersOnCore: 1, retries: 0, retryBudget: 0 },
   micro: { iterations: 50_000, runs: 3 },
+  instrumentation: { rounds: 2, batchesPerRun: 20, requestsPerBatch: 16 },
   scrape: {
     sizes: [
       { series: 1_000, runs: 3 },

@@ -1,38 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import client from 'prom-client';
 import { listen } from './listen.js';
-import { usersApp, usersRoute } from './node-app.js';
+import { promClientByHand } from './node-prom-client-app.js';
 
-// What a careful hand-written integration looks like: the same three metrics and labels as
-// promhttp, default process metrics, route templates from the app's router, recorded on 'close'.
+// The hand-written integration with default process metrics, as its users run it.
 client.collectDefaultMetrics();
-const labelNames = ['method', 'route', 'status_code'];
-const requests = new client.Counter({ name: 'http_requests_total', help: 'Total HTTP requests.', labelNames });
-const duration = new client.Histogram({
-  name: 'http_request_duration_seconds',
-  help: 'Duration of HTTP requests in seconds.',
-  labelNames,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
-});
-const inFlight = new client.Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served.' });
-
-async function serveMetrics(res: ServerResponse): Promise<void> {
-  const body = await client.register.metrics();
-  res.writeHead(200, { 'content-type': client.register.contentType });
-  res.end(body);
-}
-
-listen(
-  createServer(function handByHand(req: IncomingMessage, res: ServerResponse) {
-    if (req.url === '/metrics') return void serveMetrics(res);
-    const end = duration.startTimer();
-    inFlight.inc();
-    res.once('close', function record() {
-      const labels = { method: req.method ?? '', route: usersRoute(req) ?? 'unmatched', status_code: res.statusCode };
-      end(labels);
-      requests.inc(labels);
-      inFlight.dec();
-    });
-    usersApp(req, res);
-  }),
-);
+listen(createServer(promClientByHand(client.register)));
