@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdapterOptions, RouteMetricsApi, RouteOption } from '../core/index.js';
-import type { RequestToken } from '../core/index.js';
+import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/index.js';
 import { CLIENT_CLOSED, UNMATCHED, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {

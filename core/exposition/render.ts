@@ -55,10 +55,10 @@ export function acceptsGzip(acceptEncoding: string | null | undefined): boolean 
   return !!acceptEncoding && quality(acceptEncoding, (r) => r === 'gzip' || r === '*') > 0;
 }
 
-/** Series rendered between two checks of the clock; a chunk of this size takes well under 10 ms. */
-const CHUNK = 512;
+/** Series rendered between two checks of the clock; a chunk of this size takes well under a millisecond. */
+const CHUNK = 128;
 /** Render time after which the renderer yields to the event loop, so requests keep flowing. */
-const SLICE_MS = 10;
+const SLICE_MS = 5;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
