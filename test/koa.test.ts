@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { koaMetrics } from 'promhttp/koa';
 import type { Sample } from './support/scrape.js';
-import { serversClosedAfterEach } from './support/http.js';
+import { request, serversClosedAfterEach } from './support/http.js';
 import { find, parseExposition, scrape, sum } from './support/scrape.js';
 
 /** Koa 3 dropped Koa 2's mapping of ENOENT errors to 404; the metrics must follow what is sent. */
@@ -31,26 +31,6 @@ async function get(url: string): Promise<number> {
   const response = await fetch(url);
   await response.arrayBuffer();
   return response.status;
-}
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A request through node:http, which (unlike fetch) sends any method and any request target. */
-function request(base: string, options: { method?: string; path: string; headers?: http.OutgoingHttpHeaders }): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: new URL(base).port, agent: false, ...options }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** Sends raw bytes and returns the raw answer, for request targets no HTTP client will produce. */
@@ -130,7 +110,7 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
 
       expect(await get(`${base}/no/such/page`)).toBe(404);
       expect(await get(`${base}/users/1/extra`)).toBe(404);
-      expect((await request(base, { method: 'DELETE', path: '/users/1' })).status).toBe(405);
+      expect((await request(`${base}/users/1`, { method: 'DELETE' })).status).toBe(405);
 
       const samples = await scrape(base);
       expect(requests(samples, { method: 'GET', route: 'unmatched', status_code: '404' })).toBe(2);
@@ -302,7 +282,7 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
     const base = await serve(app);
 
     expect(await get(`${base}/metrics`)).toBe(404);
-    const answer = await request(base, { path: '/_/metrics' });
+    const answer = await request(`${base}/_/metrics`);
 
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -317,9 +297,9 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
     const base = await serve(app);
     expect(await get(`${base}/`)).toBe(200);
 
-    const full = await request(base, { path: '/metrics' });
-    const head = await request(base, { method: 'HEAD', path: '/metrics' });
-    const post = await request(base, { method: 'POST', path: '/metrics' });
+    const full = await request(`${base}/metrics`);
+    const head = await request(`${base}/metrics`, { method: 'HEAD' });
+    const post = await request(`${base}/metrics`, { method: 'POST' });
 
     expect(full.body.length).toBeGreaterThan(0);
     expect(head.status).toBe(200);
@@ -339,8 +319,8 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
     const base = await serve(app);
     expect(await get(`${base}/`)).toBe(200);
 
-    const zipped = await request(base, { path: '/metrics', headers: { 'accept-encoding': 'gzip' } });
-    const open = await request(base, { path: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    const zipped = await request(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+    const open = await request(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
 
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(zipped.headers['content-length']).toBe(String(zipped.body.length));
@@ -364,7 +344,7 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
     app.use(koaMetrics({ registry, defaultMetrics: false }));
     const base = await serve(app);
 
-    const answer = await request(base, { path: '/metrics' });
+    const answer = await request(`${base}/metrics`);
 
     expect(answer.status).toBe(500);
     expect(answer.body.toString()).toContain('sensor offline');
@@ -394,9 +374,9 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
     app.use(router.routes());
     const base = await serve(app);
 
-    const odd = await request(base, { method: 'PROPFIND', path: '/users/1' });
-    const huge = await request(base, { path: `/users/${'%E0%A4%A'.repeat(1250)}` });
-    const long = await request(base, { path: '/users/2', headers: { 'x-long': 'a'.repeat(8_000) } });
+    const odd = await request(`${base}/users/1`, { method: 'PROPFIND' });
+    const huge = await request(`${base}/users/${'%E0%A4%A'.repeat(1250)}`);
+    const long = await request(`${base}/users/2`, { headers: { 'x-long': 'a'.repeat(8_000) } });
 
     expect([odd.status, huge.status, long.status]).toEqual([404, 200, 200]);
     const samples = await scrape(base);
