@@ -2,6 +2,7 @@ import client, { Registry } from 'prom-client';
 import { rmSync } from 'node:fs';
 import { createHttpMetrics, enableMultiprocess, normalizePath } from 'promhttp';
 import { emit, partSettings, progress } from './lib/part.js';
+import { BUCKETS, LABEL_NAMES } from './lib/routes.js';
 import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
 
@@ -10,8 +11,7 @@ import { median, round } from './lib/stats.js';
  * next to the prom-client calls a hand-written integration makes, with the same labels.
  */
 const settings = partSettings().micro;
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-const labelNames = ['method', 'route', 'status_code'];
+const labelNames = LABEL_NAMES;
 
 const promhttp = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
 const directory = scratchDirectory();

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import client, { Registry } from 'prom-client';
 import { createHttpMetrics, renderDirectory } from 'promhttp';
 import { emit, partSettings, progress } from './lib/part.js';
+import { recordRoutes, SAMPLES_PER_ROUTE } from './lib/routes.js';
 import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
 
@@ -11,32 +12,17 @@ import { median, round } from './lib/stats.js';
  * (`renderDirectory`) next to prom-client's `AggregatorRegistry.clusterMetrics()`, which asks every
  * cluster worker for its metrics over IPC. Each worker records the same routes into both, as the
  * workers of one app serve the same routes. (The per-request cost of directory mode is measured
- * by the HTTP part, as a node:http server variant.)
+ * by the HTTP and instrumentation parts, as a node:http server variant.)
  */
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-/** A histogram's 17 samples and a counter's 1, as in the scrape part. */
-const SAMPLES_PER_ROUTE = BUCKETS.length + 3 + 1;
-const labelNames = ['method', 'route', 'status_code'];
 
 function worker(): void {
   const dir = process.env.BENCH_DIR!;
   const routes = Number(process.env.BENCH_ROUTES);
   // Constructing one is what makes a worker answer the primary's clusterMetrics() requests.
   new client.AggregatorRegistry();
-  const counter = new client.Counter({ name: 'http_requests_total', help: 'Total HTTP requests.', labelNames });
-  const histogram = new client.Histogram({ name: 'http_request_duration_seconds', help: 'Duration of HTTP requests in seconds.', labelNames, buckets: BUCKETS });
-  new client.Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.' });
   // A registry of its own, so clusterMetrics() (which serves the global one) sees only prom-client's.
   const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: routes + 1, multiprocess: { dir } });
-  for (let i = 0; i < routes; i++) {
-    const route = `/api/v1/resource${i}/:id`;
-    for (let k = 0; k < 3; k++) {
-      const seconds = Math.random() * 0.3;
-      metrics.finish(metrics.begin() - seconds * 1000, 'GET', route, 200);
-      histogram.observe({ method: 'GET', route, status_code: 200 }, seconds);
-      counter.inc({ method: 'GET', route, status_code: 200 });
-    }
-  }
+  recordRoutes(metrics, client.register, routes);
   // The store writes once per event-loop turn; report ready after that turn.
   setTimeout(() => process.send!('ready'), 50);
 }

@@ -1,6 +1,7 @@
-import client, { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { createHttpMetrics, respond } from 'promhttp';
 import { emit, partSettings, progress } from './lib/part.js';
+import { recordRoutes, SAMPLES_PER_ROUTE } from './lib/routes.js';
 import { median, round } from './lib/stats.js';
 
 /**
@@ -9,9 +10,6 @@ import { median, round } from './lib/stats.js';
  * Prometheus counts series; every route adds a histogram (17 samples) and a counter (1 sample).
  */
 const settings = partSettings().scrape;
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-const SAMPLES_PER_ROUTE = BUCKETS.length + 3 + 1;
-const labelNames = ['method', 'route', 'status_code'];
 
 interface Pair {
   routes: number;
@@ -24,19 +22,7 @@ function build(series: number): Pair {
   const routes = Math.ceil(series / SAMPLES_PER_ROUTE);
   const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: routes + 1 });
   const promClient = new Registry();
-  const counter = new client.Counter({ name: 'http_requests_total', help: 'Total HTTP requests.', labelNames, registers: [promClient] });
-  const histogram = new client.Histogram({ name: 'http_request_duration_seconds', help: 'Duration of HTTP requests in seconds.', labelNames, buckets: BUCKETS, registers: [promClient] });
-  new client.Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', registers: [promClient] });
-  for (let i = 0; i < routes; i++) {
-    const route = `/api/v1/resource${i}/:id`;
-    for (let k = 0; k < 3; k++) {
-      // finish() times from startedAt; moving it back gives durations spread over the buckets.
-      const seconds = Math.random() * 0.3;
-      metrics.finish(metrics.begin() - seconds * 1000, 'GET', route, 200);
-      histogram.observe({ method: 'GET', route, status_code: 200 }, seconds);
-      counter.inc({ method: 'GET', route, status_code: 200 });
-    }
-  }
+  recordRoutes(metrics, promClient, routes);
   return { routes, promhttp: metrics.registry, promClient };
 }
 
