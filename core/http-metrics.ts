@@ -59,8 +59,9 @@ export interface HttpMetricsOptions {
    */
   labels?: Readonly<Record<string, string>>;
   /**
-   * How many distinct route labels are kept. Requests on further routes are labelled `overflow`,
-   * so a buggy route function or an unexpected path shape cannot explode the number of series.
+   * How many distinct route labels are kept, besides `unmatched` and `overflow`. Requests on further
+   * routes are labelled `overflow`, so a buggy route function or an unexpected path shape cannot
+   * explode the number of series.
    * @default 500
    */
   maxRoutes?: number;
@@ -216,12 +217,17 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const histogramWidth = duration.width;
   /** route → (method index × 1000 + status) → slots. Nested maps: no key string is built per request. */
   const routes = new Map<string, Map<number, SeriesSlots>>();
+  let cappedRoutes = 0;
 
   function slotsFor(route: string, method: number, status: number): SeriesSlots {
     let byRoute = routes.get(route);
     if (byRoute === undefined) {
-      // The overflow series itself is allowed past the cap, or this would recurse forever.
-      if (routes.size >= maxRoutes && route !== OVERFLOW) return slotsFor(OVERFLOW, method, status);
+      // The two fixed labels are outside the cap: overflow, or this would recurse forever, and
+      // unmatched, so that 404s stay apart from real routes however many there are.
+      if (route !== OVERFLOW && route !== UNMATCHED) {
+        if (cappedRoutes >= maxRoutes) return slotsFor(OVERFLOW, method, status);
+        cappedRoutes++;
+      }
       byRoute = new Map();
       routes.set(route, byRoute);
     }

@@ -118,6 +118,19 @@ describe('bounded labels', () => {
     expect(sum(samples, 'http_requests_total')).toBe(7);
     expect(sum(samples, 'http_requests_in_flight')).toBe(0);
   });
+
+  it('keeps 404s unmatched past the maxRoutes cap', async () => {
+    const metrics = fresh({ maxRoutes: 2 });
+    for (const route of ['/a', '/b', '/c']) metrics.finish(metrics.begin(), 'GET', route, 200);
+    metrics.finish(metrics.begin(), 'GET', undefined, 404);
+    const samples = await samplesOf(metrics);
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.value])).toEqual([
+      ['/a', 1],
+      ['/b', 1],
+      ['overflow', 1],
+      ['unmatched', 1],
+    ]);
+  });
 });
 
 describe('registration', () => {
