@@ -5,9 +5,9 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
-import { honoMetrics, type HonoMetricsOptions } from 'promhttp/hono';
+import { honoMetrics, type HonoMetrics, type HonoMetricsOptions } from 'promhttp/hono';
 import { rawRequest, request } from './support/http.js';
 import { find, parseExposition, scrape, scrapeSettled, sum, type Sample } from './support/scrape.js';
 
@@ -29,20 +29,31 @@ afterEach(async () => {
   );
 });
 
+/**
+ * The two ways to record a Hono app: `app.use(metrics)`, or `metrics.wrap(app)` as the server's
+ * fetch. Every behaviour below must hold for both.
+ */
+type Mode = 'middleware' | 'wrap';
+let mode: Mode = 'middleware';
+/** The metrics each app built by `instrumented` in wrap mode is to be served through. */
+const wrappers = new WeakMap<Hono, HonoMetrics>();
+
 /** Runs `app` on a real @hono/node-server, bound to 127.0.0.1 on a free port. */
 function run(app: Hono): Promise<Running> {
+  const wrapper = wrappers.get(app);
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+    const server = serve({ fetch: wrapper ? wrapper.wrap(app) : app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       resolve({ url: `http://127.0.0.1:${info.port}`, port: info.port });
     }) as Server;
     open.push(server);
   });
 }
 
-/** An app whose first middleware is `honoMetrics`, with a fresh registry unless `metrics` is given. */
-function instrumented(options: HonoMetricsOptions = {}): Hono {
-  const app = new Hono();
-  app.use(honoMetrics(options.metrics ? options : { registry: new Registry(), defaultMetrics: false, ...options }));
+/** An app recorded by `honoMetrics` in the current mode, with a fresh registry unless `metrics` is given. */
+function instrumented(options: HonoMetricsOptions = {}, app = new Hono()): Hono {
+  const metrics = honoMetrics(options.metrics ? options : { registry: new Registry(), defaultMetrics: false, ...options });
+  if (mode === 'wrap') wrappers.set(app, metrics);
+  else app.use(metrics);
   return app;
 }
 
@@ -61,7 +72,11 @@ function counts(samples: Sample[]): Array<[string, string, string, number]> {
 
 const quietErrors = (app: Hono): Hono => app.onError((error, c) => (error instanceof HTTPException ? error.getResponse() : c.text('internal error', 500)));
 
-describe('promhttp/hono on @hono/node-server', () => {
+describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on @hono/node-server (%s)', (each) => {
+  beforeEach(() => {
+    mode = each;
+  });
+
   it('counts every request exactly once per method, route template and status', async () => {
     const app = instrumented();
     app.get('/', (c) => c.text('ok'));
@@ -198,15 +213,17 @@ describe('promhttp/hono on @hono/node-server', () => {
     expect(counts(await scrapeSettled(url))).toEqual([['GET', '/odd', '500', 1]]);
   });
 
-  it('counts a handler that returns no response with the status of the error handler Hono then calls', async () => {
+  it('counts a handler that returns no response with the status Hono then sends', async () => {
     const app = instrumented({ exclude: ['/forgot/excluded'] }).onError((_error, c) => c.text('unavailable', 503));
     app.get('/forgot/:id', async (c) => {
       c.status(201);
     });
     const { url } = await run(app);
-    expect(await get(`${url}/forgot/1`)).toBe(503);
-    expect(await get(`${url}/forgot/excluded`)).toBe(503);
-    expect(counts(await scrapeSettled(url))).toEqual([['GET', '/forgot/:id', '503', 1]]);
+    // Behind a middleware Hono calls its error handler; a lone handler (wrap mode) gets notFound.
+    const sent = mode === 'wrap' ? 404 : 503;
+    expect(await get(`${url}/forgot/1`)).toBe(sent);
+    expect(await get(`${url}/forgot/excluded`)).toBe(sent);
+    expect(counts(await scrapeSettled(url))).toEqual([['GET', '/forgot/:id', String(sent), 1]]);
   });
 
   it('records a client that disconnects before the response once, as 499, and returns in-flight to 0', async () => {
@@ -236,7 +253,7 @@ describe('promhttp/hono on @hono/node-server', () => {
     expect(sum(afterHandler, 'http_requests_in_flight')).toBe(0);
   });
 
-  it('records 499 once when the client left before honoMetrics ran', async () => {
+  it('records 499 once when the client left before honoMetrics ran (or, wrapped, before the route)', async () => {
     const app = new Hono();
     // A middleware registered before honoMetrics that only goes on once the client has gone.
     let arrived!: () => void;
@@ -247,7 +264,7 @@ describe('promhttp/hono on @hono/node-server', () => {
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       await next();
     });
-    app.use(honoMetrics({ registry: new Registry(), defaultMetrics: false }));
+    instrumented({}, app);
     app.get('/late/:id', (c) => c.text('too late'));
     const { url } = await run(app);
     const client = new AbortController();
@@ -417,5 +434,88 @@ describe('promhttp/hono on @hono/node-server', () => {
       ['GET', 'unmatched', '404', 1],
       ['_OTHER', 'unmatched', '404', 1],
     ]);
+  });
+});
+
+describe('honoMetrics().wrap(app) on @hono/node-server', () => {
+  const registryOf = (): { registry: Registry; defaultMetrics: false } => ({ registry: new Registry(), defaultMetrics: false });
+  const serveWrapped = (app: Hono, metrics: HonoMetrics): Promise<Running> => {
+    wrappers.set(app, metrics);
+    return run(app);
+  };
+
+  it('refuses what needs the context, a second recorder and a non-app, with promhttp TypeErrors', () => {
+    const app = new Hono();
+    expect(() => honoMetrics(registryOf()).wrap({} as Hono)).toThrow(/^promhttp: honoMetrics\.wrap: pass your Hono app/);
+    expect(() => honoMetrics({ ...registryOf(), route: (c) => c.req.path }).wrap(app)).toThrow(/^promhttp: honoMetrics\.wrap: a route function needs Hono's context/);
+    const withDefault = honoMetrics(registryOf());
+    withDefault.registerDefault(withDefault.counter({ name: 'all_total', help: 'All requests.' }));
+    expect(() => withDefault.wrap(app)).toThrow(/^promhttp: honoMetrics\.registerDefault: label functions get Hono's context, which wrap\(\) never sees/);
+    const wrapping = honoMetrics(registryOf());
+    wrapping.wrap(app);
+    expect(() => wrapping.registerDefault(wrapping.counter({ name: 'later_total', help: 'Later.' }))).toThrow(TypeError);
+    const used = honoMetrics(registryOf());
+    const both = new Hono();
+    both.use(used);
+    expect(() => used.wrap(both)).toThrow(/^promhttp: honoMetrics\.wrap: this app already runs this middleware/);
+  });
+
+  it('refuses the middleware added after wrap, labels HEAD with the GET route, and counts the scrape only when asked', async () => {
+    const metrics = honoMetrics({ ...registryOf(), includeMetricsPath: true });
+    const app = new Hono();
+    const { url } = await serveWrapped(app, metrics);
+    expect(() => app.use(metrics)).toThrow(/^promhttp: honoMetrics\.wrap: this app already runs this middleware/);
+    expect(() => app.route('/sub', new Hono().use(metrics))).toThrow(/^promhttp: honoMetrics\.wrap: this app already runs this middleware/);
+    app.get('/users/:id', (c) => c.text('user'));
+    expect(await get(`${url}/users/1`)).toBe(200);
+    expect(await get(`${url}/users/2`, { method: 'HEAD' })).toBe(200);
+    expect(await get(`${url}/metrics`)).toBe(200);
+    // The scrape being answered is itself in flight.
+    expect(counts(await scrapeSettled(url, { inFlight: 1 }))).toEqual([
+      ['GET', '/metrics', '200', 1],
+      ['GET', '/users/:id', '200', 1],
+      ['HEAD', '/users/:id', '200', 1],
+    ]);
+  });
+
+  it("routes each request once: the template comes from Hono's own match", async () => {
+    const app = new Hono();
+    app.use('/users/*', async (_c, next) => next());
+    app.get('/users/:id', (c) => c.text('user'));
+    const inner = app.router;
+    let matches = 0;
+    app.router = {
+      name: inner.name,
+      add: (method, path, handler) => inner.add(method, path, handler),
+      match: (method, path) => (matches++, inner.match(method, path)),
+    };
+    const { url } = await serveWrapped(app, honoMetrics(registryOf()));
+    for (let i = 0; i < 5; i++) expect(await get(`${url}/users/${i}`)).toBe(200);
+    expect(await get(`${url}/nope`)).toBe(404);
+    expect(matches).toBe(6);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/users/:id', '200', 5],
+      ['GET', 'unmatched', '404', 1],
+    ]);
+  });
+
+  it('keeps per-route metrics, doNotTrack and route: "path" with maxRoutes', async () => {
+    const metrics = honoMetrics({ ...registryOf(), route: 'path', maxRoutes: 2 });
+    const app = new Hono();
+    const reads = metrics.counter({ name: 'item_reads_total', help: 'Item reads.', labels: { item: (c) => c.req.param('id') } });
+    app.get('/items/:id', reads, (c) => c.text('item'));
+    app.get('/health', metrics.doNotTrack(), (c) => c.text('up'));
+    const { url } = await serveWrapped(app, metrics);
+    for (const path of ['/items/1', '/items/1', '/items/2', '/items/3', '/health', '/nope']) await get(`${url}${path}`);
+    const samples = await scrapeSettled(url);
+    expect(counts(samples)).toEqual([
+      ['GET', '/items/1', '200', 2],
+      ['GET', '/items/2', '200', 1],
+      ['GET', 'overflow', '200', 1],
+      ['GET', 'unmatched', '404', 1],
+    ]);
+    expect(sum(samples, 'item_reads_total', { item: '1' })).toBe(2);
+    expect(sum(samples, 'item_reads_total')).toBe(4);
+    expect(sum(samples, 'http_requests_in_flight')).toBe(0);
   });
 });

@@ -40,6 +40,11 @@ export interface RouteMetricsHub<Args extends readonly unknown[], M> {
   plain(): boolean;
   /** Records the end of a request begun with `beginRequest`. Call it once per token. */
   endRequest(token: RequestToken, method: string, route: string | undefined, status: number): void;
+  /**
+   * For an entry point that cannot give `registerDefault` metrics their arguments: throws `message`
+   * as an option error if any are registered, and makes every later `registerDefault` throw it.
+   */
+  refuseDefaults(message: string): void;
 }
 
 /** Per-route metrics for one adapter instance, recorded into the registry of `metrics`. */
@@ -57,7 +62,10 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
     return attached;
   }
 
+  let refusal: string | undefined;
+
   function registerDefault(attached: M): void {
+    if (refusal !== undefined) throw optionError(refusal);
     const metric = typeof attached === 'function' ? made.get(attached) : undefined;
     if (metric === undefined) {
       throw optionError(`${where}.registerDefault: pass what this object's counter(), gauge(), histogram() or summary() returned, e.g. registerDefault(metrics.counter({ name, help })).`);
@@ -94,5 +102,10 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
       return attach.untracked(untrack);
     },
   };
-  return { api, beginRequest, endRequest, plain: () => defaults.length === 0 && !untrackUsed };
+  function refuseDefaults(message: string): void {
+    if (defaults.length > 0) throw optionError(message);
+    refusal = message;
+  }
+
+  return { api, beginRequest, endRequest, refuseDefaults, plain: () => defaults.length === 0 && !untrackUsed };
 }
