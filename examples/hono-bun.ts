@@ -6,14 +6,12 @@ import { honoMetrics } from 'promhttp/hono';
 declare const Bun: { serve(options: { fetch: Hono['fetch']; port: number; hostname: string }): { port: number } };
 
 const app = new Hono();
-// First, so it sees every request; it also serves GET /metrics.
-app.use(honoMetrics());
-
 app.get('/', (c) => c.text('ok'));
 app.get('/users/:id', (c) => c.json({ id: c.req.param('id') }));
 app.get('/error', () => {
   throw new Error('boom');
 });
 
-const server = Bun.serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000), hostname: '127.0.0.1' });
+// wrap(app) records every request before Hono routes it, and serves GET /metrics.
+const server = Bun.serve({ fetch: honoMetrics().wrap(app), port: Number(process.env.PORT ?? 3000), hostname: '127.0.0.1' });
 console.log(`listening on http://127.0.0.1:${server.port}`);
