@@ -53,12 +53,12 @@ function overHttp(label: string, role: Subject['role'], listener: RequestListene
   return { label, role, serve: (paths) => connection.send(paths), ...(registry ? { recorded: () => counted(registry) } : {}) };
 }
 
-function overFetch(label: string, role: Subject['role'], app: Hono, registry?: Registry): Subject {
+function overFetch(label: string, role: Subject['role'], fetch: Hono['fetch'], registry?: Registry): Subject {
   return {
     label,
     role,
     async serve(paths) {
-      await Promise.all(paths.map(async (path) => (await app.fetch(new Request(`http://127.0.0.1${path}`))).text()));
+      await Promise.all(paths.map(async (path) => (await fetch(new Request(`http://127.0.0.1${path}`))).text()));
     },
     ...(registry ? { recorded: () => counted(registry) } : {}),
   };
@@ -73,6 +73,7 @@ function nodeGroups(): Group[] {
   const byHand = new Registry();
   const koa = new Registry();
   const hono = new Registry();
+  const honoMiddleware = new Registry();
   return [
     {
       id: 'node',
@@ -98,7 +99,8 @@ function nodeGroups(): Group[] {
       title: 'Hono on @hono/node-server',
       subjects: [
         overHttp('bare', 'bare', getRequestListener(honoUsersApp().fetch)),
-        overHttp('promhttp/hono', 'promhttp', getRequestListener(honoUsersApp((app) => app.use(honoMetrics({ registry: hono, defaultMetrics: false }))).fetch), hono),
+        overHttp('promhttp/hono, wrap(app)', 'promhttp', getRequestListener(honoMetrics({ registry: hono, defaultMetrics: false }).wrap(honoUsersApp())), hono),
+        overHttp('promhttp/hono, app.use() middleware', 'promhttp', getRequestListener(honoUsersApp((app) => app.use(honoMetrics({ registry: honoMiddleware, defaultMetrics: false }))).fetch), honoMiddleware),
       ],
     },
   ];
@@ -106,13 +108,15 @@ function nodeGroups(): Group[] {
 
 function bunGroups(): Group[] {
   const hono = new Registry();
+  const honoMiddleware = new Registry();
   return [
     {
       id: 'hono-bun',
       title: 'Hono on Bun',
       subjects: [
-        overFetch('bare', 'bare', honoUsersApp()),
-        overFetch('promhttp/hono', 'promhttp', honoUsersApp((app) => app.use(honoMetrics({ registry: hono, defaultMetrics: false }))), hono),
+        overFetch('bare', 'bare', honoUsersApp().fetch),
+        overFetch('promhttp/hono, wrap(app)', 'promhttp', honoMetrics({ registry: hono, defaultMetrics: false }).wrap(honoUsersApp()), hono),
+        overFetch('promhttp/hono, app.use() middleware', 'promhttp', honoUsersApp((app) => app.use(honoMetrics({ registry: honoMiddleware, defaultMetrics: false }))).fetch, honoMiddleware),
       ],
     },
   ];

@@ -65,7 +65,8 @@ export const FRAMEWORKS: readonly FrameworkSpec[] = [
     targetRatio: 0.97,
     servers: [
       { file: 'hono-bare', runtime: 'node', role: 'bare', label: 'bare' },
-      { file: 'hono-promhttp', runtime: 'node', role: 'promhttp', label: 'promhttp/hono', needs: 'adapters/hono.ts', primary: true },
+      { file: 'hono-promhttp-wrap', runtime: 'node', role: 'promhttp', label: 'promhttp/hono, wrap(app)', needs: 'adapters/hono.ts', primary: true },
+      { file: 'hono-promhttp', runtime: 'node', role: 'promhttp', label: 'promhttp/hono, app.use() middleware', needs: 'adapters/hono.ts' },
       { file: 'hono-prometheus', runtime: 'node', role: 'peer', label: '@hono/prometheus' },
     ],
   },
@@ -75,7 +76,8 @@ export const FRAMEWORKS: readonly FrameworkSpec[] = [
     targetRatio: 0.9,
     servers: [
       { file: 'hono-bare', runtime: 'bun', role: 'bare', label: 'bare' },
-      { file: 'hono-promhttp', runtime: 'bun', role: 'promhttp', label: 'promhttp/hono', needs: 'adapters/hono.ts', primary: true },
+      { file: 'hono-promhttp-wrap', runtime: 'bun', role: 'promhttp', label: 'promhttp/hono, wrap(app)', needs: 'adapters/hono.ts', primary: true },
+      { file: 'hono-promhttp', runtime: 'bun', role: 'promhttp', label: 'promhttp/hono, app.use() middleware', needs: 'adapters/hono.ts' },
       { file: 'hono-prometheus', runtime: 'bun', role: 'peer', label: '@hono/prometheus' },
     ],
   },

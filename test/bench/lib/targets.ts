@@ -33,7 +33,8 @@ function httpTargets(http: HttpResult, instrumentation: Part<InstrumentationResu
     const ours = framework.servers.find((s) => s.primary);
     const bare = framework.servers.find((s) => s.role === 'bare');
     const missing = ours === undefined || ours.ratio === undefined ? `not measured${ours?.skipped ? `: ${ours.skipped}` : ''}` : undefined;
-    const measuredInProcess = inProcess(instrumentation, framework.id);
+    // The same server as the judged one: the two parts label their servers alike.
+    const measuredInProcess = inProcess(instrumentation, framework.id, ours?.label);
     // What the in-process overhead would make of bare's CPU per request over loopback.
     const implied =
       measuredInProcess?.overheadNs !== undefined && bare?.cpuUsPerRequest !== undefined
