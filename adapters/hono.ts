@@ -263,6 +263,9 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     function recordWrappedScrape(this: Tracked): void {
       endRequest(this[TOKEN], this.req.method ?? '', metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
     }
+    function recordFetched(token: RequestToken, method: string, scrape: boolean, path: string, matched: Matched | undefined, status: number): void {
+      endRequest(token, method, scrape ? metricsPath : routeFor(method, path, matched, status), status);
+    }
 
     const wrapped = (request: Request, env?: unknown, executionCtx?: unknown): Response | Promise<Response> => {
       const path = pathOfUrl(request.url);
@@ -284,26 +287,22 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       }
       // Elsewhere the response is known when fetch returns or settles.
       const method = request.method;
-      const recorder = (): ((status: number) => void) => {
-        const routedPath = seenPath ?? path;
-        const matched = seenMatch;
-        return (status) => endRequest(token, method, scrape ? metricsPath : routeFor(method, routedPath, matched, status), status);
-      };
       let result: Response | Promise<Response>;
       try {
         result = scrape ? serveRequest(request) : dispatch(request, env, executionCtx);
       } catch (error) {
         // Hono turns thrown Errors into responses; anything else escapes, and the server answers 500.
-        recorder()(500);
+        recordFetched(token, method, scrape, seenPath ?? path, seenMatch, 500);
         throw error;
       }
-      const record = recorder();
       // Answered within this turn: the client cannot have been seen to leave.
       if (!(result instanceof Promise)) {
-        record(result.status);
+        recordFetched(token, method, scrape, seenPath ?? path, seenMatch, result.status);
         return result;
       }
-      return untilSettled(request.signal, result, record);
+      const routedPath = seenPath ?? path;
+      const matched = seenMatch;
+      return untilSettled(request.signal, result, (status) => recordFetched(token, method, scrape, routedPath, matched, status));
     };
     return wrapped as App['fetch'];
   }
