@@ -4,6 +4,10 @@ import { gunzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { LinearRouter } from 'hono/router/linear-router';
+import { PatternRouter } from 'hono/router/pattern-router';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
+import { TrieRouter } from 'hono/router/trie-router';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
@@ -496,6 +500,25 @@ describe('honoMetrics().wrap(app) on @hono/node-server', () => {
     expect(counts(await scrapeSettled(url))).toEqual([
       ['GET', '/users/:id', '200', 5],
       ['GET', 'unmatched', '404', 1],
+    ]);
+  });
+
+  it.each([
+    ['RegExpRouter', () => new RegExpRouter()],
+    ['TrieRouter', () => new TrieRouter()],
+    ['LinearRouter', () => new LinearRouter()],
+    ['PatternRouter', () => new PatternRouter()],
+  ])('labels routes the same with Hono\'s %s', async (_name, router) => {
+    const app = new Hono({ router: router() as never });
+    app.use('/users/*', async (_c, next) => next());
+    app.get('/users/:id', (c) => c.text('user'));
+    app.get('/users/:id/posts/:post', (c) => c.text('post'));
+    const { url } = await serveWrapped(app, honoMetrics(registryOf()));
+    for (const path of ['/users/1', '/users/2/posts/3', '/users/4/nothing', '/elsewhere']) await get(`${url}${path}`);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/users/:id', '200', 1],
+      ['GET', '/users/:id/posts/:post', '200', 1],
+      ['GET', 'unmatched', '404', 2],
     ]);
   });
 
