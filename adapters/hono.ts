@@ -162,7 +162,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   }
 
   function recordHonoScrape(this: Tracked): void {
-    endRequest(this[TOKEN], this[CTX].req.method, metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
+    endRequest(this[TOKEN], this.req.method ?? '', metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
   }
 
   /**
@@ -260,9 +260,6 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
       endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], status), status);
     }
-    function recordWrappedScrape(this: Tracked): void {
-      endRequest(this[TOKEN], this.req.method ?? '', metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
-    }
     function recordFetched(token: RequestToken, method: string, scrape: boolean, path: string, matched: Matched | undefined, status: number): void {
       endRequest(token, method, scrape ? metricsPath : routeFor(method, path, matched, status), status);
     }
@@ -272,11 +269,12 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const scrape = path === metricsPath;
       if (scrape && !includeMetricsPath) return serveRequest(request);
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
+      // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
       const outgoing = nodeResponse(env) as Tracked | undefined;
       if (outgoing !== undefined) {
         outgoing[TOKEN] = token;
-        outgoing.on('close', scrape ? recordWrappedScrape : recordWrapped);
+        outgoing.on('close', scrape ? recordHonoScrape : recordWrapped);
         if (scrape) return serveRequest(request);
         try {
           return dispatch(request, env, executionCtx);
