@@ -15,7 +15,7 @@ export default tseslint.config(
   {
     files: ['adapters/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./core/(?!index\\.js$)', message: 'Adapters import the core public entry (../core/index.js), never its internals.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./core/(?!adapter/index\\.js$)', message: 'Adapters are written against the adapter kit (../core/adapter/index.js, published as promhttp/adapter), never the core internals.' }] }],
     },
   },
   {

@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^promhttp$/, replacement: here('./core/index.ts') },
+      { find: /^promhttp\/adapter$/, replacement: here('./core/adapter/index.ts') },
       { find: /^promhttp\/(node|koa|hono)$/, replacement: here('./adapters/$1.ts') },
     ],
   },

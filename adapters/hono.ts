@@ -1,8 +1,8 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/index.js';
-import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/index.js';
+import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
 export interface HonoMetricsOptions extends AdapterOptions {
@@ -119,7 +119,7 @@ function pathOfUrl(url: string): string {
  * app.get('/users/:id', metrics.histogram({ name: 'user_seconds', help: 'Time to serve a user.' }), (c) => c.json({ id: c.req.param('id') }));
  */
 export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
-  const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('honoMetrics', options, ['route']);
+  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('honoMetrics', options, ['route']);
   const grouping = compileRouteOption<[Context]>('honoMetrics', own.route, (c) => c.req.path);
   const { api, beginRequest, endRequest, plain, refuseDefaults } = createRouteMetrics<[c: Context], MiddlewareHandler>('honoMetrics', metrics, {
     // Hono's onError has set c.res by the time next() settles, on Node and on Bun alike.
@@ -142,7 +142,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
 
   async function serveRequest(request: Request): Promise<Response> {
     const headers = request.headers;
-    const answer = await metrics.respond({ method: request.method, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined });
+    const answer = await scrape({ method: request.method, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined });
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   }
   const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw);
@@ -308,4 +308,4 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   return Object.assign(promhttpHono, api, { wrap });
 }
 
-export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/index.js';
+export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/adapter/index.js';

@@ -1,5 +1,5 @@
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/index.js';
-import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/index.js';
+import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -72,7 +72,7 @@ function routeOf(route: unknown): string | undefined {
  * app.use(router.routes());
  */
 export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
-  const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('koaMetrics', options, ['route']);
+  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('koaMetrics', options, ['route']);
   const grouping = compileRouteOption<[KoaMetricsContext]>('koaMetrics', own.route, pathOf);
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[ctx: KoaRouteContext], KoaMetricsMiddleware>('koaMetrics', metrics, {
     // At 'close', like the request metrics: the status is the one sent, also after a throw.
@@ -114,7 +114,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   }
 
   async function serveMetrics(ctx: KoaMetricsContext): Promise<void> {
-    const answer = await metrics.respond({ method: ctx.method, accept: ctx.get('accept'), acceptEncoding: ctx.get('accept-encoding') });
+    const answer = await scrape({ method: ctx.method, accept: ctx.get('accept'), acceptEncoding: ctx.get('accept-encoding') });
     ctx.status = answer.status;
     const body = answer.body;
     // Koa sends a Buffer as bytes but would serialise a bare Uint8Array as JSON.
@@ -136,4 +136,4 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   return Object.assign(koaMetricsMiddleware, api);
 }
 
-export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/index.js';
+export type { AdapterOptions, HttpMetrics, HttpMetricsOptions } from '../core/adapter/index.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/index.js';
-import { CLIENT_CLOSED, UNMATCHED, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/index.js';
+import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, UNMATCHED, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
@@ -43,7 +43,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   options?: NodeMetricsOptions,
 ): InstrumentedListener<Req, Res> {
   if (typeof listener !== 'function') throw optionError('instrument: the first argument must be your request listener, (req, res) => { … }.');
-  const { metrics, path: metricsPath, includeMetricsPath, own } = resolveAdapterOptions('instrument', options, ['route']);
+  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('instrument', options, ['route']);
   const routeOf = compileRouteOption<[Req]>('instrument', own.route, (req) => pathOf(req.url ?? '/'));
   const handle = listener;
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
@@ -75,17 +75,17 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
     const url = req.url ?? '/';
     const path = pathOf(url);
     if (path === metricsPath) {
-      if (!includeMetricsPath) return void sendScrape(metrics.registry, req, res);
+      if (!includeMetricsPath) return void sendScrape(scrape, req, res);
     } else if (metrics.isExcluded(path)) {
       return handle(req, res);
     }
     (res as Tracked)[TOKEN] = plain() ? metrics.begin() : beginRequest(req, [req, res]);
     // 'close' comes after the last byte, or when the client left.
     res.on('close', recordRequest);
-    if (path === metricsPath) return void sendScrape(metrics.registry, req, res);
+    if (path === metricsPath) return void sendScrape(scrape, req, res);
     handle(req, res);
   }
   return Object.assign(promhttpInstrumented, api);
 }
 
-export type { HttpMetrics, HttpMetricsOptions, AdapterOptions } from '../core/index.js';
+export type { HttpMetrics, HttpMetricsOptions, AdapterOptions } from '../core/adapter/index.js';

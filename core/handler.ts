@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, describeValue, optionError } from './errors.js';
+import type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
 import { respond } from './exposition/respond.js';
 import type { HttpMetrics } from './http-metrics.js';
 
@@ -15,10 +16,15 @@ export interface MetricsHandlerOptions {
   registry?: Registry;
 }
 
-/** Writes a scrape answer to a node:http response; never throws. */
-export async function sendScrape(registry: Registry, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The scrape request a node:http request describes. */
+export function scrapeRequestOf(req: IncomingMessage): ScrapeRequest {
+  return { method: req.method ?? 'GET', accept: req.headers.accept, acceptEncoding: req.headers['accept-encoding'] };
+}
+
+/** Answers a scrape on a node:http response with `scrape` (an adapter's resolved `scrape`); never throws. */
+export async function sendScrape(scrape: (request: ScrapeRequest) => Promise<ScrapeResponse>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    const answer = await respond(registry, { method: req.method ?? 'GET', accept: req.headers.accept, acceptEncoding: req.headers['accept-encoding'] });
+    const answer = await scrape(scrapeRequestOf(req));
     if (res.headersSent || res.destroyed) return;
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
@@ -45,7 +51,8 @@ export function metricsHandler(options?: MetricsHandlerOptions): (req: IncomingM
   if (typeof (registry as Partial<Registry>).getMetricsAsArray !== 'function') {
     throw optionError(`metricsHandler: "registry" must be a prom-client Registry, got ${describeValue(o.registry)}.`);
   }
+  const scrape = (request: ScrapeRequest): Promise<ScrapeResponse> => respond(registry, request);
   return function promhttpMetricsHandler(req, res) {
-    void sendScrape(registry, req, res);
+    void sendScrape(scrape, req, res);
   };
 }

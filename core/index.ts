@@ -1,10 +1,12 @@
 /**
- * promhttp core: framework-agnostic request metrics and the `/metrics` exposition.
- * Adapters (`promhttp/node`, `promhttp/koa`, `promhttp/hono`) map their framework onto these hooks.
+ * promhttp: framework-agnostic request metrics and the `/metrics` exposition, your own metrics,
+ * several processes, and the Pushgateway. Adapters (`promhttp/node`, `promhttp/koa`,
+ * `promhttp/hono`) map their framework onto these hooks; what an adapter author needs besides
+ * is in `promhttp/adapter`.
  */
-export { createHttpMetrics, DEFAULT_BUCKETS, HTTP_METRICS_OPTION_KEYS } from './http-metrics.js';
+export { createHttpMetrics, DEFAULT_BUCKETS } from './http-metrics.js';
 export type { EndRequest, HttpMetrics, HttpMetricsOptions, MetricNames, RequestResult } from './http-metrics.js';
-export { metricsHandler, sendScrape } from './handler.js';
+export { metricsHandler } from './handler.js';
 export type { MetricsHandlerOptions } from './handler.js';
 export { expose, negotiate, renderRegistry } from './exposition/render.js';
 export type { Exposition, ExposeRequest } from './exposition/render.js';
@@ -14,9 +16,7 @@ export type { Format } from './exposition/format.js';
 export { normalizePath } from './route.js';
 export type { ExcludeRule } from './exclude.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from './labels.js';
-export { checkKeys, checkObject, optionError } from './errors.js';
-export { resolveAdapterOptions } from './adapter-options.js';
-export type { AdapterOptions, ResolvedAdapterOptions } from './adapter-options.js';
+export type { AdapterOptions } from './adapter/options.js';
 export { counter } from './metrics/counter.js';
 export type { Counter, CounterChild, CounterOptions } from './metrics/counter.js';
 export { gauge } from './metrics/gauge.js';
@@ -59,22 +59,15 @@ export { clusterPrimary, clusterWorker } from './multiprocess/ipc/index.js';
 export type { ClusterPrimary, ClusterPrimaryOptions, ClusterWorker, ClusterWorkerOptions } from './multiprocess/ipc/index.js';
 export { startWorkerTarget } from './multiprocess/targets/index.js';
 export type { WorkerIndexSource, WorkerTarget, WorkerTargetOptions } from './multiprocess/targets/index.js';
-export { compileRouteOption, createRouteMetrics } from './route-metrics/index.js';
 export type {
-  EndRouteMetric,
-  RequestToken,
   LabelFunction,
   LabelSource,
-  RouteAttach,
   RouteCounterOptions,
   RouteGaugeOptions,
   RouteHistogramOptions,
-  RouteLabeller,
   RouteLabels,
-  RouteMetric,
   RouteMetricOptions,
   RouteMetricsApi,
-  RouteMetricsHub,
   RouteOption,
   RouteSummaryOptions,
 } from './route-metrics/index.js';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, describeValue, optionError } from './errors.js';
+import { respond } from './exposition/respond.js';
 import { sendScrape } from './handler.js';
 import type { HttpMetrics } from './http-metrics.js';
 
@@ -111,7 +112,7 @@ export function startMetricsServer(options?: MetricsServerOptions): Promise<Metr
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`promhttp: not found; metrics are served at ${path}\n`);
       return;
     }
-    void sendScrape(registry, req, res);
+    void sendScrape((request) => respond(registry, request), req, res);
   });
   return new Promise((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, port));

@@ -1,6 +1,7 @@
-import { checkKeys, checkObject, checkType, optionError } from './errors.js';
-import type { HttpMetrics, HttpMetricsOptions } from './http-metrics.js';
-import { createHttpMetrics, HTTP_METRICS_OPTION_KEYS } from './http-metrics.js';
+import { checkKeys, checkObject, checkType, optionError } from '../errors.js';
+import type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
+import type { HttpMetrics, HttpMetricsOptions } from '../http-metrics.js';
+import { createHttpMetrics, HTTP_METRICS_OPTION_KEYS } from '../http-metrics.js';
 
 /** Options every adapter takes, on top of `createHttpMetrics`'s (used when `metrics` is absent). */
 export interface AdapterOptions extends HttpMetricsOptions {
@@ -28,6 +29,11 @@ export interface ResolvedAdapterOptions {
   /** `undefined` when serving is off. */
   readonly path: string | undefined;
   readonly includeMetricsPath: boolean;
+  /**
+   * The whole answer to a request for `path`, ready for the framework's response. Every adapter
+   * serves its scrapes through this one function, so all of them answer alike.
+   */
+  scrape(request: ScrapeRequest): Promise<ScrapeResponse>;
   /** The adapter's own options, as given. */
   readonly own: Record<string, unknown>;
 }
@@ -64,5 +70,12 @@ export function resolveAdapterOptions(where: string, options: unknown, ownKeys: 
   } else {
     metrics = createHttpMetrics(core as HttpMetricsOptions);
   }
-  return { metrics, path: path === false ? undefined : (path as string), includeMetricsPath: o.includeMetricsPath === true, own };
+  const served = metrics;
+  return {
+    metrics,
+    path: path === false ? undefined : (path as string),
+    includeMetricsPath: o.includeMetricsPath === true,
+    scrape: (request) => served.respond(request),
+    own,
+  };
 }

@@ -1,0 +1,34 @@
+/**
+ * promhttp/adapter: the kit an adapter is written against. Everything a framework adapter needs
+ * and a user of promhttp does not: option resolution shared by every adapter, per-route metrics
+ * and request tokens, route grouping, the scrape answer, the label sentinels and the option
+ * errors. This entry is semver-stable; docs/writing-an-adapter.md walks through using it.
+ */
+export { resolveAdapterOptions } from './options.js';
+export type { AdapterOptions, ResolvedAdapterOptions } from './options.js';
+export { HTTP_METRICS_OPTION_KEYS } from '../http-metrics.js';
+export type { EndRequest, HttpMetrics, HttpMetricsOptions, MetricNames, RequestResult } from '../http-metrics.js';
+export { compileRouteOption, createRouteMetrics } from '../route-metrics/index.js';
+export type {
+  EndRouteMetric,
+  LabelFunction,
+  LabelSource,
+  RequestToken,
+  RouteAttach,
+  RouteCounterOptions,
+  RouteGaugeOptions,
+  RouteHistogramOptions,
+  RouteLabeller,
+  RouteLabels,
+  RouteMetric,
+  RouteMetricOptions,
+  RouteMetricsApi,
+  RouteMetricsHub,
+  RouteOption,
+  RouteSummaryOptions,
+} from '../route-metrics/index.js';
+export { scrapeRequestOf, sendScrape } from '../handler.js';
+export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
+export { normalizePath } from '../route.js';
+export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from '../labels.js';
+export { checkKeys, checkObject, checkType, describeValue, optionError } from '../errors.js';
