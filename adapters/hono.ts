@@ -2,7 +2,7 @@ import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
 export interface HonoMetricsOptions extends AdapterOptions {
@@ -157,12 +157,12 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   // The socket tells how the response ended: after its last byte, or when the client left.
   function recordHonoRequest(this: Tracked): void {
     const c = this[CTX];
-    const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+    const status = closedStatus(this);
     endRequest(this[TOKEN], c.req.method, grouping ? grouping(status, [c]) : routeOf(c, status), status);
   }
 
   function recordHonoScrape(this: Tracked): void {
-    endRequest(this[TOKEN], this.req.method ?? '', metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
+    endRequest(this[TOKEN], this.req.method ?? '', metricsPath, closedStatus(this));
   }
 
   /**
@@ -257,7 +257,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
 
     function recordWrapped(this: Tracked): void {
       const method = this.req.method ?? '';
-      const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+      const status = closedStatus(this);
       endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], status), status);
     }
     function recordFetched(token: RequestToken, method: string, scrape: boolean, path: string, matched: Matched | undefined, status: number): void {

@@ -1,5 +1,5 @@
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -98,12 +98,12 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   // rewrote it. A response that did not finish was cut short by the client.
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
-    const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+    const status = closedStatus(this);
     endRequest(this[TOKEN], ctx.method, grouping ? grouping(status, [ctx]) : routeOf(ctx._matchedRoute), status);
   }
 
   function recordKoaScrape(this: Tracked): void {
-    endRequest(this[TOKEN], this[CTX].method, metricsPath, this.writableFinished ? this.statusCode : CLIENT_CLOSED);
+    endRequest(this[TOKEN], this[CTX].method, metricsPath, closedStatus(this));
   }
 
   function track(ctx: KoaMetricsContext, record: (this: Tracked) => void): void {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, UNMATCHED, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/adapter/index.js';
+import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
@@ -66,7 +66,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
 
   function recordRequest(this: Tracked): void {
     const req = this.req;
-    const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED;
+    const status = closedStatus(this);
     const route = routeOf !== undefined ? routeOf(status, [req]) : status === 404 ? UNMATCHED : normalizePath(req.url);
     endRequest(this[TOKEN], req.method ?? '', route, status);
   }
