@@ -1,7 +1,9 @@
 import type { Registry } from 'prom-client';
 import { collectDefaultMetrics, register as globalRegistry } from 'prom-client';
-import { checkBuckets } from './buckets.js';
+import { checkBuckets, DEFAULT_BUCKETS } from './buckets.js';
 import { checkKeys, checkObject, checkType, describeValue, optionError } from './errors.js';
+import type { MetricNames } from './metric-names.js';
+import { checkRequestLabels, REQUEST_LABELS, requestMetricNames } from './metric-names.js';
 import type { ExcludeRule } from './exclude.js';
 import { compileExclude } from './exclude.js';
 import type { Exposition, ExposeRequest } from './exposition/render.js';
@@ -9,25 +11,15 @@ import { expose } from './exposition/render.js';
 import type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
 import { respond } from './exposition/respond.js';
 import { METHODS, OVERFLOW, UNMATCHED, methodIndex, statusCode, statusLabel } from './labels.js';
-import { checkLabelName, checkMetricName, checkPrefix } from './names.js';
+import { checkPrefix } from './names.js';
 import { bucketIndex } from './store/family.js';
 import { getOrCreateFamily } from './store/registry.js';
 import type { MultiprocessOptions } from './multiprocess/index.js';
 import { applyMultiprocessOption } from './multiprocess/index.js';
 import { staticLabelsOf } from './metrics/static-labels.js';
 
-/** The OpenTelemetry HTTP server duration advisory buckets, in seconds. */
-export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
-
-/** Names of the request metrics, before `prefix` is applied. */
-export interface MetricNames {
-  /** @default "http_requests_total" */
-  requests?: string;
-  /** @default "http_request_duration_seconds" */
-  duration?: string;
-  /** @default "http_requests_in_flight" */
-  inFlight?: string;
-}
+export { DEFAULT_BUCKETS };
+export type { MetricNames };
 
 export interface HttpMetricsOptions {
   /**
@@ -121,32 +113,6 @@ const WHERE = 'createHttpMetrics';
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
 export const HTTP_METRICS_OPTION_KEYS: readonly string[] = OPTION_KEYS;
 
-function checkStaticLabels(labels: unknown): Readonly<Record<string, string>> {
-  const object = checkObject(`${WHERE}: "labels"`, labels);
-  for (const [name, value] of Object.entries(object)) {
-    checkLabelName(`${WHERE}: "labels"`, name);
-    if (['method', 'route', 'status_code', 'le'].includes(name)) {
-      throw optionError(`${WHERE}: "labels" cannot set "${name}", which promhttp sets on every request. Pick another name.`);
-    }
-    if (typeof value !== 'string') throw optionError(`${WHERE}: "labels.${name}" must be a string, got ${describeValue(value)}.`);
-  }
-  return Object.freeze({ ...(object as Record<string, string>) });
-}
-
-function checkNames(prefix: string, names: unknown): Required<MetricNames> {
-  const object = checkObject(`${WHERE}: "names"`, names);
-  checkKeys(`${WHERE}: "names"`, object, ['requests', 'duration', 'inFlight']);
-  const pick = (key: keyof MetricNames, fallback: string): string =>
-    checkMetricName(`${WHERE}: "names.${key}"`, prefix + ((object[key] as string | undefined) ?? fallback));
-  const result = {
-    requests: pick('requests', 'http_requests_total'),
-    duration: pick('duration', 'http_request_duration_seconds'),
-    inFlight: pick('inFlight', 'http_requests_in_flight'),
-  };
-  if (new Set(Object.values(result)).size !== 3) throw optionError(`${WHERE}: "names" must give three different names, got ${Object.values(result).join(', ')}.`);
-  return result;
-}
-
 const defaultMetricsDone = new WeakSet<Registry>();
 
 function registerDefaultMetrics(registry: Registry): void {
@@ -181,11 +147,11 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     throw optionError(`${WHERE}: "registry" must be a prom-client Registry (new Registry()), got ${describeValue(o.registry)}.`);
   }
   const prefix = checkPrefix(WHERE, o.prefix);
-  const names = checkNames(prefix, o.names);
+  const names = requestMetricNames(WHERE, prefix, o.names);
   const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.01, 0.1, 1, 10]');
   checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
   // The registry's static labels (setStaticLabels) first, so these per-metric ones can override them.
-  const staticLabels = { ...staticLabelsOf(registry), ...checkStaticLabels(o.labels) };
+  const staticLabels = { ...staticLabelsOf(registry), ...checkRequestLabels(WHERE, o.labels) };
   checkType(WHERE, 'maxRoutes', o.maxRoutes, 'number', 'a whole number of at least 1');
   const maxRoutes = (o.maxRoutes as number | undefined) ?? 500;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw optionError(`${WHERE}: "maxRoutes" must be a whole number of at least 1, got ${maxRoutes}.`);
@@ -193,7 +159,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   // Last, once every other option is valid: it may create files in the shared directory.
   applyMultiprocessOption(WHERE, registry, o.multiprocess);
 
-  const labelNames = ['method', 'route', 'status_code'];
+  const labelNames = [...REQUEST_LABELS];
   const duration = getOrCreateFamily(
     registry,
     { name: names.duration, help: 'Duration of HTTP requests in seconds, by method, route template and status code.', type: 'histogram', labelNames, buckets },

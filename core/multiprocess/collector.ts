@@ -4,6 +4,7 @@ import { renderFamily, renderMetricObject } from '../exposition/format.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import { RENDER_MERGED } from '../store/types.js';
 import type { DirectoryArena } from './directory-arena.js';
+import { HEALTH_METRICS } from '../metric-names.js';
 import { addArchive } from './compact.js';
 import { keyOf } from './files.js';
 import { createFamilyMerger } from './merge.js';
@@ -30,7 +31,7 @@ export interface MergedCollector {
   [RENDER_MERGED](format: Format): Promise<string>;
 }
 
-const NAME = 'promhttp_multiprocess_processes';
+const NAME = HEALTH_METRICS.processes;
 const HELP = 'Processes (and worker threads) with metrics in the multi-process directory, by state; dead ones are merged into archives and then no longer counted.';
 
 /** Render time after which rendering yields to the event loop, as in single-process exposition. */

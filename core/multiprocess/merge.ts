@@ -1,6 +1,7 @@
 import { escapeLabelValue } from '../labels.js';
 import type { FamilyDef, GaugeMode, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
+import { WORKER_LABEL } from '../metric-names.js';
 
 /**
  * Merging promhttp families across stores. Counters, histograms and summaries are summed over
@@ -51,7 +52,7 @@ function compatible(a: FamilyDef, b: FamilyDef): boolean {
 
 /** The label the per-worker gauges get; a family that already has a `worker` label keeps it for itself. */
 export function workerLabelFor(def: FamilyDef): string {
-  return def.labelNames.includes('worker') ? 'promhttp_worker' : 'worker';
+  return def.labelNames.includes(WORKER_LABEL) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
 }
 
 export function createFamilyMerger(): FamilyMerger {

@@ -1,4 +1,5 @@
 import { decodeNumber } from './numbers.js';
+import { WORKER_LABEL } from '../metric-names.js';
 
 /**
  * Plain prom-client metrics (the app's own `new Counter()`, the default process metrics) as one
@@ -64,7 +65,7 @@ export interface PlainMerger {
   summed(): PlainMetric[];
 }
 
-export function createPlainMerger(workerLabel = 'worker'): PlainMerger {
+export function createPlainMerger(workerLabel = WORKER_LABEL): PlainMerger {
   const slots = new Map<string, Slot>();
   return {
     add(metrics, alive, worker) {

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { checkObject, optionError } from '../errors.js';
 import { counter } from '../metrics/counter.js';
 import { gauge } from '../metrics/gauge.js';
+import { JOB_METRICS } from '../metric-names.js';
 import { summary } from '../metrics/summary.js';
 import type { PushgatewayOptions } from './pushgateway.js';
 import { createPushgateway } from './pushgateway.js';
@@ -58,9 +59,9 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
   const registry = (o.registry as Registry | undefined) ?? new Registry();
   const gateway = createPushgateway({ ...(o as unknown as PushgatewayOptions), registry });
   const onError = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => process.emitWarning(error));
-  const duration = summary({ name: 'job_duration_seconds', help: 'Duration of the runs of the job, successful or not, in seconds.', registry });
+  const duration = summary({ name: JOB_METRICS.duration, help: 'Duration of the runs of the job, successful or not, in seconds.', registry });
   // Created before the run so that a successful push carries 0 and replaces the 1 of a failed one.
-  const failures = counter({ name: 'job_failures_total', help: 'Failed runs of the job.', registry });
+  const failures = counter({ name: JOB_METRICS.failures, help: 'Failed runs of the job.', registry });
 
   return (async function runPushedJob(): Promise<Awaited<T>> {
     let records = -1;
@@ -80,13 +81,13 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
     } catch (error) {
       end();
       failures.inc();
-      stamp('job_last_failure_timestamp_seconds', 'Unix time of the last failed run of the job.');
+      stamp(JOB_METRICS.lastFailure, 'Unix time of the last failed run of the job.');
       recordRecords(registry, records);
       await gateway.pushAdd().catch((pushError: Error) => onError(pushError));
       throw error;
     }
     end();
-    stamp('job_last_success_timestamp_seconds', 'Unix time of the last successful run of the job.');
+    stamp(JOB_METRICS.lastSuccess, 'Unix time of the last successful run of the job.');
     recordRecords(registry, records);
     await gateway.pushAdd();
     return result;
@@ -97,6 +98,6 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
 // figures of an earlier run in place at the gateway.
 function recordRecords(registry: Registry, records: number): void {
   if (records < 0) return;
-  gauge({ name: 'job_last_records_processed', help: 'Records the last run of the job reported as processed.', registry, mode: 'mostrecent' }).set(records);
-  counter({ name: 'job_records_processed_total', help: 'Records the runs of the job reported as processed.', registry }).inc(records);
+  gauge({ name: JOB_METRICS.lastRecords, help: 'Records the last run of the job reported as processed.', registry, mode: 'mostrecent' }).set(records);
+  counter({ name: JOB_METRICS.recordsTotal, help: 'Records the runs of the job reported as processed.', registry }).inc(records);
 }
