@@ -36,8 +36,13 @@ export interface Prometheus {
   readonly child: Child;
 }
 
+export interface PrometheusOptions {
+  /** Rule files to load, evaluated every second like the scrapes. */
+  ruleFiles?: readonly string[];
+}
+
 /** Starts a real Prometheus on a free loopback port, scraping `jobs` every second. */
-export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prometheus> {
+export async function startPrometheus(jobs: readonly ScrapeJob[], options: PrometheusOptions = {}): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'promhttp-prom-'));
   const port = await freePort();
   const config = [
@@ -45,6 +50,7 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prome
     '  scrape_interval: 1s',
     '  scrape_timeout: 1s',
     '  evaluation_interval: 1s',
+    ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
     'scrape_configs:',
     ...jobs.flatMap((j) => [
       `  - job_name: ${JSON.stringify(j.job)}`,
