@@ -9,7 +9,7 @@ import { runbookUrl } from './runbook.js';
 import { sloRules } from './slo.js';
 
 /** Every label of the alert, `a=1, b=2`, for descriptions whose labels vary (batch jobs' grouping keys). */
-const ALL_LABELS = '{{ range $name, $value := $labels }}{{ $name }}={{ $value }} {{ end }}';
+const ALL_LABELS = '{{ range $name, $value := $labels }}{{ if ne $name "__name__" }}{{ $name }}={{ $value }} {{ end }}{{ end }}';
 
 function alert(ops: ResolvedOps, name: AlertName, rule: { expr: string; for?: string; severity: 'page' | 'ticket'; summary: string; description: string }): Rule {
   return {
@@ -36,11 +36,11 @@ function healthAlerts(ops: ResolvedOps): Rule[] {
   const counted = (name: AlertName, metric: string, by: string, summary: string, description: string): Rule =>
     alert(ops, name, { expr: grewOrAppeared(metric, job, by), severity: 'ticket', summary, description });
   return [
-    counted('PromhttpLabelErrors', HEALTH_METRICS.labelErrors, 'job, instance, metric', 'Samples of {{ $labels.metric }} recorded with invalid labels', '{{ $value }} samples of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} had labels that did not match its label names (or a label function that threw) in the last 10 minutes; they were recorded with the value __invalid__.'),
-    counted('PromhttpValueErrors', HEALTH_METRICS.valueErrors, 'job, instance, metric', 'Values of {{ $labels.metric }} dropped', '{{ $value }} values of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} were dropped in the last 10 minutes: not finite numbers, or negative counter increments.'),
-    counted('PromhttpSeriesOverflow', HEALTH_METRICS.seriesOverflow, 'job, instance, metric', '{{ $labels.metric }} reached its series limit', '{{ $value }} samples of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} went to its overflow series in the last 10 minutes: a label takes more values than the limit allows.'),
-    counted('PromhttpMultiprocessReadErrors', HEALTH_METRICS.readErrors, 'job, instance', 'Unreadable files in the multi-process directory', 'Scrapes of {{ $labels.job }}/{{ $labels.instance }} skipped {{ $value }} files of the multi-process directory they could not read in the last 10 minutes.'),
-    counted('PromhttpMultiprocessWriteErrors', HEALTH_METRICS.writeErrors, 'job, instance', 'Processes cannot write to the multi-process directory', '{{ $value }} writes to the multi-process directory failed on {{ $labels.job }}/{{ $labels.instance }} in the last 10 minutes; the values are kept in memory until a write succeeds.'),
+    counted('PromhttpLabelErrors', HEALTH_METRICS.labelErrors, 'job, instance, metric', 'Samples of {{ $labels.metric }} recorded with invalid labels', '{{ $value | humanize }} samples of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} had labels that did not match its label names (or a label function that threw) in the last 10 minutes; they were recorded with the value __invalid__.'),
+    counted('PromhttpValueErrors', HEALTH_METRICS.valueErrors, 'job, instance, metric', 'Values of {{ $labels.metric }} dropped', '{{ $value | humanize }} values of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} were dropped in the last 10 minutes: not finite numbers, or negative counter increments.'),
+    counted('PromhttpSeriesOverflow', HEALTH_METRICS.seriesOverflow, 'job, instance, metric', '{{ $labels.metric }} reached its series limit', '{{ $value | humanize }} samples of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} went to its overflow series in the last 10 minutes: a label takes more values than the limit allows.'),
+    counted('PromhttpMultiprocessReadErrors', HEALTH_METRICS.readErrors, 'job, instance', 'Unreadable files in the multi-process directory', 'Scrapes of {{ $labels.job }}/{{ $labels.instance }} skipped {{ $value | humanize }} files of the multi-process directory they could not read in the last 10 minutes.'),
+    counted('PromhttpMultiprocessWriteErrors', HEALTH_METRICS.writeErrors, 'job, instance', 'Processes cannot write to the multi-process directory', '{{ $value | humanize }} writes to the multi-process directory failed on {{ $labels.job }}/{{ $labels.instance }} in the last 10 minutes; the values are kept in memory until a write succeeds.'),
   ];
 }
 

@@ -126,7 +126,9 @@ export async function runCli(args: readonly string[], io: CliOutput = stdio): Pr
     }
     return 0;
   } catch (error) {
-    io.err(`${(error as Error).message.replace(/^promhttp: (?!promhttp-ops)/, 'promhttp-ops: ')}\n\n${USAGE}`);
+    // Option errors read "promhttp: promhttp-ops: …", parseArgs' errors have no prefix at all.
+    const message = (error as Error).message.replace(/^promhttp: (?=promhttp-ops: )/, '');
+    io.err(`${message.startsWith('promhttp-ops: ') ? message : `promhttp-ops: ${message}`}\n\n${USAGE}`);
     return 2;
   }
 }
