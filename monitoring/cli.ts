@@ -31,7 +31,8 @@ Objectives and alerts:
 
 Output:
   --out DIR                  where to write the files (default: the current directory)
-  --kubernetes               also write prometheus-rule.yml, a PrometheusRule with all rules
+  --kubernetes               write prometheus-rule.yml instead: a PrometheusRule holding the
+                             recording rules and the alerts, for the Prometheus Operator
   --namespace NS             its namespace
   --rule-label NAME=VALUE    a label on it (for the Prometheus ruleSelector); repeat for more
   -h, --help                 this text
@@ -117,8 +118,9 @@ export async function runCli(args: readonly string[], io: CliOutput = stdio): Pr
     }
     const ops = resolveOps(optionsFromArgs(values));
     const out = values.out ?? '.';
-    const files: Record<string, string> = { ...generateOps(ops) };
-    if (values.kubernetes) files['prometheus-rule.yml'] = prometheusRule(ops, { namespace: values.namespace, labels: pairs('--rule-label', values['rule-label']) });
+    const files: Record<string, string> = values.kubernetes
+      ? { 'prometheus-rule.yml': prometheusRule(ops, { namespace: values.namespace, labels: pairs('--rule-label', values['rule-label']) }) }
+      : { ...generateOps(ops) };
     mkdirSync(out, { recursive: true });
     for (const [name, text] of Object.entries(files)) {
       writeFileSync(join(out, name), text);

@@ -142,11 +142,12 @@ describe('promhttp-ops', () => {
   it('writes the three files for --prefix shop_ --job checkout --availability 99.9 --latency 0.5, and a PrometheusRule with --kubernetes', async () => {
     const out = temp();
     const { io, out: printed } = quiet();
-    const args = ['--prefix', 'shop_', '--job', 'checkout', '--availability', '99.9', '--latency', '0.5', '--label', 'service=checkout', '--out', out, '--kubernetes', '--namespace', 'shop'];
-    expect(await runCli(args, io)).toBe(0);
-    expect(printed.join('')).toContain('prometheus-rule.yml');
+    const args = ['--prefix', 'shop_', '--job', 'checkout', '--availability', '99.9', '--latency', '0.5', '--label', 'service=checkout'];
+    expect(await runCli([...args, '--out', out], io)).toBe(0);
     const expected = generateOps({ prefix: 'shop_', job: 'checkout', availability: 99.9, latency: 0.5, labels: { service: 'checkout' } });
     for (const name of SHIPPED) expect(readFileSync(join(out, name), 'utf8')).toBe(expected[name]);
+    expect(await runCli([...args, '--out', out, '--kubernetes', '--namespace', 'shop'], io)).toBe(0);
+    expect(printed.join('')).toContain('prometheus-rule.yml');
     const resource = parse(readFileSync(join(out, 'prometheus-rule.yml'), 'utf8')) as { kind: string; metadata: { namespace: string }; spec: { groups: Array<{ name: string }> } };
     expect(resource.kind).toBe('PrometheusRule');
     expect(resource.metadata.namespace).toBe('shop');
