@@ -2,21 +2,15 @@
 // once alone and once as a node:cluster of three workers in directory mode, plus a Pushgateway
 // holding a runJob push. Every query of every panel runs with the variables filled in as Grafana
 // would; its figures must agree with the traffic sent, and the 5xx alert must fire.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runJob } from 'promhttp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateOps } from '../../monitoring/generate.js';
 import { panelsOf, rateInterval, substitute, type GrafanaDashboard, type GrafanaPanel } from '../support/grafana.js';
+import { APP_JOBS as JOBS, startOpsStack, type OpsStack } from '../support/ops-stack.js';
 import { startTraffic, type Traffic } from '../support/ops-traffic.js';
-import { ROOT, startTsApp, type Child } from '../support/process.js';
-import { startPrometheus, startPushgateway, type Prometheus, type Pushgateway } from '../support/prometheus.js';
-import { PENDING, type Stack } from './pending-panels.js';
+import { ROOT } from '../support/process.js';
+import { PENDING } from './pending-panels.js';
 
-const APP = 'test/fixtures/ops-app.ts';
-const JOBS = ['app-single', 'app-workers'] as const;
-const WORKERS = 3;
 // A panel 9 s wide per point (a 2.5-hour view) at the 1 s scrape interval: $__rate_interval is 10 s.
 const RATE = rateInterval(9, 1);
 const RATE_MS = Number.parseInt(RATE, 10) * 1000;
@@ -28,12 +22,8 @@ const SLO_PERIOD = '1d';
 const dashboard = JSON.parse(readFileSync(join(ROOT, 'ops/dashboard.json'), 'utf8')) as GrafanaDashboard;
 const PANELS = panelsOf(dashboard);
 
-let prometheus: Prometheus;
-let gateway: Pushgateway;
-let apps: Record<(typeof JOBS)[number], Child & { url: string }>;
+let stack: OpsStack;
 let traffic: Record<(typeof JOBS)[number], Traffic>;
-let dir: string;
-let rules: string;
 let trafficStarted = 0;
 const suiteStarted = Date.now();
 
@@ -43,39 +33,25 @@ function values(job: string): Record<string, string> {
 
 /** Runs every query of a panel for `job` (a regex, as Grafana writes a multi-value variable). */
 async function run(panel: GrafanaPanel, job: string) {
-  return Promise.all((panel.targets ?? []).map((t) => prometheus.query(substitute(t.expr, values(job)))));
+  return Promise.all((panel.targets ?? []).map((t) => stack.prometheus.query(substitute(t.expr, values(job)))));
 }
 
 const panel = (title: string): GrafanaPanel => PANELS.find((p) => p.title === title)!;
 const total = (result: Array<{ value: number }>): number => result.reduce((sum, r) => sum + r.value, 0);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'promhttp-ops-mp-'));
-  rules = mkdtempSync(join(tmpdir(), 'promhttp-ops-rules-'));
-  const alerts = generateOps({ sloPeriod: SLO_PERIOD })['alerts.yml'];
-  writeFileSync(join(rules, 'alerts.yml'), alerts);
-  writeFileSync(join(rules, 'recording-rules.yml'), readFileSync(join(ROOT, 'ops/recording-rules.yml')));
-  const [single, workers, pushgateway] = await Promise.all([startTsApp(APP), startTsApp(APP, { WORKERS: String(WORKERS), PROMETHEUS_MULTIPROC_DIR: dir }), startPushgateway()]);
-  apps = { 'app-single': single, 'app-workers': workers };
-  gateway = pushgateway;
-  await runJob({ gateway: gateway.url, job: 'orders-export', groupingKey: { region: 'eu' } }, (ctx) => ctx.processed(25));
-  prometheus = await startPrometheus(
-    [...JOBS.map((job) => ({ job, targets: [new URL(apps[job].url).host] })), { job: 'pushgateway', targets: [gateway.address], honorLabels: true }],
-    { ruleFiles: [join(rules, 'recording-rules.yml'), join(rules, 'alerts.yml')] },
-  );
+  stack = await startOpsStack({ sloPeriod: SLO_PERIOD });
   trafficStarted = Date.now();
-  traffic = { 'app-single': startTraffic(single.url), 'app-workers': startTraffic(workers.url) };
+  traffic = { 'app-single': startTraffic(stack.apps['app-single'].url), 'app-workers': startTraffic(stack.apps['app-workers'].url) };
   // Prometheus holds back new targets for a few seconds after it starts: from their first scrape
   // on, a whole rate window of samples of steady traffic before anything is read.
-  await prometheus.waitForFreshScrape();
+  await stack.prometheus.waitForFreshScrape();
   await new Promise((resolve) => setTimeout(resolve, RATE_MS + 1_500));
 }, 60_000);
 
 afterAll(async () => {
   await Promise.allSettled(Object.values(traffic ?? {}).map((t) => t.stop()));
-  await Promise.allSettled([prometheus?.stop(), gateway?.stop(), ...Object.values(apps ?? {}).map((a) => a.stop())]);
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(rules, { recursive: true, force: true });
+  await stack?.stop();
   console.log(`ops end-to-end: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s from start to teardown`);
 });
 
@@ -122,11 +98,11 @@ describe('figures agree with the traffic sent', () => {
 
 describe('rules on the same Prometheus', () => {
   it('every recording and alerting rule evaluates without error', async () => {
-    const body = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+    const body = (await (await fetch(`${stack.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
     const all = body.data.groups.flatMap((g) => g.rules);
     expect(all.length).toBeGreaterThan(40);
     expect(all.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
-    const recorded = await prometheus.query('job:http_requests:rate5m');
+    const recorded = await stack.prometheus.query('job:http_requests:rate5m');
     expect(recorded.map((r) => r.metric.job).sort()).toEqual([...JOBS]);
   });
 
@@ -134,7 +110,7 @@ describe('rules on the same Prometheus', () => {
     const deadline = Date.now() + 30_000;
     let firing: string[] = [];
     while (Date.now() < deadline) {
-      const body = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string; activeAt: string }> } };
+      const body = (await (await fetch(`${stack.prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string; activeAt: string }> } };
       const burns = body.data.alerts.filter((a) => a.labels.alertname === 'PromhttpErrorBudgetBurn' && a.labels.severity === 'page' && a.state === 'firing');
       firing = [...new Set(burns.map((a) => a.labels.job!))].sort();
       if (firing.length === JOBS.length) {
@@ -152,7 +128,6 @@ describe('panels pending until promhttp records their metric', () => {
   for (const p of PANELS.filter((p) => p.title in PENDING)) {
     const { reason, trigger } = PENDING[p.title]!;
     it(`${p.row} / ${p.title}: valid, and empty until then (${reason})`, async () => {
-      const stack: Stack = { apps, dir, prometheus };
       await trigger(stack);
       // Two scrapes later, whatever the trigger did to the targets.
       await new Promise((resolve) => setTimeout(resolve, 2_500));

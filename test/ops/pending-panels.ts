@@ -5,15 +5,7 @@
 // then moved to the asserted ones.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Child } from '../support/process.js';
-import type { Prometheus } from '../support/prometheus.js';
-
-/** What a trigger acts on: the running apps, the workers' directory, the Prometheus. */
-export interface Stack {
-  readonly apps: Readonly<Record<'app-single' | 'app-workers', Child & { url: string }>>;
-  readonly dir: string;
-  readonly prometheus: Prometheus;
-}
+import type { OpsStack as Stack } from '../support/ops-stack.js';
 
 export interface Pending {
   /** Why the panel cannot show data yet. */
