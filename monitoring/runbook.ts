@@ -1,27 +1,23 @@
 import type { ResolvedOps } from './options.js';
 
-/** Each alert and the heading of its runbook section in docs/operations.md. */
-export const RUNBOOK_SECTIONS = {
-  PromhttpErrorBudgetBurn: 'PromhttpErrorBudgetBurn',
-  PromhttpLatencyBudgetBurn: 'PromhttpLatencyBudgetBurn',
-  PromhttpTargetDown: 'PromhttpTargetDown',
-  PromhttpScrapeSlow: 'PromhttpScrapeSlow',
-  PromhttpLabelErrors: 'PromhttpLabelErrors',
-  PromhttpValueErrors: 'PromhttpValueErrors',
-  PromhttpSeriesOverflow: 'PromhttpSeriesOverflow',
-  PromhttpMultiprocessReadErrors: 'PromhttpMultiprocessReadErrors',
-  PromhttpMultiprocessWriteErrors: 'PromhttpMultiprocessWriteErrors',
-  PromhttpBatchJobNoRecentSuccess: 'PromhttpBatchJobNoRecentSuccess',
-  PromhttpBatchJobFailed: 'PromhttpBatchJobFailed',
-} as const;
+/** Every alert; docs/operations.md has a runbook section headed by each name. */
+export const ALERT_NAMES = [
+  'PromhttpErrorBudgetBurn',
+  'PromhttpLatencyBudgetBurn',
+  'PromhttpTargetDown',
+  'PromhttpScrapeSlow',
+  'PromhttpLabelErrors',
+  'PromhttpValueErrors',
+  'PromhttpSeriesOverflow',
+  'PromhttpMultiprocessReadErrors',
+  'PromhttpMultiprocessWriteErrors',
+  'PromhttpBatchJobNoRecentSuccess',
+  'PromhttpBatchJobFailed',
+] as const;
 
-export type AlertName = keyof typeof RUNBOOK_SECTIONS;
+export type AlertName = (typeof ALERT_NAMES)[number];
 
-/** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces as dashes. */
-export function anchorOf(heading: string): string {
-  return heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
-}
-
+/** The link to the alert's section: a Markdown heading's anchor is its text in lower case. */
 export function runbookUrl(ops: ResolvedOps, alert: AlertName): string {
-  return `${ops.runbookUrl}#${anchorOf(RUNBOOK_SECTIONS[alert])}`;
+  return `${ops.runbookUrl}#${alert.toLowerCase()}`;
 }

@@ -53,9 +53,10 @@ function heatmap(el, p) {
   const cols = p.times.length;
   let max = 0; for (const s of rows) for (const v of s.values) if (v > max) max = v;
   const cw = (w - left) / cols, ch = (h - 20) / rows.length;
-  g.fillStyle = '#ccc'; g.font = '10px sans-serif';
+  g.font = '10px sans-serif';
   rows.forEach((s, r) => {
     const y = h - 20 - (r + 1) * ch;
+    g.fillStyle = '#ccc';
     if (r % 2 === 0) g.fillText(s.name === '+Inf' ? '+Inf' : format('s', Number(s.name)), 2, y + ch / 2 + 3);
     s.values.forEach((v, i) => {
       if (!v) return;

@@ -18,6 +18,7 @@ const RATE_MS = Number.parseInt(RATE, 10) * 1000;
 // 2m/10s with `for: 4s`, so the alert can fire within the test. The shipped 30-day rules are the
 // same expressions with longer windows (test/ops/rules.test.ts runs them through promtool).
 const SLO_PERIOD = '1d';
+const SLO_FOR = '4s';
 
 const dashboard = JSON.parse(readFileSync(join(ROOT, 'ops/dashboard.json'), 'utf8')) as GrafanaDashboard;
 const PANELS = panelsOf(dashboard);
@@ -114,7 +115,8 @@ describe('rules on the same Prometheus', () => {
       const burns = body.data.alerts.filter((a) => a.labels.alertname === 'PromhttpErrorBudgetBurn' && a.labels.severity === 'page' && a.state === 'firing');
       firing = [...new Set(burns.map((a) => a.labels.job!))].sort();
       if (firing.length === JOBS.length) {
-        console.log(`PromhttpErrorBudgetBurn firing ${((Date.now() - trafficStarted) / 1000).toFixed(1)} s after the traffic started (active since ${burns.map((a) => a.activeAt).join(', ')})`);
+        const since = burns.map((a) => ((Date.parse(a.activeAt) - trafficStarted) / 1000).toFixed(1));
+        console.log(`PromhttpErrorBudgetBurn firing for ${firing.join(', ')}: pending from ${since.join(' s, ')} s after the traffic started, firing ${SLO_FOR} later; seen firing at ${((Date.now() - trafficStarted) / 1000).toFixed(1)} s`);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
