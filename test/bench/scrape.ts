@@ -1,7 +1,10 @@
+import { rmSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createHttpMetrics, respond } from 'promhttp';
+import { createHttpMetrics, enableMultiprocess, respond } from 'promhttp';
 import { emit, partSettings, progress } from './lib/part.js';
+import type { DirectoryScrape } from './lib/results.js';
 import { recordRoutes, SAMPLES_PER_ROUTE } from './lib/routes.js';
+import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
 
 /**
@@ -118,4 +121,51 @@ for (const size of settings.sizes) {
   progress(`scrape ${result.series} samples: promhttp ${result.promhttpMs} ms (longest block ${result.promhttpMaxBlockMs} ms CPU, ${result.promhttpMaxLagMs} ms wall), prom-client ${result.promClientMs} ms (${result.promClientMaxBlockMs} ms CPU, ${result.promClientMaxLagMs} ms wall), ${result.speedup}×`);
 }
 
-emit({ sizes: results, problems });
+/**
+ * The same scrape in directory mode: `processes` stores in one directory, each with routes of its
+ * own, so the merged scrape holds all of them. The stores are opened by this process (one registry
+ * each); the scraped one reads its own from memory and the others from their files, as it would
+ * read other processes'. The first render parses every store's metadata; later ones resume.
+ */
+async function directoryScrape(): Promise<DirectoryScrape> {
+  const { processes, seriesPerProcess, runs } = settings.directory;
+  const routes = Math.ceil(seriesPerProcess / SAMPLES_PER_ROUTE);
+  const dir = scratchDirectory();
+  const stores = [];
+  try {
+    const registries: Registry[] = [];
+    for (let p = 0; p < processes; p++) {
+      const registry = new Registry();
+      stores.push(enableMultiprocess({ registry, dir, worker: `w${p}` }));
+      const metrics = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: routes + 1 });
+      recordRoutes(metrics, new Registry(), routes, p * routes);
+      registries.push(registry);
+    }
+    for (const store of stores) store.flush();
+    const ms: number[] = [];
+    let coldMs = 0;
+    let maxBlockMs = 0;
+    let maxLagMs = 0;
+    let series = 0;
+    for (let r = 0; r < runs + 1; r++) {
+      const t = await timed(() => promhttpScrape(registries[0]!));
+      series = samples(t.text);
+      maxBlockMs = Math.max(maxBlockMs, t.blockMs);
+      maxLagMs = Math.max(maxLagMs, t.lagMs);
+      if (r === 0) coldMs = t.ms;
+      else ms.push(t.ms);
+    }
+    // The merged view adds one sample per in-flight gauge and the processes gauge; the routes are the rest.
+    const expected = processes * routes * SAMPLES_PER_ROUTE;
+    if (series < expected) problems.push(`directory mode: rendered ${series} samples, expected at least ${expected}`);
+    return { processes, series, runs, ms: round(median(ms), 2), coldMs: round(coldMs, 2), maxBlockMs: round(maxBlockMs, 1), maxLagMs: round(maxLagMs, 1) };
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const directory = await directoryScrape();
+progress(`scrape in directory mode, ${directory.processes} stores, ${directory.series} samples: ${directory.ms} ms (first ${directory.coldMs} ms), longest block ${directory.maxBlockMs} ms CPU, ${directory.maxLagMs} ms wall`);
+
+emit({ sizes: results, directory, problems });

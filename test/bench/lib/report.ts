@@ -1,5 +1,5 @@
 import type { HttpResult } from '../http/run.js';
-import type { InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
+import type { DirectoryScrape, InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
 import { ran } from './results.js';
 
 const num = (value: number | undefined, digits = 0): string =>
@@ -66,7 +66,12 @@ function scrapeTable(scrape: ScrapeResult): string {
       (s) =>
         `| ${num(s.series)} | ${num(s.promhttpMs, 1)} | ${num(s.promClientMs, 1)} | ${num(s.speedup, 1)}× | ${num(s.promhttpMaxBlockMs, 1)} (${num(s.promhttpMaxLagMs, 1)}) | ${num(s.promClientMaxBlockMs, 1)} (${num(s.promClientMaxLagMs, 1)}) |`,
     ),
+    ...(scrape.directory === undefined ? [] : ['', directoryLine(scrape.directory)]),
   ].join('\n');
+}
+
+function directoryLine(d: DirectoryScrape): string {
+  return `Directory mode: ${d.processes} stores in one directory, each with routes of its own, merged into ${num(d.series)} samples by one of them (\`respond()\`): ${num(d.ms, 1)} ms median, ${num(d.coldMs, 1)} ms for the first render (which parses every store's metadata); longest block ${num(d.maxBlockMs, 1)} ms (${num(d.maxLagMs, 1)}).`;
 }
 
 function multiprocessTable(mp: MultiprocessResult): string {

@@ -34,7 +34,23 @@ export interface ScrapeResult {
     promhttpMaxBlockMs: number;
     promClientMaxBlockMs: number;
   }[];
+  /** A scrape in multi-process directory mode, merged from several stores (absent in older results). */
+  directory?: DirectoryScrape;
   problems: string[];
+}
+
+export interface DirectoryScrape {
+  processes: number;
+  /** Samples rendered, merged over every store. */
+  series: number;
+  runs: number;
+  /** Median of the warm renders. */
+  ms: number;
+  /** The first render, which parses every store's metadata. */
+  coldMs: number;
+  /** Longest block and wall-clock gap over every render, the cold one included. */
+  maxBlockMs: number;
+  maxLagMs: number;
 }
 
 export interface MultiprocessResult {
