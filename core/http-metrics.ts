@@ -74,7 +74,7 @@ export interface HttpMetricsOptions {
    * Share the metrics of every process of the app (node:cluster, PM2, several instances, worker
    * threads) through a directory, so that any process's `/metrics` shows the totals. `true` uses
    * `PROMETHEUS_MULTIPROC_DIR`; `false` keeps this registry in memory even when it is set.
-   * @default on when PROMETHEUS_MULTIPROC_DIR is set, else off
+   * @default on for prom-client's global registry when PROMETHEUS_MULTIPROC_DIR is set; off for any other registry
    * @example { dir: "/run/myapp-metrics" }
    */
   multiprocess?: boolean | MultiprocessOptions;

@@ -300,8 +300,9 @@ describe('multi-process directory mode', () => {
   // Each process defines the same metrics; RECORD adds its share, RENDER prints the merged exposition.
   const script = `
     import { Registry } from 'prom-client';
-    import { counter, gauge, histogram, info, renderRegistry, summary } from 'promhttp';
+    import { counter, enableMultiprocess, gauge, histogram, info, renderRegistry, summary } from 'promhttp';
     const registry = new Registry();
+    enableMultiprocess({ registry });
     const jobs = counter({ name: 'mp_jobs_total', help: 'Jobs.', labelNames: ['queue'], registry });
     const busy = gauge({ name: 'mp_jobs_in_progress', help: 'Jobs running.', registry });
     const took = histogram({ name: 'mp_job_duration_seconds', help: 'Job time.', buckets: [1], registry });

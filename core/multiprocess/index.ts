@@ -37,8 +37,9 @@ const WHERE = 'enableMultiprocess';
 /**
  * Puts a registry in multi-process mode: its promhttp metrics are recorded in the shared
  * directory, and its exposition (`metrics.render()`, `/metrics`) shows every process merged.
- * Setting `PROMETHEUS_MULTIPROC_DIR` does this by itself for every registry; call this to choose
- * options. Call it before creating metrics in the registry; calling it again returns the same store.
+ * Setting `PROMETHEUS_MULTIPROC_DIR` does this by itself for prom-client's global registry only;
+ * call this for another registry, or to choose options (`dir` defaults to the variable). Call it
+ * before creating metrics in the registry; calling it again returns the same store.
  * @example
  * const store = enableMultiprocess({ dir: '/run/myapp-metrics' });
  * const metrics = createHttpMetrics(); // records into the directory
@@ -73,7 +74,8 @@ function storeForRegistry(where: string, registry: Registry, resolved: ReturnTyp
 
 /**
  * Applies `createHttpMetrics`'s `multiprocess` option to its registry. `false` pins the registry to
- * memory even when `PROMETHEUS_MULTIPROC_DIR` is set; `undefined` leaves the choice to the variable.
+ * memory even when `PROMETHEUS_MULTIPROC_DIR` is set; `undefined` leaves the choice to the variable,
+ * which only prom-client's global registry follows.
  */
 export function applyMultiprocessOption(where: string, registry: Registry, value: unknown): void {
   if (value === undefined) return;

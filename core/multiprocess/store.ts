@@ -1,5 +1,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Registry } from 'prom-client';
+import { register as globalRegistry } from 'prom-client';
 import { optionError } from '../errors.js';
 import { resetOnOpen } from './clear.js';
 import { createMergedCollector } from './collector.js';
@@ -163,8 +164,14 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
   return { store, arena };
 }
 
-/** The arena for a registry when `PROMETHEUS_MULTIPROC_DIR` is set, else `undefined`. */
+/**
+ * The arena of prom-client's global registry when `PROMETHEUS_MULTIPROC_DIR` is set, else
+ * `undefined`. The variable speaks for the app's registry only, as in Python's client: a registry
+ * made for something else (a job's registry pushed to a Pushgateway, a library's own) must not be
+ * merged with the app's, and is shared only when asked (`multiprocess`, `enableMultiprocess`).
+ */
 export function arenaFromEnv(registry: Registry): DirectoryArena | undefined {
+  if (registry !== globalRegistry) return undefined;
   const options = resolveMultiprocess(MULTIPROC_DIR_ENV, undefined);
   return options === undefined ? undefined : openStore(registry, options).arena;
 }
