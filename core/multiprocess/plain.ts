@@ -64,7 +64,15 @@ export interface PlainMerger {
   summed(): PlainMetric[];
 }
 
-export function createPlainMerger(workerLabel = 'worker'): PlainMerger {
+/**
+ * The label that tells processes apart in a per-process metric: `worker`, or `promhttp_worker`
+ * when the metric has a `worker` label of its own (which must keep its values), as for families.
+ */
+function workerLabelOf(metric: PlainMetric): string {
+  return metric.values.some((s) => s.labels.worker !== undefined) ? 'promhttp_worker' : 'worker';
+}
+
+export function createPlainMerger(): PlainMerger {
   const slots = new Map<string, Slot>();
   return {
     add(metrics, alive, worker) {
@@ -79,6 +87,7 @@ export function createPlainMerger(workerLabel = 'worker'): PlainMerger {
           // Processes disagree on what this metric is (a deploy changed it): the first one seen wins.
           continue;
         }
+        const workerLabel = perProcess ? workerLabelOf(metric) : '';
         for (const sample of metric.values) {
           if (perProcess) {
             slot.metric.values.push({ ...sample, labels: { ...sample.labels, [workerLabel]: worker } });
