@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { renderLabels } from '../labels.js';
 import type { Archive, ArchivedFamily } from './archive.js';
 import { encodeArchive } from './archive.js';
-import { archiveName, claimedName, idCertainlyDead, keyOf, removeEntry, removeQuietly, workName } from './files.js';
+import { archiveName, claimedName, keyOf, ownerCertainlyDead, removeEntry, removeQuietly, workName } from './files.js';
 import type { OwnedEntry } from './files.js';
 import { createFamilyMerger, modeOf } from './merge.js';
 import { createPlainMerger } from './plain.js';
@@ -103,10 +103,10 @@ export function compact(options: CompactOptions): CompactResult {
   for (const a of view.archives) if (a.absorbed && a.entry.claimedBy !== undefined && removeEntry(dir, a.entry.name, by)) removed++;
   for (const b of view.broken) {
     const holder = b.claimedBy ?? b.id;
-    if (idCertainlyDead(b.id, now) && (holder === b.id || !view.isAlive(holder)) && removeEntry(dir, b.name, by)) removed++;
+    if (ownerCertainlyDead(dir, b, b.id, now) && (holder === b.id || !view.isAlive(holder)) && removeEntry(dir, b.name, by)) removed++;
   }
   for (const w of view.work) {
-    if (w.owner !== by && idCertainlyDead(w.owner, now)) {
+    if (w.owner !== by && ownerCertainlyDead(dir, w, w.owner, now)) {
       removeQuietly(join(dir, w.name));
       removed++;
     }

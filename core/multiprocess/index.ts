@@ -9,7 +9,7 @@ import { peekArena, setArena } from '../store/registry.js';
 import type { ClearResult } from './clear.js';
 import { clearEntries } from './clear.js';
 import { renderDirectoryView } from './collector.js';
-import { processKey } from './identity.js';
+import { workerId } from './identity.js';
 import { inIpcMode } from './ipc/worker.js';
 import { newReadCache } from './read.js';
 import type { MultiprocessOptions } from './options.js';
@@ -148,5 +148,5 @@ export function clearDirectory(dir: string, options?: ClearDirectoryOptions): Cl
   const o = checkObject(where, options);
   checkKeys(where, o, ['force']);
   // Not a store: the id only names this clear's own work files.
-  return clearEntries(path, `${processKey()}-0`, o.force === true);
+  return clearEntries(path, workerId(), o.force === true);
 }

@@ -37,6 +37,7 @@ export function headerLine(identity: Identity, startedAt: number): string {
     start: identity.start,
     ...(identity.task ? { task: identity.task } : {}),
     host: identity.host,
+    ...(identity.pidns !== undefined ? { pidns: identity.pidns } : {}),
     worker: identity.worker,
     workerSource: identity.workerSource,
     startedAt,
