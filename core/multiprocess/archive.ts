@@ -7,7 +7,9 @@ import { readPlainMetrics } from './plain.js';
 /**
  * What a store has absorbed from dead stores (`archive.<id>.json`): their merged values, and the
  * keys of everything absorbed, so that readers skip the originals. Only its owner writes it, and
- * only by an atomic replace, so its content and its `absorbed` list always agree.
+ * only by an atomic replace, so its content and its `absorbed` list always agree. A name may have
+ * several families, one per definition processes used (buckets, labels, type): they are never
+ * merged into one another, so nothing is lost when a deploy changes a definition.
  */
 export interface Archive {
   readonly promhttp: 1;
@@ -21,6 +23,11 @@ export interface Archive {
 
 export interface ArchivedFamily {
   readonly def: FamilyDef;
+  /**
+   * When the most recently started process that had this definition started (unix ms), so that
+   * the newest definition of a name is still known once its processes are archived. 0 if unknown.
+   */
+  readonly since: number;
   readonly series: readonly ArchivedSeries[];
 }
 
@@ -38,7 +45,7 @@ export function encodeArchive(archive: Archive): string {
     promhttp: 1,
     owner: archive.owner,
     absorbed: archive.absorbed,
-    families: archive.families.map(({ def, series }) => ({
+    families: archive.families.map(({ def, since, series }) => ({
       name: def.name,
       help: def.help,
       type: def.type,
@@ -46,6 +53,7 @@ export function encodeArchive(archive: Archive): string {
       buckets: def.buckets,
       mode: def.gaugeMode,
       info: def.info,
+      since,
       series: series.map((s) => ({ l: s.labels, w: s.worker, v: s.slots.map(encodeNumber) })),
     })),
     plain: archive.plain.map((m) => ({ ...m, values: m.values.map((x) => ({ ...x, value: encodeNumber(x.value) })) })),
@@ -76,7 +84,7 @@ export function decodeArchive(text: string): Archive | undefined {
       if (slots.some((x) => x === undefined) || (s.l as unknown[]).some((x) => typeof x !== 'string')) continue;
       series.push({ labels: s.l as string[], ...(typeof s.w === 'string' ? { worker: s.w } : {}), slots: slots as number[] });
     }
-    families.push({ def, series });
+    families.push({ def, since: typeof f.since === 'number' && Number.isFinite(f.since) ? f.since : 0, series });
   }
   return { promhttp: 1, owner: raw.owner, absorbed, families, plain: readPlainMetrics(raw.plain) };
 }

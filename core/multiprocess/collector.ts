@@ -4,7 +4,8 @@ import { renderFamily, renderMetricObject } from '../exposition/format.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import { RENDER_MERGED } from '../store/types.js';
 import type { DirectoryArena } from './directory-arena.js';
-import { addArchive } from './compact.js';
+import { addArchive } from './absorb.js';
+import { conflictsMetric, resolveDefinitions } from './definitions.js';
 import { keyOf } from './files.js';
 import { createFamilyMerger } from './merge.js';
 import type { PlainMetric } from './plain.js';
@@ -76,32 +77,34 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   const selfId = self?.arena.identity.id;
   if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) {
     const { arena } = self;
-    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid) };
+    // Its definitions are the current code's: they win over any other process's (see definitions.ts).
+    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: Infinity };
     for (const s of arena.series) families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
-    plain.add(ownPlain, true, source.worker);
+    plain.add(ownPlain, true, source.worker, Infinity);
   }
   // Live stores first, so that a dead predecessor with the same label is the one renamed.
   const stores = [...view.stores].sort((a, b) => Number(b.alive) - Number(a.alive));
   for (const store of stores) {
     if (store.absorbed) continue;
-    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker };
+    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt };
     for (const s of store.series) families.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
-    plain.add(store.plain, store.alive, source.worker);
+    plain.add(store.plain, store.alive, source.worker, store.header.startedAt);
   }
   for (const archive of view.archives) if (!archive.absorbed) addArchive(families, plain, archive.archive);
 
-  return renderMergedView(families.families(), families.values(), processesMetric(view, self !== undefined), plain.result(), format);
+  const resolved = resolveDefinitions(families, plain.hidden());
+  return renderMergedView(resolved.families, families.values(), [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)], plain.result(), format);
 }
 
 /**
  * Renders a merged view in the one layout both multi-process modes share: promhttp families
- * first, then the mode's own gauge, then the plain prom-client metrics no family already covers.
+ * first, then the mode's own gauges, then the plain prom-client metrics no family already covers.
  * `families` may be lazy: it is walked once, yielding to the event loop between slices.
  */
 export async function renderMergedView(
   families: Iterable<{ readonly def: FamilyDef; readonly series: readonly Series[] }>,
   v: Float64Array,
-  gauge: MetricObject,
+  gauges: ReadonlyArray<MetricObject | undefined>,
   plain: readonly PlainMetric[],
   format: Format,
 ): Promise<string> {
@@ -116,9 +119,13 @@ export async function renderMergedView(
       sliceStart = performance.now();
     }
   }
-  parts.push(renderMetricObject(gauge, format));
+  for (const gauge of gauges) {
+    if (gauge === undefined) continue;
+    names.add(gauge.name);
+    parts.push(renderMetricObject(gauge, format));
+  }
   for (const metric of plain) {
-    if (names.has(metric.name) || metric.name === gauge.name) continue;
+    if (names.has(metric.name)) continue;
     parts.push(renderMetricObject({ ...metric, values: [...metric.values] }, format));
   }
   return parts.join('');

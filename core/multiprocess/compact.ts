@@ -1,13 +1,12 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderLabels } from '../labels.js';
-import type { Archive, ArchivedFamily } from './archive.js';
+import { addArchive, addDeadStore, toArchive } from './absorb.js';
 import { encodeArchive } from './archive.js';
 import { archiveName, claimedName, keyOf, ownerCertainlyDead, removeEntry, removeQuietly, workName } from './files.js';
 import type { OwnedEntry } from './files.js';
-import { createFamilyMerger, modeOf } from './merge.js';
+import { createFamilyMerger } from './merge.js';
 import { createPlainMerger } from './plain.js';
-import type { ArchiveView, DirectoryView, ReadCache, StoreView } from './read.js';
+import type { ArchiveView, DirectoryView, ReadCache } from './read.js';
 import { readDirectory } from './read.js';
 
 /** The points between which a compactor can die; tests stop it at each to prove nothing is counted twice. */
@@ -46,37 +45,6 @@ function candidates(view: DirectoryView, by: string): OwnedEntry[] {
   for (const s of view.stores) if (!s.absorbed && takeable(s.entry, s.alive)) out.push(s.entry);
   for (const a of view.archives) if (!a.absorbed && a.id !== by && takeable(a.entry, view.isAlive(a.id))) out.push(a.entry);
   return out;
-}
-
-function addStore(merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>, store: StoreView): void {
-  const source = { alive: false, worker: store.header.worker };
-  for (const s of store.series) {
-    const mode = modeOf(s.family.def);
-    // A dead worker labelled by its pid will never be replaced by a successor: do not keep it for ever.
-    if ((mode === 'all' || mode === 'liveall') && store.header.workerSource === 'pid') continue;
-    merger.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
-  }
-  plain.add(store.plain, false, store.header.worker);
-}
-
-export function addArchive(merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>, archive: Archive): void {
-  for (const { def, series } of archive.families) {
-    for (const s of series) merger.add(def, s.labels, renderLabels(def.labelNames, s.labels), s.slots, 0, { alive: false, worker: s.worker ?? '' });
-  }
-  plain.add(archive.plain, false, '');
-}
-
-/** The merged values as an archive owned by `by`: the one format both dead stores and exited IPC workers are kept in. */
-export function toArchive(by: string, absorbed: Record<string, number>, merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>): Archive {
-  const v = merger.values();
-  const families: ArchivedFamily[] = merger
-    .families()
-    .filter((f) => f.series.length > 0)
-    .map((f) => ({
-      def: f.def,
-      series: f.series.map((s) => ({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) })),
-    }));
-  return { promhttp: 1, owner: by, absorbed, families, plain: plain.summed() };
 }
 
 /**
@@ -150,7 +118,7 @@ export function compact(options: CompactOptions): CompactResult {
         done.pop(); // Unreadable right now: keep the claim and try again next run.
         continue;
       }
-      addStore(merger, plain, store);
+      addDeadStore(merger, plain, store);
     } else {
       const archive = after.archives.find((a) => a.entry.name === entry.name);
       if (archive === undefined) {

@@ -88,7 +88,7 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
   }
 
   function answer(asker: Worker, req: number, stale: number): void {
-    const view = mergeWorkers(states.values(), archive);
+    const view = mergeWorkers(states.values(), archive, states.get(asker.id));
     let slots = 0;
     for (const f of view.families) for (const s of f.series) slots = Math.max(slots, s.offset + f.width);
     const message: MergedMessage = {
@@ -97,6 +97,7 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
       families: view.families.map((f) => ({ def: encodeFamily(f.def), series: f.series.map((s) => [s.rendered, s.offset] as const) })),
       values: encodeValues(view.v, slots),
       plain: encodePlain(view.plain),
+      conflicts: view.conflicts.map((c) => [c.metric, c.action, c.count] as const),
       workers: { fresh: states.size - stale, stale, exited },
     };
     send(asker, message);

@@ -1,7 +1,9 @@
 import { renderLabels } from '../../labels.js';
 import type { FamilyDef } from '../../store/types.js';
 import type { Archive } from '../archive.js';
-import { addArchive, toArchive } from '../compact.js';
+import { addArchive, toArchive } from '../absorb.js';
+import type { Conflict } from '../definitions.js';
+import { resolveDefinitions } from '../definitions.js';
 import type { FamilyMerger, MergedFamily } from '../merge.js';
 import { createFamilyMerger, modeOf } from '../merge.js';
 import type { PlainMerger, PlainMetric } from '../plain.js';
@@ -12,6 +14,8 @@ import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
 /** What the primary holds of one live worker: its series and the values it sent last. */
 export interface WorkerState {
   readonly pid: number;
+  /** When the primary first heard from the worker (unix ms): the newest worker's definitions are the current code's. */
+  readonly since: number;
   worker: string;
   stable: boolean;
   readonly families: Array<FamilyDef | undefined>;
@@ -21,7 +25,7 @@ export interface WorkerState {
 }
 
 export function newWorkerState(pid: number): WorkerState {
-  return { pid, worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
+  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
 }
 
 /**
@@ -46,15 +50,15 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   return true;
 }
 
-function addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string): void {
-  const source = { alive, worker };
+function addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string, rank = state.since): void {
+  const source = { alive, worker, rank };
   for (const s of state.series) {
     const mode = modeOf(s.def);
     // A dead worker whose label will not come back (node:cluster ids grow on re-fork) would keep its per-worker gauges for ever.
     if (!alive && !state.stable && (mode === 'all' || mode === 'liveall')) continue;
     families.add(s.def, s.values, s.rendered, state.v, s.offset, source);
   }
-  plain.add(state.plain, alive, worker);
+  plain.add(state.plain, alive, worker, rank);
 }
 
 /** The workers that exited, merged: what they counted stays in the totals without keeping each of them. */
@@ -70,10 +74,14 @@ export interface ClusterView {
   readonly families: MergedFamily[];
   readonly v: Float64Array;
   readonly plain: PlainMetric[];
+  readonly conflicts: Conflict[];
 }
 
-/** Merges the live workers (as last heard from) and the exited ones, by the same rules as directory mode. */
-export function mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined): ClusterView {
+/**
+ * Merges the live workers (as last heard from) and the exited ones, by the same rules as directory
+ * mode. Where workers disagree on a definition, `asker`'s (the worker serving the scrape) is shown.
+ */
+export function mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined, asker?: WorkerState): ClusterView {
   const families = createFamilyMerger();
   const plain = createPlainMerger();
   // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
@@ -81,8 +89,9 @@ export function mergeWorkers(live: Iterable<WorkerState>, archive: Archive | und
   for (const state of live) {
     const worker = taken.has(state.worker) ? `${state.worker}@${state.pid}` : state.worker;
     taken.add(worker);
-    addWorker(families, plain, state, true, worker);
+    addWorker(families, plain, state, true, worker, state === asker ? Infinity : state.since);
   }
   if (archive !== undefined) addArchive(families, plain, archive);
-  return { families: families.families().filter((f) => f.series.length > 0), v: families.values(), plain: plain.result() };
+  const resolved = resolveDefinitions(families, plain.hidden());
+  return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts };
 }
