@@ -137,7 +137,7 @@ describe('one Prometheus target per process', () => {
     }
   });
 
-  it('refuses a registry in directory or IPC mode, whose every target would serve the whole app\'s totals', { timeout: 30_000 }, async () => {
+  it('refuses a registry in directory or IPC mode, whose every target would serve the whole app\'s totals', { timeout: 60_000 }, async () => {
     const dir = tempDir();
     dirs.push(dir);
     const refused = /^promhttp: startWorkerTarget: this registry is in directory mode \(PROMETHEUS_MULTIPROC_DIR or multiprocess\), so its \/metrics shows the whole app: every worker's target would serve the same totals, and sum\(\) over the targets would count them once per worker\./;
