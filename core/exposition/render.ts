@@ -6,6 +6,7 @@ import { RENDER } from '../store/registry.js';
 import { RENDER_MERGED } from '../store/types.js';
 import type { Format, MetricObject } from './format.js';
 import { CONTENT_TYPE, renderMetricObject } from './format.js';
+import { CHUNK, createSlicer } from './slice.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -55,13 +56,6 @@ export function acceptsGzip(acceptEncoding: string | null | undefined): boolean 
   return !!acceptEncoding && quality(acceptEncoding, (r) => r === 'gzip' || r === '*') > 0;
 }
 
-/** Series rendered between two checks of the clock; a chunk of this size takes well under a millisecond. */
-const CHUNK = 128;
-/** Render time after which the renderer yields to the event loop, so requests keep flowing. */
-const SLICE_MS = 5;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** The registry's default labels (`registry.setDefaultLabels`), which prom-client keeps privately. */
 function defaultLabels(registry: Registry): Record<string, string> {
   const labels = (registry as unknown as { _defaultLabels?: Record<string, string> })._defaultLabels;
@@ -75,23 +69,21 @@ function defaultLabels(registry: Registry): Record<string, string> {
  * milliseconds. Rejects when a collector fails.
  */
 async function renderChunks(registry: Registry, format: Format): Promise<Buffer[]> {
-  const metrics = registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format) => Promise<string> }>;
+  const metrics = registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format) => Promise<Buffer[]> }>;
   // In multi-process mode one collector renders the whole registry, merged with the other processes.
   for (const metric of metrics) {
     const merged = metric[RENDER_MERGED];
     if (merged !== undefined) {
-      const text = await merged.call(metric, format);
-      return [Buffer.from(format === 'openmetrics' ? `${text}# EOF\n` : text)];
+      const parts = await merged.call(metric, format);
+      if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
+      return parts;
     }
   }
   const parts: Buffer[] = [];
-  let sliceStart = performance.now();
+  const slicer = createSlicer();
   const staticLabels = defaultLabels(registry);
   const pause = async (): Promise<void> => {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
+    if (slicer.overdue()) await slicer.pause();
   };
   for (const metric of metrics) {
     const render = metric[RENDER];

@@ -1,5 +1,7 @@
+import type { Steps } from '../exposition/slice.js';
+import { CHUNK } from '../exposition/slice.js';
 import { renderLabels } from '../labels.js';
-import type { Archive, ArchivedFamily } from './archive.js';
+import type { Archive, ArchivedFamily, ArchivedSeries } from './archive.js';
 import type { FamilyMerger } from './merge.js';
 import { modeOf } from './merge.js';
 import type { PlainMerger } from './plain.js';
@@ -11,10 +13,12 @@ import type { StoreView } from './read.js';
  * this way (directory mode in archive files, IPC mode in the primary's memory).
  */
 
-/** Adds a dead store, as a compactor absorbs it. */
-export function addDeadStore(merger: FamilyMerger, plain: PlainMerger, store: StoreView): void {
+/** Adds a dead store, as a compactor absorbs it; yields every `CHUNK` series. */
+export function* addDeadStore(merger: FamilyMerger, plain: PlainMerger, store: StoreView): Steps<void> {
   const source = { alive: false, worker: store.header.worker, rank: store.header.startedAt };
+  let n = 0;
   for (const s of store.series) {
+    if (++n % CHUNK === 0) yield;
     const mode = modeOf(s.family.def);
     // A dead worker labelled by its pid will never be replaced by a successor: do not keep it for ever.
     if ((mode === 'all' || mode === 'liveall') && store.header.workerSource === 'pid') continue;
@@ -23,23 +27,31 @@ export function addDeadStore(merger: FamilyMerger, plain: PlainMerger, store: St
   plain.add(store.plain, false, store.header.worker, store.header.startedAt);
 }
 
-export function addArchive(merger: FamilyMerger, plain: PlainMerger, archive: Archive): void {
+/** Adds an archive's families and plain metrics; yields every `CHUNK` series. */
+export function* addArchive(merger: FamilyMerger, plain: PlainMerger, archive: Archive): Steps<void> {
+  let n = 0;
   for (const { def, since, series } of archive.families) {
-    for (const s of series) merger.add(def, s.labels, renderLabels(def.labelNames, s.labels), s.slots, 0, { alive: false, worker: s.worker ?? '', rank: since });
+    for (const s of series) {
+      merger.add(def, s.labels, renderLabels(def.labelNames, s.labels), s.slots, 0, { alive: false, worker: s.worker ?? '', rank: since });
+      if (++n % CHUNK === 0) yield;
+    }
   }
   plain.add(archive.plain, false, '');
 }
 
-/** The merged values as an archive owned by `by`, every definition of a name kept apart. */
-export function toArchive(by: string, absorbed: Record<string, number>, merger: FamilyMerger, plain: PlainMerger): Archive {
+/** The merged values as an archive owned by `by`, every definition of a name kept apart; yields every `CHUNK` series. */
+export function* toArchive(by: string, absorbed: Record<string, number>, merger: FamilyMerger, plain: PlainMerger): Steps<Archive> {
   const v = merger.values();
-  const families: ArchivedFamily[] = merger
-    .families()
-    .filter((f) => f.series.length > 0)
-    .map((f) => ({
-      def: f.def,
-      since: Number.isFinite(f.rank) ? f.rank : Date.now(),
-      series: f.series.map((s) => ({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) })),
-    }));
+  const families: ArchivedFamily[] = [];
+  let n = 0;
+  for (const f of merger.families()) {
+    if (f.series.length === 0) continue;
+    const series: ArchivedSeries[] = [];
+    for (const s of f.series) {
+      series.push({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) });
+      if (++n % CHUNK === 0) yield;
+    }
+    families.push({ def: f.def, since: Number.isFinite(f.rank) ? f.rank : Date.now(), series });
+  }
   return { promhttp: 1, owner: by, absorbed, families, plain: plain.summed() };
 }

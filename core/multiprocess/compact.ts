@@ -1,5 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Steps } from '../exposition/slice.js';
+import { runSync } from '../exposition/slice.js';
 import { addArchive, addDeadStore, toArchive } from './absorb.js';
 import { encodeArchive } from './archive.js';
 import { archiveName, claimedName, keyOf, ownerCertainlyDead, removeEntry, removeQuietly, workName } from './files.js';
@@ -7,7 +9,7 @@ import type { OwnedEntry } from './files.js';
 import { createFamilyMerger } from './merge.js';
 import { createPlainMerger } from './plain.js';
 import type { ArchiveView, DirectoryView, ReadCache } from './read.js';
-import { readDirectory } from './read.js';
+import { readDirectorySteps } from './read.js';
 
 /** The points between which a compactor can die; tests stop it at each to prove nothing is counted twice. */
 export type CompactStep = 'claimed' | 'archive-written' | 'archive-renamed' | 'removed';
@@ -59,10 +61,19 @@ function candidates(view: DirectoryView, by: string): OwnedEntry[] {
  * dies leaves claims that the next one takes over once it sees the claimer is dead.
  */
 export function compact(options: CompactOptions): CompactResult {
+  return runSync(compactSteps(options));
+}
+
+/**
+ * `compact` as steps: a store's timer runs them sliced, giving the event loop back while it reads
+ * and merges. Nothing in the protocol needs the steps to run at once: other processes compact at
+ * the same time anyway. Two runs by one store must not overlap (see store.ts).
+ */
+export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
   const { dir, by, cache } = options;
   const now = options.now ?? Date.now();
   const step = options.afterStep ?? (() => {});
-  const view = readDirectory(dir, { self: by, ...(cache ? { cache } : {}), now });
+  const view = yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now });
   if (!view.consistent) return { absorbed: 0, removed: 0 };
   let removed = 0;
 
@@ -99,13 +110,13 @@ export function compact(options: CompactOptions): CompactResult {
   if (claimed.length === 0 && !prunable) return { absorbed: 0, removed };
 
   // Read again now that the claims are ours: an archive written meanwhile may list some of them.
-  const after = claimed.length > 0 ? readDirectory(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
+  const after = claimed.length > 0 ? yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
   if (!after.consistent) return { absorbed: 0, removed };
   const current: ArchiveView | undefined = after.archives.find((a) => a.id === by && a.entry.claimedBy === undefined);
   const merger = createFamilyMerger();
   const plain = createPlainMerger();
   const absorbed: Record<string, number> = { ...current?.archive.absorbed };
-  if (current) addArchive(merger, plain, current.archive);
+  if (current) yield* addArchive(merger, plain, current.archive);
   const done: string[] = [];
   let count = 0;
   for (const entry of claimed) {
@@ -118,14 +129,14 @@ export function compact(options: CompactOptions): CompactResult {
         done.pop(); // Unreadable right now: keep the claim and try again next run.
         continue;
       }
-      addDeadStore(merger, plain, store);
+      yield* addDeadStore(merger, plain, store);
     } else {
       const archive = after.archives.find((a) => a.entry.name === entry.name);
       if (archive === undefined) {
         done.pop();
         continue;
       }
-      addArchive(merger, plain, archive.archive);
+      yield* addArchive(merger, plain, archive.archive);
       for (const [k, at] of Object.entries(archive.archive.absorbed)) absorbed[k] = Math.max(at, absorbed[k] ?? 0);
     }
     absorbed[key] = now;
@@ -135,10 +146,11 @@ export function compact(options: CompactOptions): CompactResult {
     if (now - at > PRUNE_AFTER_MS && !after.present.has(key)) delete absorbed[key];
   }
 
+  const text = yield* encodeArchive(yield* toArchive(by, absorbed, merger, plain));
   const tmp = join(dir, workName('tmp', by));
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, encodeArchive(toArchive(by, absorbed, merger, plain)));
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,4 +1,6 @@
 import type { MetricObject } from '../exposition/format.js';
+import type { Steps } from '../exposition/slice.js';
+import { CHUNK } from '../exposition/slice.js';
 import type { FamilyMerger, MergedFamily } from './merge.js';
 
 /**
@@ -47,12 +49,14 @@ function bucketMap(from: readonly number[], to: readonly number[]): number[] {
   });
 }
 
-/** Adds every series of `other` into `shown`, rebucketed. */
-function fold(merger: FamilyMerger, shown: MergedFamily, other: MergedFamily): void {
+/** Adds every series of `other` into `shown`, rebucketed; yields every `CHUNK` series. */
+function* fold(merger: FamilyMerger, shown: MergedFamily, other: MergedFamily): Steps<void> {
   const to = shown.def.buckets!;
   const from = other.def.buckets!;
   const into = bucketMap(from, to);
+  let n = 0;
   for (const s of other.series) {
+    if (++n % CHUNK === 0) yield;
     const target = merger.seriesLike(shown, s);
     // Read after seriesLike, which may have grown the values.
     const v = merger.values();
@@ -70,7 +74,7 @@ function fold(merger: FamilyMerger, shown: MergedFamily, other: MergedFamily): v
  * definitions rebucketed into the shown one or left out, and what was done about them.
  * Families without series are left out.
  */
-export function resolveDefinitions(merger: FamilyMerger, plainHidden: ReadonlyMap<string, number> = new Map()): { families: MergedFamily[]; conflicts: Conflict[] } {
+export function* resolveDefinitions(merger: FamilyMerger, plainHidden: ReadonlyMap<string, number> = new Map()): Steps<{ families: MergedFamily[]; conflicts: Conflict[] }> {
   const byName = new Map<string, MergedFamily[]>();
   for (const family of merger.families()) {
     if (family.series.length === 0) continue;
@@ -88,7 +92,7 @@ export function resolveDefinitions(merger: FamilyMerger, plainHidden: ReadonlyMa
     for (const other of definitions) {
       if (other === shown) continue;
       if (foldable(shown, other)) {
-        fold(merger, shown, other);
+        yield* fold(merger, shown, other);
         rebucketed++;
       } else hidden++;
     }

@@ -124,7 +124,7 @@ export async function renderDirectory(dir: string, options?: RenderDirectoryOpti
   // process's collector does, so only what changed since the last render is read again.
   let cache = renderCaches.get(path);
   if (cache === undefined) renderCaches.set(path, (cache = newReadCache()));
-  const text = await renderDirectoryView(path, format, cache);
+  const text = Buffer.concat(await renderDirectoryView(path, format, cache)).toString();
   return format === 'openmetrics' ? `${text}# EOF\n` : text;
 }
 

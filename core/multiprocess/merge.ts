@@ -67,12 +67,13 @@ export function workerLabelFor(def: FamilyDef): string {
   return def.labelNames.includes('worker') ? 'promhttp_worker' : 'worker';
 }
 
-export function createFamilyMerger(): FamilyMerger {
+/** @param initialSlots room to allocate at once, when the caller can tell how much the merge needs (growing copies it all). */
+export function createFamilyMerger(initialSlots = 1024): FamilyMerger {
   const byKey = new Map<string, MergedFamily>();
   // Stores share one def object per family: most lookups skip building the key.
   const byDef = new Map<FamilyDef, MergedFamily>();
   const indexOf = new Map<MergedFamily, Map<string, MergedSeries>>();
-  let v = new Float64Array(1024);
+  let v = new Float64Array(Math.max(1024, initialSlots));
   let used = 0;
 
   function slotsFor(width: number): number {

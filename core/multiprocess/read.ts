@@ -1,5 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Slicer, Steps } from '../exposition/slice.js';
+import { runSliced, runSync } from '../exposition/slice.js';
 import type { Archive } from './archive.js';
 import { decodeArchive } from './archive.js';
 import type { Entry, OwnedEntry, WorkEntry } from './files.js';
@@ -8,7 +10,6 @@ import type { MetaHeader, ParsedMeta, StoredSeries } from './meta.js';
 import { SLOT_DONE, SLOT_HEARTBEAT, emptyMeta, parseMeta } from './meta.js';
 import type { PlainMetric } from './plain.js';
 import { readSnapshot } from './snapshot.js';
-
 
 /** A store as read from the directory. */
 export interface StoreView {
@@ -56,6 +57,8 @@ export interface DirectoryView {
 export interface ReadCache {
   readonly meta: Map<string, ParsedMeta>;
   readonly archives: Map<string, { ino: number; size: number; mtimeMs: number; archive: Archive | undefined }>;
+  /** The sliced read using the cache, if one is under way: reads of one cache take turns. */
+  turn?: Promise<unknown>;
 }
 
 export const newReadCache = (): ReadCache => ({ meta: new Map(), archives: new Map() });
@@ -90,17 +93,19 @@ function readFrom(fd: number, from: number): Buffer {
   return done === buffer.length ? buffer : buffer.subarray(0, done);
 }
 
-function readMeta(fd: number, cached: ParsedMeta | undefined): ParsedMeta {
+function* readMeta(fd: number, cached: ParsedMeta | undefined): Steps<ParsedMeta> {
   let meta = cached ?? emptyMeta();
   if (fstatSync(fd).size < meta.bytes) meta = emptyMeta();
   const chunk = readFrom(fd, meta.bytes);
-  if (chunk.length > 0) parseMeta(meta, chunk);
+  if (chunk.length > 0) yield* parseMeta(meta, chunk);
   return meta;
 }
 
 function readValues(fd: number): Float64Array {
   const bytes = readFrom(fd, 0);
   // Values are written 8 bytes at a time at 8-byte offsets; anything not yet written reads as 0.
+  // The bytes are a fresh buffer of their own: read them in place rather than copying megabytes.
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3);
   const v = new Float64Array(bytes.length >>> 3);
   new Uint8Array(v.buffer).set(bytes.subarray(0, v.length * 8));
   return v;
@@ -113,13 +118,13 @@ interface RawStore {
   readonly plain: readonly PlainMetric[];
 }
 
-function readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): RawStore | undefined {
+function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): Steps<RawStore | undefined> {
   const path = join(dir, entry.name);
   const metaFd = open(join(path, 'meta.jsonl'));
   let valuesFd = -1;
   try {
     valuesFd = open(join(path, 'values.bin'));
-    const meta = readMeta(metaFd, cache?.meta.get(entry.id));
+    const meta = yield* readMeta(metaFd, cache?.meta.get(entry.id));
     if (meta.header === undefined || meta.header.id !== entry.id) return undefined;
     cache?.meta.set(entry.id, meta);
     const v = readValues(valuesFd);
@@ -133,18 +138,22 @@ function readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined)
   }
 }
 
-function readArchive(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): Archive | undefined {
+function* readArchive(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): Steps<Archive | undefined> {
   const fd = open(join(dir, entry.name));
+  let stat: { ino: number; size: number; mtimeMs: number };
+  let bytes: Buffer;
   try {
-    const { ino, size, mtimeMs } = fstatSync(fd);
+    stat = fstatSync(fd);
     const known = cache?.archives.get(entry.name);
-    if (known !== undefined && known.ino === ino && known.size === size && known.mtimeMs === mtimeMs) return known.archive;
-    const archive = decodeArchive(readFrom(fd, 0).toString('utf8'));
-    cache?.archives.set(entry.name, { ino, size, mtimeMs, archive });
-    return archive;
+    if (known !== undefined && known.ino === stat.ino && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return known.archive;
+    bytes = readFrom(fd, 0);
   } finally {
     closeSync(fd);
   }
+  // An archive is replaced whole, never written in place: the bytes read are one version of it.
+  const archive = yield* decodeArchive(bytes);
+  cache?.archives.set(entry.name, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, archive });
+  return archive;
 }
 
 const ATTEMPTS = 10;
@@ -159,14 +168,33 @@ const ATTEMPTS = 10;
  * archive lists it; otherwise a compactor moved it, and the read starts over.
  */
 export function readDirectory(dir: string, options: ReadOptions = {}): DirectoryView {
+  return runSync(readDirectorySteps(dir, options));
+}
+
+/**
+ * `readDirectory` for a scrape: the same reads, giving the event loop back between stores and
+ * within large ones. Reading later than listing is what the protocol above already allows for: a
+ * compactor (this process's own included) may run in between. Reads sharing a cache take turns.
+ */
+export async function readDirectorySliced(dir: string, options: ReadOptions = {}, slicer?: Slicer): Promise<DirectoryView> {
+  const cache = options.cache;
+  if (cache === undefined) return runSliced(readDirectorySteps(dir, options), slicer);
+  const previous = cache.turn ?? Promise.resolve();
+  const read = previous.then(() => runSliced(readDirectorySteps(dir, options), slicer));
+  cache.turn = read.catch(() => undefined);
+  return read;
+}
+
+/** `readDirectory` as steps, for work that reads the directory among other steps (compaction). */
+export function* readDirectorySteps(dir: string, options: ReadOptions): Steps<DirectoryView> {
   let view: DirectoryView | undefined;
   for (let attempt = 0; attempt < ATTEMPTS && (view === undefined || !view.consistent); attempt++) {
-    view = readOnce(dir, options, attempt === ATTEMPTS - 1);
+    view = yield* readOnce(dir, options, attempt === ATTEMPTS - 1);
   }
   return view!;
 }
 
-function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryView {
+function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<DirectoryView> {
   const now = options.now ?? Date.now();
   const entries: Entry[] = [];
   for (const name of readdirSync(dir)) {
@@ -191,8 +219,9 @@ function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryVi
       continue;
     }
     try {
-      const store = readStore(dir, entry, options.cache);
+      const store = yield* readStore(dir, entry, options.cache);
       if (store) raw.push(store);
+      yield;
     } catch (error) {
       if (!(error instanceof Missing)) throw error;
       // Still there without its files: not a move, someone deleted them. Otherwise a compactor moved it.
@@ -205,7 +234,8 @@ function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryVi
   for (const entry of entries) {
     if (entry.kind !== 'archive' || !isOwned(entry)) continue;
     try {
-      const archive = readArchive(dir, entry, options.cache);
+      const archive = yield* readArchive(dir, entry, options.cache);
+      yield;
       if (archive === undefined) continue;
       archives.push({ entry, archive });
       for (const [key, at] of Object.entries(archive.absorbed)) absorbed.set(key, Math.max(at, absorbed.get(key) ?? 0));

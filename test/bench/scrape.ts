@@ -144,6 +144,7 @@ async function directoryScrape(): Promise<DirectoryScrape> {
     for (const store of stores) store.flush();
     const ms: number[] = [];
     let coldMs = 0;
+    let coldBlockMs = 0;
     let maxBlockMs = 0;
     let maxLagMs = 0;
     let series = 0;
@@ -152,13 +153,15 @@ async function directoryScrape(): Promise<DirectoryScrape> {
       series = samples(t.text);
       maxBlockMs = Math.max(maxBlockMs, t.blockMs);
       maxLagMs = Math.max(maxLagMs, t.lagMs);
-      if (r === 0) coldMs = t.ms;
-      else ms.push(t.ms);
+      if (r === 0) {
+        coldMs = t.ms;
+        coldBlockMs = t.blockMs;
+      } else ms.push(t.ms);
     }
     // The merged view adds one sample per in-flight gauge and the processes gauge; the routes are the rest.
     const expected = processes * routes * SAMPLES_PER_ROUTE;
     if (series < expected) problems.push(`directory mode: rendered ${series} samples, expected at least ${expected}`);
-    return { processes, series, runs, ms: round(median(ms), 2), coldMs: round(coldMs, 2), maxBlockMs: round(maxBlockMs, 1), maxLagMs: round(maxLagMs, 1) };
+    return { processes, series, runs, ms: round(median(ms), 2), coldMs: round(coldMs, 2), coldBlockMs: round(coldBlockMs, 1), maxBlockMs: round(maxBlockMs, 1), maxLagMs: round(maxLagMs, 1) };
   } finally {
     await Promise.all(stores.map((s) => s.close()));
     rmSync(dir, { recursive: true, force: true });
@@ -166,6 +169,6 @@ async function directoryScrape(): Promise<DirectoryScrape> {
 }
 
 const directory = await directoryScrape();
-progress(`scrape in directory mode, ${directory.processes} stores, ${directory.series} samples: ${directory.ms} ms (first ${directory.coldMs} ms), longest block ${directory.maxBlockMs} ms CPU, ${directory.maxLagMs} ms wall`);
+progress(`scrape in directory mode, ${directory.processes} stores, ${directory.series} samples: ${directory.ms} ms (first ${directory.coldMs} ms, block ${directory.coldBlockMs} ms CPU), longest block ${directory.maxBlockMs} ms CPU, ${directory.maxLagMs} ms wall`);
 
 emit({ sizes: results, directory, problems });

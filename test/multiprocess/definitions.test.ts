@@ -83,7 +83,8 @@ describe('definitions that change across a rolling restart', () => {
     }
     // The archive keeps every definition apart.
     const [archive] = readdirSync(dir).filter((name) => name.startsWith('archive.'));
-    const families = (JSON.parse(readFileSync(join(dir, archive!), 'utf8')) as { families: Array<{ name: string; type: string; buckets?: number[] }> }).families;
+    // A header line, then a line per family.
+    const families = readFileSync(join(dir, archive!), 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line) as { name: string; type: string; buckets?: number[] });
     expect(families.filter((f) => f.name === 'job_seconds').map((f) => f.buckets!.join()).sort()).toEqual(['1,2', '1,2,3']);
     expect(families.filter((f) => f.name === 'payload_bytes').map((f) => f.type).sort()).toEqual(['histogram', 'summary']);
     await v3.store.close();

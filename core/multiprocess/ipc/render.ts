@@ -1,6 +1,6 @@
 import type { Format, MetricObject } from '../../exposition/format.js';
 import type { FamilyDef, Series } from '../../store/types.js';
-import { renderMergedView } from '../collector.js';
+import { renderMergedView } from '../render-merged.js';
 import type { Conflict } from '../definitions.js';
 import { conflictsMetric } from '../definitions.js';
 import type { MergedMessage, WorkerCounts } from './protocol.js';
@@ -23,7 +23,7 @@ export function workersMetric(counts: WorkerCounts): MetricObject {
 }
 
 /** Renders the primary's merged answer in the layout of directory mode: promhttp families, the workers gauge, plain metrics. */
-export async function renderMerged(message: MergedMessage, format: Format): Promise<string> {
+export async function renderMerged(message: MergedMessage, format: Format): Promise<Buffer[]> {
   return renderMergedView(decodedFamilies(message), decodeValues(message.values), [workersMetric(message.workers), conflictsMetric(decodeConflicts(message.conflicts))], decodePlain(message.plain), format);
 }
 

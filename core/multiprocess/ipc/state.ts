@@ -1,3 +1,5 @@
+import type { Steps } from '../../exposition/slice.js';
+import { CHUNK, runSync } from '../../exposition/slice.js';
 import { renderLabels } from '../../labels.js';
 import type { FamilyDef } from '../../store/types.js';
 import type { Archive } from '../archive.js';
@@ -50,13 +52,15 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   return true;
 }
 
-function addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string, rank = state.since): void {
+function* addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string, rank = state.since): Steps<void> {
   const source = { alive, worker, rank };
+  let n = 0;
   for (const s of state.series) {
     const mode = modeOf(s.def);
     // A dead worker whose label will not come back (node:cluster ids grow on re-fork) would keep its per-worker gauges for ever.
     if (!alive && !state.stable && (mode === 'all' || mode === 'liveall')) continue;
     families.add(s.def, s.values, s.rendered, state.v, s.offset, source);
+    if (++n % CHUNK === 0) yield;
   }
   plain.add(state.plain, alive, worker, rank);
 }
@@ -65,9 +69,9 @@ function addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerStat
 export function absorbWorker(archive: Archive | undefined, state: WorkerState): Archive {
   const families = createFamilyMerger();
   const plain = createPlainMerger();
-  if (archive !== undefined) addArchive(families, plain, archive);
-  addWorker(families, plain, state, false, state.worker);
-  return toArchive('primary', {}, families, plain);
+  if (archive !== undefined) runSync(addArchive(families, plain, archive));
+  runSync(addWorker(families, plain, state, false, state.worker));
+  return runSync(toArchive('primary', {}, families, plain));
 }
 
 export interface ClusterView {
@@ -79,19 +83,23 @@ export interface ClusterView {
 
 /**
  * Merges the live workers (as last heard from) and the exited ones, by the same rules as directory
- * mode. Where workers disagree on a definition, `asker`'s (the worker serving the scrape) is shown.
+ * mode, yielding every `CHUNK` series. Where workers disagree on a definition, `asker`'s (the
+ * worker serving the scrape) is shown.
  */
-export function mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined, asker?: WorkerState): ClusterView {
+export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined, asker?: WorkerState): Steps<ClusterView> {
+  // As they are now: a state message applied while the merge gives the loop back changes the
+  // worker's series in place, and an exiting worker moves into a new archive.
+  const states = [...live].map((state) => ({ ...state, series: state.series.slice(), own: state === asker }));
   const families = createFamilyMerger();
   const plain = createPlainMerger();
   // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
   const taken = new Set<string>();
-  for (const state of live) {
+  for (const state of states) {
     const worker = taken.has(state.worker) ? `${state.worker}@${state.pid}` : state.worker;
     taken.add(worker);
-    addWorker(families, plain, state, true, worker, state === asker ? Infinity : state.since);
+    yield* addWorker(families, plain, state, true, worker, state.own ? Infinity : state.since);
   }
-  if (archive !== undefined) addArchive(families, plain, archive);
-  const resolved = resolveDefinitions(families, plain.hidden());
+  if (archive !== undefined) yield* addArchive(families, plain, archive);
+  const resolved = yield* resolveDefinitions(families, plain.hidden());
   return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts };
 }

@@ -153,7 +153,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
     await post(state(plain, round));
   }
 
-  async function renderAll(format: Format): Promise<string> {
+  async function renderAll(format: Format): Promise<Buffer[]> {
     if (closed) throw new Error('this worker has left IPC mode (clusterWorker().close())');
     // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
     const plain = await collectPlain(registry);

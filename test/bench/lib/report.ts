@@ -71,7 +71,7 @@ function scrapeTable(scrape: ScrapeResult): string {
 }
 
 function directoryLine(d: DirectoryScrape): string {
-  return `Directory mode: ${d.processes} stores in one directory, each with routes of its own, merged into ${num(d.series)} samples by one of them (\`respond()\`): ${num(d.ms, 1)} ms median, ${num(d.coldMs, 1)} ms for the first render (which parses every store's metadata); longest block ${num(d.maxBlockMs, 1)} ms (${num(d.maxLagMs, 1)}).`;
+  return `Directory mode: ${d.processes} stores in one directory, each with routes of its own, merged into ${num(d.series)} samples by one of them (\`respond()\`): ${num(d.ms, 1)} ms median, ${num(d.coldMs, 1)} ms for the first render (which parses every store's metadata; longest block ${num(d.coldBlockMs, 1)} ms); longest block over all renders ${num(d.maxBlockMs, 1)} ms (${num(d.maxLagMs, 1)}).`;
 }
 
 function multiprocessTable(mp: MultiprocessResult): string {

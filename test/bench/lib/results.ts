@@ -46,8 +46,9 @@ export interface DirectoryScrape {
   runs: number;
   /** Median of the warm renders. */
   ms: number;
-  /** The first render, which parses every store's metadata. */
+  /** The first render, which parses every store's metadata, and its longest block. */
   coldMs: number;
+  coldBlockMs: number;
   /** Longest block and wall-clock gap over every render, the cold one included. */
   maxBlockMs: number;
   maxLagMs: number;
