@@ -5,6 +5,7 @@ import type { Collector } from '../store/registry.js';
 import { RENDER } from '../store/registry.js';
 import { RENDER_MERGED } from '../store/types.js';
 import type { Format, MetricObject } from './format.js';
+import { defaultLabelsOf } from './default-labels.js';
 import { CONTENT_TYPE, renderMetricObject } from './format.js';
 import { CHUNK, createSlicer } from './slice.js';
 
@@ -56,12 +57,6 @@ export function acceptsGzip(acceptEncoding: string | null | undefined): boolean 
   return !!acceptEncoding && quality(acceptEncoding, (r) => r === 'gzip' || r === '*') > 0;
 }
 
-/** The registry's default labels (`registry.setDefaultLabels`), which prom-client keeps privately. */
-function defaultLabels(registry: Registry): Record<string, string> {
-  const labels = (registry as unknown as { _defaultLabels?: Record<string, string> })._defaultLabels;
-  return labels && typeof labels === 'object' ? labels : {};
-}
-
 /**
  * Renders every metric of a registry as UTF-8 chunks. Each chunk is encoded while it is rendered,
  * so the work stays in the slice that produced it: joining one large string at the end would
@@ -69,19 +64,22 @@ function defaultLabels(registry: Registry): Record<string, string> {
  * milliseconds. Rejects when a collector fails.
  */
 async function renderChunks(registry: Registry, format: Format): Promise<Buffer[]> {
-  const metrics = registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format) => Promise<Buffer[]> }>;
+  const metrics = registry.getMetricsAsArray() as unknown as Array<
+    Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format, defaults: Readonly<Record<string, string>>) => Promise<Buffer[]> }
+  >;
+  // Read at every scrape: labels set after the metrics were created apply too.
+  const defaults = defaultLabelsOf(registry);
   // In multi-process mode one collector renders the whole registry, merged with the other processes.
   for (const metric of metrics) {
     const merged = metric[RENDER_MERGED];
     if (merged !== undefined) {
-      const parts = await merged.call(metric, format);
+      const parts = await merged.call(metric, format, defaults);
       if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
       return parts;
     }
   }
   const parts: Buffer[] = [];
   const slicer = createSlicer();
-  const staticLabels = defaultLabels(registry);
   const pause = async (): Promise<void> => {
     if (slicer.overdue()) await slicer.pause();
   };
@@ -90,7 +88,7 @@ async function renderChunks(registry: Registry, format: Format): Promise<Buffer[
     if (render !== undefined) {
       const size = metric.size!();
       for (let from = 0; from < size; from += CHUNK) {
-        const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size));
+        const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size), defaults);
         if (chunk !== '') parts.push(Buffer.from(chunk));
         await pause();
       }
@@ -101,7 +99,7 @@ async function renderChunks(registry: Registry, format: Format): Promise<Buffer[
       } catch (error) {
         throw new Error(`collecting "${metric.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      parts.push(Buffer.from(renderMetricObject(object, format, staticLabels)));
+      parts.push(Buffer.from(renderMetricObject(object, format, defaults)));
       await pause();
     }
   }

@@ -30,7 +30,7 @@ export interface MergedCollector {
   /** prom-client's view (`registry.metrics()`): only the store's own gauge, since prom-client renders metric by metric. */
   get(): Promise<MetricObject>;
   reset(): void;
-  [RENDER_MERGED](format: Format): Promise<Buffer[]>;
+  [RENDER_MERGED](format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]>;
 }
 
 const NAME = 'promhttp_multiprocess_processes';
@@ -102,7 +102,7 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
  * metrics. Reading, merging and rendering give the event loop back every few milliseconds.
  * Nothing here talks to other processes: a busy or stuck worker cannot slow a scrape down.
  */
-export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own?: OwnStore): Promise<Buffer[]> {
+export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own?: OwnStore, defaults: Readonly<Record<string, string>> = {}): Promise<Buffer[]> {
   const self = own !== undefined && !own.arena.closed ? own : undefined;
   // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
   const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
@@ -114,7 +114,7 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   const merged = await runSliced(mergeSteps(view, self, ownPlain), slicer);
   const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.hidden()), slicer);
   const gauges = [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)];
-  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, slicer);
+  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer);
   // What was read from memory since the first flush goes out before the answer does, for the same reason.
   self?.arena.flush();
   return parts;
@@ -133,6 +133,6 @@ export function createMergedCollector(dir: string, own?: OwnStore): MergedCollec
       return processesMetric(await readDirectorySliced(dir, { cache, ...(self ? { self: own.arena.identity.id } : {}) }), self);
     },
     reset() {},
-    [RENDER_MERGED]: (format) => renderDirectoryView(dir, format, cache, own),
+    [RENDER_MERGED]: (format, defaults) => renderDirectoryView(dir, format, cache, own, defaults),
   };
 }

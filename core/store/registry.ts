@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { optionError } from '../errors.js';
 import type { Format, MetricObject } from '../exposition/format.js';
+import { defaultLabelsFor } from '../exposition/default-labels.js';
 import { renderFamily } from '../exposition/format.js';
 import { arenaFromEnv } from '../multiprocess/store.js';
 import { createLocalArena } from './arena.js';
@@ -23,8 +24,11 @@ export interface Collector {
   readonly aggregator: 'sum';
   get(): Promise<MetricObject>;
   reset(): void;
-  /** Renders series `from`..`to` (all by default); the header comes with `from === 0`. */
-  [RENDER](format: Format, from: number, to: number): string;
+  /**
+   * Renders series `from`..`to`; the header comes with `from === 0`. `defaults` are the registry's
+   * default labels, put on every series that does not have the label itself.
+   */
+  [RENDER](format: Format, from: number, to: number, defaults: Readonly<Record<string, string>>): string;
   /** How many series there are to render, for chunking. */
   size(): number;
   readonly family?: Family;
@@ -125,6 +129,8 @@ export function getOrCreateFamily(
   const labels = { names: Object.keys(staticLabels), values: Object.values(staticLabels) };
   arena.describe?.(def, [...labels.names, ...def.labelNames]);
   const family = createFamily(arena, def, labels);
+  // A default label the family sets itself (a static label, its own labels) is not added again.
+  const ownLabels = [...labels.names, ...def.labelNames];
   const collector: Collector = {
     name: def.name,
     help: def.help,
@@ -140,10 +146,12 @@ export function getOrCreateFamily(
       }
     },
     size: () => (arena.shared ? 0 : family.series.length),
-    [RENDER](format, from, to) {
+    [RENDER](format, from, to, defaults) {
       // A shared arena is rendered, merged across processes, by the multi-process collector.
       if (arena.shared) return '';
-      return renderFamily(def, from === 0 && to === family.series.length ? family.series : family.series.slice(from, to), arena.v, format, from === 0);
+      // Once per chunk of series: a few labels to look at, whatever the registry's size.
+      const extra = defaultLabelsFor(defaults, ownLabels);
+      return renderFamily(def, from === 0 && to === family.series.length ? family.series : family.series.slice(from, to), arena.v, format, from === 0, extra);
     },
   };
   registry.registerMetric(collector as never);

@@ -23,8 +23,9 @@ export function workersMetric(counts: WorkerCounts): MetricObject {
 }
 
 /** Renders the primary's merged answer in the layout of directory mode: promhttp families, the workers gauge, plain metrics. */
-export async function renderMerged(message: MergedMessage, format: Format): Promise<Buffer[]> {
-  return renderMergedView(decodedFamilies(message), decodeValues(message.values), [workersMetric(message.workers), conflictsMetric(decodeConflicts(message.conflicts))], decodePlain(message.plain), format);
+export async function renderMerged(message: MergedMessage, format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]> {
+  const gauges = [workersMetric(message.workers), conflictsMetric(decodeConflicts(message.conflicts))];
+  return renderMergedView(decodedFamilies(message), decodeValues(message.values), gauges, decodePlain(message.plain), format, defaults);
 }
 
 function decodeConflicts(raw: unknown): Conflict[] {
