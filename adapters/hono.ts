@@ -1,7 +1,7 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
@@ -35,7 +35,7 @@ export type HonoMetrics = MiddlewareHandler &
   };
 
 /** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = { readonly closed: boolean; readonly writableFinished: boolean; readonly statusCode: number; on(event: 'close', listener: () => void): unknown };
+type NodeResponse = ClosedResponse & { readonly closed: boolean; on(event: 'close', listener: () => void): unknown };
 
 function nodeResponse(env: unknown): NodeResponse | undefined {
   const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
@@ -154,7 +154,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   const MATCHED = Symbol('promhttp.matched');
   type Tracked = NodeResponse & { [CTX]: Context; [TOKEN]: RequestToken; [PATH]: string; [MATCHED]: Matched | undefined; readonly req: { readonly method?: string } };
 
-  // The socket tells how the response ended: after its last byte, or when the client left.
+  // The response and its socket tell how it ended: after its last byte, or cut short by the client or the server.
   function recordHonoRequest(this: Tracked): void {
     const c = this[CTX];
     const status = closedStatus(this);

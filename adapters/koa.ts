@@ -1,4 +1,4 @@
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
@@ -23,9 +23,7 @@ export interface KoaMetricsContext {
   body: unknown;
   get(field: string): string;
   set(field: string, value: string): void;
-  readonly res: {
-    readonly statusCode: number;
-    readonly writableFinished: boolean;
+  readonly res: ClosedResponse & {
     once(event: 'close', listener: () => void): unknown;
     on(event: 'close', listener: () => void): unknown;
   };
@@ -95,7 +93,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
 
   // Recording at 'close' takes the status that was really sent: after Koa turned a thrown error
   // into its response (err.status, else 500; ENOENT as 404 in Koa 2), or after an app-level error handler
-  // rewrote it. A response that did not finish was cut short by the client.
+  // rewrote it. A response that did not finish was cut short: closedStatus tells by whom.
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
     const status = closedStatus(this);

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { serve, type HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { timeout } from 'hono/timeout';
 import { LinearRouter } from 'hono/router/linear-router';
 import { PatternRouter } from 'hono/router/pattern-router';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
@@ -12,6 +13,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { honoMetrics, type HonoMetrics, type HonoMetricsOptions } from 'promhttp/hono';
+import { getRequest, leaveEarly, untilServerCloses } from './support/cut-short.js';
 import { rawRequest, request } from './support/http.js';
 import { find, parseExposition, scrape, scrapeSettled, sum, type Sample } from './support/scrape.js';
 
@@ -302,6 +304,69 @@ describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on @hono/node-server 
     const samples = await scrapeSettled(url);
     expect(counts(samples)).toEqual([['GET', '/feed/:id', '499', 1]]);
     expect(sum(samples, 'http_requests_in_flight')).toBe(0);
+  });
+
+  /** Resolves when the request's signal says the response will not finish (the client left, or it was destroyed). */
+  const abandoned = (c: Context): Promise<unknown> => new Promise((resolve) => c.req.raw.signal.addEventListener('abort', resolve, { once: true }));
+  const outgoingOf = (c: Context): HttpBindings['outgoing'] => (c.env as HttpBindings).outgoing;
+  const chunk = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+  it('records 499 only when the client left: a FIN or a reset before the response or in the middle of its body', async () => {
+    let arrived!: () => void;
+    const app = instrumented();
+    app.get('/waiting/:id', async (c) => {
+      arrived();
+      await abandoned(c);
+      return c.text('too late');
+    });
+    app.get('/body/:id', (c) => c.body(new ReadableStream({ start: (controller) => controller.enqueue(chunk('first chunk')) })));
+    const { url, port } = await run(app);
+    for (const how of ['fin', 'reset'] as const) {
+      await leaveEarly(port, `/waiting/${how}`, how, new Promise<void>((resolve) => (arrived = resolve)));
+      await leaveEarly(port, `/body/${how}`, how, 'first byte');
+    }
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/body/:id', '499', 2],
+      ['GET', '/waiting/:id', '499', 2],
+    ]);
+  });
+
+  it('records a response the server cut short as 500: destroyed with an error, from a setTimeout handler, or by a failing body stream', async () => {
+    const app = instrumented();
+    app.get('/destroyed/:id', (c) => {
+      setTimeout(() => outgoingOf(c).destroy(new Error('the handler gave up')), 10);
+      return c.body(new ReadableStream({ start: (controller) => controller.enqueue(chunk('partial')) }));
+    });
+    app.get('/timed-out/:id', async (c) => {
+      outgoingOf(c).setTimeout(30, () => outgoingOf(c).destroy());
+      await abandoned(c);
+      return c.text('too late');
+    });
+    app.get('/streamed/:id', (c) => {
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (pulls++ === 0) return controller.enqueue(chunk('first chunk'));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          controller.error(new Error('upstream failed'));
+        },
+      });
+      return c.body(body);
+    });
+    // A timeout that is answered keeps its status.
+    app.get('/answered/:id', timeout(20), async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return c.text('too late');
+    });
+    const { url, port } = await run(app);
+    for (const path of ['/destroyed/1', '/timed-out/1', '/streamed/1']) await untilServerCloses(port, getRequest(path));
+    expect(await get(`${url}/answered/1`)).toBe(504);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/answered/:id', '504', 1],
+      ['GET', '/destroyed/:id', '500', 1],
+      ['GET', '/streamed/:id', '500', 1],
+      ['GET', '/timed-out/:id', '500', 1],
+    ]);
   });
 
   it('does not record scrapes unless includeMetricsPath, and skips excluded paths', async () => {

@@ -29,7 +29,7 @@ export type {
 } from '../route-metrics/index.js';
 export { scrapeRequestOf, sendScrape } from '../handler.js';
 export { closedStatus } from '../response-status.js';
-export type { ClosedResponse } from '../response-status.js';
+export type { ClosedResponse, ClosedSocket } from '../response-status.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 export { normalizePath } from '../route.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from '../labels.js';
