@@ -230,6 +230,12 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const router = app.router;
     // Hono matches a request before anything asynchronous happens, through app.router: a router
     // that passes every call on lets wrap read that match as fetch returns, instead of matching twice.
+    // Only the first match of a dispatch is the request's: a handler may route another request
+    // before fetch returns, through app.request() or through this very fetch.
+    let awaitingMatch = false;
+    let matchedPath: string | undefined;
+    let matchedRoutes: Matched | undefined;
+    /** The path and match of the dispatch that returned last, read right after it returns. */
     let seenPath: string | undefined;
     let seenMatch: Matched | undefined;
     app.router = {
@@ -242,15 +248,31 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
       match(method, path) {
         const result = router.match(method, path);
-        seenPath = path;
-        seenMatch = result[0] as Matched;
+        if (awaitingMatch) {
+          awaitingMatch = false;
+          matchedPath = path;
+          matchedRoutes = result[0] as Matched;
+        }
         return result;
       },
     };
     function dispatch(request: Request, env: unknown, executionCtx: unknown): Response | Promise<Response> {
-      seenPath = undefined;
-      seenMatch = undefined;
-      return fetch(request, env, executionCtx as never);
+      // A dispatch inside another one (this fetch called from a handler) leaves the outer one's match as it found it.
+      const outerAwaiting = awaitingMatch;
+      const outerPath = matchedPath;
+      const outerRoutes = matchedRoutes;
+      awaitingMatch = true;
+      matchedPath = undefined;
+      matchedRoutes = undefined;
+      try {
+        return fetch(request, env, executionCtx as never);
+      } finally {
+        seenPath = matchedPath;
+        seenMatch = matchedRoutes;
+        awaitingMatch = outerAwaiting;
+        matchedPath = outerPath;
+        matchedRoutes = outerRoutes;
+      }
     }
     const routeFor = (method: string, path: string, matched: Matched | undefined, status: number): string | undefined =>
       rawPath !== undefined ? rawPath(status, [path]) : templateOf(matched ?? matchOf(router, method, path), status);

@@ -98,6 +98,18 @@ describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on Bun (%s)', (each) 
     ]);
   });
 
+  it('labels a request with its own route when its handler dispatches another request through app.request', async () => {
+    const changed = await recorded(async () => {
+      for (const path of ['/profile/now', '/profile/later', '/profile/now']) expect(await get(`${main}${path}`)).toBe(200);
+    });
+    const outer: Series[] = [
+      ['GET', '/profile/later', '200', 1],
+      ['GET', '/profile/now', '200', 2],
+    ];
+    // The middleware runs in every dispatch, so it also records the inner requests; wrap sees only what the server received.
+    expect(changed).toEqual(mode === 'wrap' ? outer : [...outer, ['GET', '/users/:id', '200', 3]]);
+  });
+
   it('labels requests that matched no handler unmatched, and a guard that answers early with the route it guarded', async () => {
     const changed = await recorded(async () => {
       for (const path of ['/nope', '/users/1/extra', '/.env', '/admin/nothing']) expect(await get(`${main}${path}`, { headers: { 'x-token': 'secret' } })).toBe(404);

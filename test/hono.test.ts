@@ -369,6 +369,29 @@ describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on @hono/node-server 
     ]);
   });
 
+  it('labels a request with its own route when its handler dispatches another request through app.request', async () => {
+    const app = instrumented();
+    app.get('/users/:id', (c) => c.text(`user ${c.req.param('id')}`));
+    // The inner request is routed within the outer one's handler: at once, or after an await.
+    app.get('/profile/now', (c): Response | Promise<Response> => {
+      const inner = app.request('/users/1');
+      return inner instanceof Response ? c.text(`now: ${inner.status}`) : inner.then((answer) => c.text(`now: ${answer.status}`));
+    });
+    app.get('/profile/later', async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const inner = await app.request('/users/2');
+      return c.text(`later: ${inner.status}`);
+    });
+    const { url } = await run(app);
+    for (const path of ['/profile/now', '/profile/later', '/profile/now']) expect(await get(`${url}${path}`)).toBe(200);
+    const outer: Array<[string, string, string, number]> = [
+      ['GET', '/profile/later', '200', 1],
+      ['GET', '/profile/now', '200', 2],
+    ];
+    // The middleware runs in every dispatch, so it also records the inner requests; wrap sees only what the server received.
+    expect(counts(await scrapeSettled(url))).toEqual(mode === 'wrap' ? outer : [...outer, ['GET', '/users/:id', '200', 3]]);
+  });
+
   it('does not record scrapes unless includeMetricsPath, and skips excluded paths', async () => {
     const app = instrumented({ exclude: ['/health', /^\/assets\//] });
     app.get('/health', (c) => c.text('up'));
@@ -544,6 +567,25 @@ describe('honoMetrics().wrap(app) on @hono/node-server', () => {
       ['GET', '/metrics', '200', 1],
       ['GET', '/users/:id', '200', 1],
       ['HEAD', '/users/:id', '200', 1],
+    ]);
+  });
+
+  it('labels the outer request with its own route when a handler calls the wrapped fetch itself, and counts both', async () => {
+    const app = new Hono();
+    const fetchWrapped = honoMetrics(registryOf()).wrap(app);
+    app.get('/users/:id', (c) => c.text('user'));
+    app.get('/profile', async (c) => {
+      const inner = await fetchWrapped(new Request('http://127.0.0.1/users/7'));
+      return c.text(`inner: ${inner.status}`);
+    });
+    const { url } = await new Promise<Running>((resolve) => {
+      const server = serve({ fetch: fetchWrapped, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}`, port: info.port })) as Server;
+      open.push(server);
+    });
+    expect(await get(`${url}/profile`)).toBe(200);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/profile', '200', 1],
+      ['GET', '/users/:id', '200', 1],
     ]);
   });
 
