@@ -97,6 +97,27 @@ describe('push, pushAdd and delete against a real Pushgateway', () => {
     ]);
   });
 
+  it('keeps grouping-key values and job names "." and ".." in groups of their own: a PUT replaces no other group', async () => {
+    const backup = job('backup');
+    await createPushgateway({ gateway: real.url, job: backup, groupingKey: { shard: 'x' }, registry: registryWith('kept_total', 1) }).push();
+    // Unencoded, ".." would climb out of its segment: PUT /metrics/job/<job>/instance/../shard/x is the group above.
+    const climbing = createPushgateway({ gateway: real.url, job: backup, groupingKey: { instance: '..', shard: 'x' }, registry: registryWith('climbing_total', 2) });
+    expect(climbing.url).toBe(`${real.url}/metrics/job/${backup}/instance@base64/Li4/shard/x`);
+    await climbing.push();
+    await createPushgateway({ gateway: real.url, job: backup, groupingKey: { instance: '.' }, registry: registryWith('dot_total', 3) }).push();
+    expect((await group(backup)).map((s) => [s.name, s.labels.instance, s.labels.shard ?? '', s.value])).toEqual([
+      ['climbing_total', '..', 'x', 2],
+      ['dot_total', '.', '', 3],
+      ['kept_total', '', 'x', 1],
+    ]);
+    for (const name of ['.', '..']) {
+      const gateway = createPushgateway({ gateway: real.url, job: name, registry: registryWith('dotted_job_total', name.length) });
+      expect(gateway.url).toBe(`${real.url}/metrics/job@base64/${Buffer.from(name).toString('base64url')}`);
+      await gateway.push();
+      expect((await group(name)).map((s) => [s.name, s.value])).toEqual([['dotted_job_total', name.length]]);
+    }
+  });
+
   it('is scraped by a real Prometheus with honor_labels, which keeps the pushed job and grouping labels', async () => {
     const registry = new Registry();
     counter({ name: 'rows_exported_total', help: 'Rows exported.', labelNames: ['table'], registry }).inc({ table: 'orders' }, 42);
