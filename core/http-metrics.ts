@@ -21,7 +21,10 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.
 
 /** Names of the request metrics, before `prefix` is applied. */
 export interface MetricNames {
-  /** @default "http_requests_total" */
+  /**
+   * The request counter; ends in `_total`, as every counter name does.
+   * @default "http_requests_total"
+   */
   requests?: string;
   /** @default "http_request_duration_seconds" */
   duration?: string;
@@ -145,6 +148,10 @@ function checkNames(prefix: string, names: unknown): Required<MetricNames> {
     inFlight: pick('inFlight', 'http_requests_in_flight'),
   };
   if (new Set(Object.values(result)).size !== 3) throw optionError(`${WHERE}: "names" must give three different names, got ${Object.values(result).join(', ')}.`);
+  // OpenMetrics exposes a counter's samples as <family>_total: any other name would differ between the two formats.
+  if (!result.requests.endsWith('_total')) {
+    throw optionError(`${WHERE}: "names.requests" must end in "_total", as counter names do; write "${result.requests.slice(prefix.length)}_total".`);
+  }
   return result;
 }
 
