@@ -3,6 +3,7 @@ import { optionError } from './errors.js';
 import { METHODS, OVERFLOW, UNMATCHED, statusLabel } from './labels.js';
 import type { Family } from './store/family.js';
 import type { Collector } from './store/registry.js';
+import { refuseNameClash } from './store/name-clash.js';
 import { getOrCreateFamily } from './store/registry.js';
 
 /** The names of the three request metrics, prefix applied. */
@@ -72,8 +73,8 @@ function differences(was: RequestDefinition, now: RequestDefinition): string[] {
 
 /**
  * The request families an earlier `createHttpMetrics` made in `registry` with the same
- * definition, if any. A different definition over any of the same metrics fails here, naming what
- * differs, before anything is created.
+ * definition, if any. A different definition over any of the same metrics, or names that would
+ * clash with other metrics in OpenMetrics, fail here, before anything is created.
  */
 export function existingRequestFamilies(where: string, registry: Registry, definition: RequestDefinition): RequestFamilies | undefined {
   const { names } = definition;
@@ -88,6 +89,12 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
         'Give every createHttpMetrics on one registry the same options (or pass the first one as the "metrics" option), or use another registry or "prefix".',
     );
   }
+  // All three are checked before any is created, so that a clash leaves nothing half made.
+  refuseNameClash(where, registry, [
+    { name: names.requests, kind: 'counter' },
+    { name: names.duration, kind: 'histogram' },
+    { name: names.inFlight, kind: 'gauge' },
+  ]);
   return undefined;
 }
 
@@ -95,9 +102,9 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
 export function createRequestFamilies(registry: Registry, definition: RequestDefinition): RequestFamilies {
   const { names } = definition;
   const { labels, buckets } = definition;
-  const duration = getOrCreateFamily(registry, { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets }, labels);
-  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES }, labels);
-  const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels);
+  const duration = getOrCreateFamily(registry, { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets }, labels, 'createHttpMetrics');
+  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES }, labels, 'createHttpMetrics');
+  const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
 
   /** route → (method index × 1000 + status) → slots. Nested maps: no key string is built per request. */
   const routes = new Map<string, Map<number, SeriesSlots>>();
