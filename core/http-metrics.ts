@@ -217,7 +217,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     const slots = slotsFor(typeof route === 'string' && route !== '' ? route : UNMATCHED, methodIndex(method), statusCode(status));
     const v = arena.v;
     const h = slots.h;
-    v[h]! += 1;
+    // A duration is never negative (performance.now() is monotonic): the first slot stays 0.
     v[h + 1]! += seconds;
     v[h + 2 + bucketIndex(bounds, seconds)]! += 1;
     v[slots.c]! += 1;

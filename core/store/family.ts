@@ -65,7 +65,7 @@ export function bucketIndex(buckets: readonly number[], value: number): number {
 
 export function observeHistogram(arena: Arena, buckets: readonly number[], offset: number, value: number): void {
   const v = arena.v;
-  v[offset]! += 1;
+  if (value < 0) v[offset]! += 1;
   v[offset + 1]! += value;
   v[offset + 2 + bucketIndex(buckets, value)]! += 1;
   arena.touch(offset, 3 + buckets.length);
