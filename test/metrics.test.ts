@@ -27,6 +27,21 @@ describe('counter()', () => {
     ]);
   });
 
+  it('keeps label values that differ only by a NUL character or its escaped spelling apart', async () => {
+    const registry = new Registry();
+    const seen = counter({ name: 'values_seen_total', help: 'Values seen.', labelNames: ['value', 'source'], registry });
+    for (const value of ['x\0', 'x\\0', 'x\0\0', 'x']) seen.inc({ value, source: 'y' });
+    seen.inc({ value: 'x', source: '\0y' });
+    seen.inc({ value: 'x\0', source: 'y' });
+    expect(find(await samplesOf(registry), 'values_seen_total').map((s) => [s.labels.value, s.labels.source, s.value])).toEqual([
+      ['x\0', 'y', 2],
+      ['x\\0', 'y', 1],
+      ['x\0\0', 'y', 1],
+      ['x', 'y', 1],
+      ['x', '\0y', 1],
+    ]);
+  });
+
   it('shows an unlabelled counter as 0 before its first increment', async () => {
     const registry = new Registry();
     counter({ name: 'retries_total', help: 'Retries.', registry });
