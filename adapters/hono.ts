@@ -58,17 +58,44 @@ function unwrapped(handler: Handler): Handler {
 }
 
 /**
+ * True when `handler` is a wildcard pattern (`/*`, `/app/*`) that takes in the narrower pattern
+ * `middleware` (`/static/*`): an SPA fallback behind serveStatic, a catch-all behind a scoped
+ * middleware. The request is then labelled with the narrower pattern, whichever of the two
+ * answered, so that static assets do not count as pages of the fallback.
+ */
+function covers(handler: string, middleware: string): boolean {
+  if (!handler.endsWith('*')) return false;
+  const wide = handler === '*' ? '/' : handler.slice(0, -1);
+  const narrow = middleware === '*' ? '/*' : middleware;
+  return narrow.startsWith(wide) && narrow !== `${wide}*`;
+}
+
+/** The narrowest middleware pattern among the first `before` of `list` that the wildcard `handler` takes in, else `handler`. */
+function narrowed<T>(handler: string, list: readonly T[], routeOfItem: (item: T) => RouterRoute, before: number): string {
+  if (!handler.endsWith('*')) return handler;
+  let label = handler;
+  for (let i = 0; i < before; i++) {
+    const route = routeOfItem(list[i]!);
+    if (isMiddleware(route) && covers(handler, route.path) && route.path.length >= label.length) label = route.path;
+  }
+  return label;
+}
+const itself = (route: RouterRoute): RouterRoute => route;
+const routeOfMatch = (match: Matched[number]): RouterRoute => match[0][1];
+
+/**
  * The template of the route that answered. `routeIndex` is the last function Hono dispatched: a
  * handler, or a middleware that answered early (auth), which is labelled with the route it guarded.
  * Past the last handler only middleware ran: it either served the request itself (serveStatic, a
- * proxy) or let it fall through to notFound, which is `unmatched` and never a raw path.
+ * proxy) or let it fall through to notFound, which is `unmatched` and never a raw path. A wildcard
+ * handler yields to a narrower middleware pattern (`covers`).
  */
 function routeOf(c: Context, status: number): string | undefined {
   // On Node this runs in a 'close' listener, where a throw would take the process down.
   try {
     const routes = matchedRoutes(c);
     const last = c.req.routeIndex;
-    for (let i = last; i < routes.length; i++) if (!isMiddleware(routes[i]!)) return routes[i]!.path;
+    for (let i = last; i < routes.length; i++) if (!isMiddleware(routes[i]!)) return narrowed(routes[i]!.path, routes, itself, i);
     return status === 404 || status === CLIENT_CLOSED ? undefined : routes[last]?.path;
   } catch {
     return undefined;
@@ -83,11 +110,11 @@ type Matched = ReadonlyArray<readonly [readonly [unknown, RouterRoute], unknown]
 
 /**
  * The template of the route that answered, for `wrap`, which sees the router's match but not which
- * function answered: the first handler, else (only middleware ran) the last middleware, as
- * `routeOf` does with the context.
+ * function answered: the first handler (narrowed as in `routeOf`), else (only middleware ran) the
+ * last middleware, as `routeOf` does with the context.
  */
 function templateOf(matched: Matched, status: number): string | undefined {
-  for (let i = 0; i < matched.length; i++) if (!isMiddleware(matched[i]![0][1])) return matched[i]![0][1].path;
+  for (let i = 0; i < matched.length; i++) if (!isMiddleware(matched[i]![0][1])) return narrowed(matched[i]![0][1].path, matched, routeOfMatch, i);
   return status === 404 || status === CLIENT_CLOSED ? undefined : matched[matched.length - 1]?.[0][1].path;
 }
 

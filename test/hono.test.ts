@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { serve, type HttpBindings } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
@@ -14,6 +18,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { honoMetrics, type HonoMetrics, type HonoMetricsOptions } from 'promhttp/hono';
 import { getRequest, leaveEarly, untilServerCloses } from './support/cut-short.js';
+import { ROOT } from './support/process.js';
 import { rawRequest, request } from './support/http.js';
 import { find, parseExposition, scrape, scrapeSettled, sum, type Sample } from './support/scrape.js';
 
@@ -390,6 +395,33 @@ describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on @hono/node-server 
     ];
     // The middleware runs in every dispatch, so it also records the inner requests; wrap sees only what the server received.
     expect(counts(await scrapeSettled(url))).toEqual(mode === 'wrap' ? outer : [...outer, ['GET', '/users/:id', '200', 3]]);
+  });
+
+  it('labels an SPA behind serveStatic as docs/hono.md says: assets under the static pattern, other pages under the fallback', async () => {
+    // The table that follows the marker in docs/hono.md: request, what answers it, the route label.
+    const docs = readFileSync(`${ROOT}docs/hono.md`, 'utf8');
+    const table = docs.slice(docs.indexOf('<!-- route labels of the app above')).split('\n\n', 1)[0]!;
+    const rows = [...table.matchAll(/^\| `GET (\S+)`.*\| `([^`]+)` \|$/gm)].map(([, path, route]) => [path!, route!] as const);
+    expect(rows.length).toBe(4);
+    const root = mkdtempSync(join(tmpdir(), 'promhttp-static-'));
+    try {
+      mkdirSync(`${root}/static`);
+      writeFileSync(`${root}/static/app.js`, 'console.log("app");\n');
+      const app = instrumented();
+      app.use('/static/*', serveStatic({ root }));
+      app.get('/api/users/:id', (c) => c.json({ id: c.req.param('id') }));
+      app.get('*', (c) => c.html('<!doctype html><div id="app"></div>'));
+      const { url } = await run(app);
+      const asset = await fetch(`${url}/static/app.js`);
+      expect(await asset.text()).toBe('console.log("app");\n');
+      for (const [path] of rows.slice(1)) expect(await get(`${url}${path}`)).toBe(200);
+      const samples = await scrapeSettled(url);
+      expect(counts(samples)).toEqual(
+        [...new Set(rows.map(([, route]) => route))].map((route): [string, string, string, number] => ['GET', route, '200', rows.filter((row) => row[1] === route).length]).sort(),
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('does not record scrapes unless includeMetricsPath, and skips excluded paths', async () => {
