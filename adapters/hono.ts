@@ -1,5 +1,6 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
+import { TrieRouter } from 'hono/router/trie-router';
 import type { RouterRoute } from 'hono/types';
 import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
@@ -100,6 +101,19 @@ function routeOf(c: Context, status: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * True when a registration's pattern takes in the metrics path and names part of it (`/metrics`,
+ * `/metrics/*`, `/internal/*` for `/internal/metrics`). Patterns made only of wildcards and
+ * parameters (`*`, `/:page`) belong to every path, not to this one: a logger on `*` is no guard
+ * of the metrics.
+ */
+function registeredOn(pattern: string, metricsPath: string): boolean {
+  if (!pattern.split('/').some((segment) => segment !== '' && segment !== '*' && !segment.startsWith(':'))) return false;
+  const router = new TrieRouter<true>();
+  router.add('GET', pattern, true);
+  return router.match('GET', metricsPath)[0].length > 0;
 }
 
 /** Stands for the response of a context that was never finalized: Hono's error handler answers it. */
@@ -252,6 +266,17 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     }
     const twice = 'honoMetrics.wrap: this app already runs this middleware (app.use(metrics)); use one of the two, or every request would be counted twice.';
     if (app.routes.some((route) => unwrapped(route.handler) === promhttpHono)) throw optionError(twice);
+    // wrap answers the metrics path before Hono routes anything: middleware there (an auth check)
+    // would never run for it, and a route there would never answer.
+    const refuseOnMetricsPath = (method: string, pattern: string): void => {
+      if (metricsPath === undefined || !registeredOn(pattern, metricsPath)) return;
+      const registration = method === 'ALL' ? `app.use('${pattern}', …)` : `app.${method.toLowerCase()}('${pattern}', …)`;
+      throw optionError(
+        `honoMetrics.wrap: the app registers ${registration} on the metrics path ${metricsPath}, which wrap answers before Hono routes the request, so that ${method === 'ALL' ? 'middleware (an auth check, say)' : 'route'} would never run for it. ` +
+          `To serve the metrics behind your middleware, wrap with honoMetrics({ metrics, path: false }) and add app.get('${metricsPath}', honoMetrics({ metrics })) after the middleware (docs/hono.md); or give wrap another "path".`,
+      );
+    };
+    for (const route of app.routes) refuseOnMetricsPath(route.method, route.path);
     refuseDefaults("honoMetrics.registerDefault: label functions get Hono's context, which wrap() never sees; use app.use(metrics) instead of wrap(app) to register defaults.");
     const fetch = app.fetch;
     const router = app.router;
@@ -271,6 +296,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
       add(method, path, handler) {
         if (unwrapped(handler[0] as Handler) === promhttpHono) throw optionError(twice);
+        refuseOnMetricsPath(method, path);
         router.add(method, path, handler);
       },
       match(method, path) {

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { serve, type HttpBindings } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
+import { basicAuth } from 'hono/basic-auth';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import { LinearRouter } from 'hono/router/linear-router';
@@ -582,6 +583,53 @@ describe('honoMetrics().wrap(app) on @hono/node-server', () => {
     const both = new Hono();
     both.use(used);
     expect(() => used.wrap(both)).toThrow(/^promhttp: honoMetrics\.wrap: this app already runs this middleware/);
+  });
+
+  it('refuses an app that registers middleware or a route on the metrics path, which wrap answers first, then or later', () => {
+    const onPath: Array<[string, (app: Hono) => unknown, string]> = [
+      ['/metrics', (app) => app.use('/metrics', basicAuth({ username: 'u', password: 'p' })), "app.use('/metrics', …)"],
+      ['/metrics', (app) => app.use('/metrics/*', async (_c, next) => next()), "app.use('/metrics/*', …)"],
+      ['/metrics', (app) => app.get('/metrics', (c) => c.text('mine')), "app.get('/metrics', …)"],
+      ['/internal/metrics', (app) => app.use('/internal/*', async (_c, next) => next()), "app.use('/internal/*', …)"],
+      ['/internal/metrics', (app) => app.route('/internal', new Hono().post('/metrics', (c) => c.text('mine'))), "app.post('/internal/metrics', …)"],
+    ];
+    for (const [path, register, shown] of onPath) {
+      const refusal = new RegExp(`^promhttp: honoMetrics\\.wrap: the app registers ${shown.replace(/[()*.|]/g, '\\$&')} on the metrics path ${path}, which wrap answers before Hono routes the request.*honoMetrics\\(\\{ metrics, path: false \\}\\).*app\\.get\\('${path}', honoMetrics\\(\\{ metrics \\}\\)\\)`);
+      const before = new Hono();
+      register(before);
+      expect(() => honoMetrics({ ...registryOf(), path }).wrap(before)).toThrow(refusal);
+      const after = new Hono();
+      honoMetrics({ ...registryOf(), path }).wrap(after);
+      expect(() => register(after)).toThrow(refusal);
+    }
+    // Middleware of every path, routes of other paths, and any app when nothing is served: accepted.
+    const app = new Hono();
+    app.use(async (_c, next) => next());
+    app.use('*', async (_c, next) => next());
+    app.use('/api/*', async (_c, next) => next());
+    app.get('/:page', (c) => c.text('page'));
+    app.get('/metrics-export', (c) => c.text('export'));
+    expect(() => honoMetrics(registryOf()).wrap(app)).not.toThrow();
+    const guarded = new Hono().use('/metrics', basicAuth({ username: 'u', password: 'p' }));
+    expect(() => honoMetrics({ ...registryOf(), path: false }).wrap(guarded)).not.toThrow();
+  });
+
+  it('serves the metrics behind the app\'s own middleware as docs/hono.md shows, and records every request once', async () => {
+    const metrics = createHttpMetrics(registryOf());
+    const app = new Hono();
+    app.use('/metrics', basicAuth({ username: 'prometheus', password: 'secret' }));
+    app.get('/metrics', honoMetrics({ metrics }));
+    app.get('/users/:id', (c) => c.text('user'));
+    const { url } = await serveWrapped(app, honoMetrics({ metrics, path: false }));
+    expect(await get(`${url}/users/1`)).toBe(200);
+    expect(await get(`${url}/metrics`)).toBe(401);
+    const authorization = `Basic ${Buffer.from('prometheus:secret').toString('base64')}`;
+    // The scrape being answered is in flight; earlier tries of scrapeSettled are counted as 200s.
+    const samples = await scrapeSettled(`${url}/metrics`, { init: { headers: { authorization } }, inFlight: 1 });
+    expect(counts(samples).filter(([, route, status]) => !(route === '/metrics' && status === '200'))).toEqual([
+      ['GET', '/metrics', '401', 1],
+      ['GET', '/users/:id', '200', 1],
+    ]);
   });
 
   it('refuses the middleware added after wrap, labels HEAD with the GET route, and counts the scrape only when asked', async () => {

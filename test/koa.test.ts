@@ -300,6 +300,35 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus, failedBodyClose
     ]);
   });
 
+  it('serves the metrics behind the app\'s own middleware as the README shows, and records every request once', async () => {
+    const registry = new Registry();
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false });
+    const app = newApp();
+    // First, as always, but serving nothing: scrapes go through the router, behind the check.
+    app.use(koaMetrics({ metrics, path: false }));
+    const requireToken: Koa.Middleware = async (ctx, next) => {
+      if (ctx.get('authorization') !== 'Bearer secret') return void (ctx.status = 401);
+      await next();
+    };
+    const router = new KoaRouter();
+    router.get('/metrics', requireToken, koaMetrics({ metrics }));
+    router.get('/users/:id', (ctx) => (ctx.body = 'user'));
+    app.use(router.routes());
+    const base = await serve(app);
+    expect(await get(`${base}/users/1`)).toBe(200);
+    expect(await get(`${base}/metrics`)).toBe(401);
+    await expect.poll(async () => inFlight(await samplesOf(registry))).toBe(0);
+    const scraped = await request(`${base}/metrics`, { headers: { authorization: 'Bearer secret' } });
+    expect(scraped.status).toBe(200);
+    // The scrape being answered is in flight, not yet counted.
+    const samples = parseExposition(scraped.body.toString());
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([
+      ['/users/:id', '200', 1],
+      ['/metrics', '401', 1],
+    ]);
+    expect(inFlight(samples)).toBe(1);
+  });
+
   it('skips excluded paths: exact, RegExp and predicate', async () => {
     const registry = new Registry();
     const app = newApp();
