@@ -374,12 +374,34 @@ describe('runJob()', () => {
     expect(value(samples, 'job_records_processed_total')).toBe(5);
   });
 
-  it('rejects with the push error when the job succeeded but its metrics could not be pushed', async () => {
+  it('resolves with the result when the job succeeded but its metrics could not be pushed, reporting the push error to onError', async () => {
     const fake = await fakeGateway(() => 503);
+    const reported: Error[] = [];
     try {
-      const run = runJob({ gateway: fake.url, job: 'lost', retries: 0 }, () => 'done');
-      await expect(run).rejects.toThrow(`promhttp: POST ${fake.url}/metrics/job/lost failed after 1 attempt: HTTP 503`);
+      const result = await runJob({ gateway: fake.url, job: 'lost', retries: 0, onError: (e) => reported.push(e) }, () => 'done');
+      expect(result).toBe('done');
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toBeInstanceOf(PushgatewayError);
+      expect(reported[0]!.message).toBe(`promhttp: POST ${fake.url}/metrics/job/lost failed after 1 attempt: HTTP 503 Service Unavailable: fake gateway says 503`);
     } finally {
+      await fake.close();
+    }
+  });
+
+  it('reports a failed push by default with one process warning naming the gateway, the job and the error', async () => {
+    const fake = await fakeGateway(() => 503);
+    const warnings: Error[] = [];
+    const collect = (warning: Error): number => warnings.push(warning);
+    process.on('warning', collect);
+    try {
+      expect(await runJob({ gateway: fake.url, job: 'unheard', retries: 0 }, () => 42)).toBe(42);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => [w.name, w.message])).toEqual([
+        ['PushgatewayWarning', `promhttp: runJob: the metrics of job "unheard" were not pushed to ${fake.url}/metrics/job/unheard: POST failed after 1 attempt: HTTP 503 Service Unavailable: fake gateway says 503`],
+      ]);
+    } finally {
+      process.off('warning', collect);
       await fake.close();
     }
   });
