@@ -2,7 +2,7 @@ import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions, scrapeRequestOfFetch } from '../core/adapter/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
 export interface HonoMetricsOptions extends AdapterOptions {
@@ -40,6 +40,16 @@ type NodeResponse = { readonly closed: boolean; readonly writableFinished: boole
 function nodeResponse(env: unknown): NodeResponse | undefined {
   const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
   return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
+}
+
+/** The client's address: @hono/node-server passes the node:http request, Bun its server. */
+function remoteAddressOf(request: Request, env: unknown): string | undefined {
+  const e = env as { incoming?: { socket?: { remoteAddress?: string } }; requestIP?: (request: Request) => { address: string } | null } | null | undefined;
+  try {
+    return e?.incoming?.socket?.remoteAddress ?? (typeof e?.requestIP === 'function' ? (e.requestIP(request)?.address ?? undefined) : undefined);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A sub-app with its own onError wraps each handler and keeps the original under this key. */
@@ -140,12 +150,11 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
   });
 
-  async function serveRequest(request: Request): Promise<Response> {
-    const headers = request.headers;
-    const answer = await scrape({ method: request.method, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined });
+  async function serveRequest(request: Request, env: unknown): Promise<Response> {
+    const answer = await scrape(scrapeRequestOfFetch(request, remoteAddressOf(request, env)));
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   }
-  const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw);
+  const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw, c.env);
 
   // On Node the request's context and token ride on its response, so that one listener serves every request.
   const CTX = Symbol('promhttp.context');
@@ -267,7 +276,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const wrapped = (request: Request, env?: unknown, executionCtx?: unknown): Response | Promise<Response> => {
       const path = pathOfUrl(request.url);
       const scrape = path === metricsPath;
-      if (scrape && !includeMetricsPath) return serveRequest(request);
+      if (scrape && !includeMetricsPath) return serveRequest(request, env);
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
       // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
@@ -275,7 +284,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       if (outgoing !== undefined) {
         outgoing[TOKEN] = token;
         outgoing.on('close', scrape ? recordHonoScrape : recordWrapped);
-        if (scrape) return serveRequest(request);
+        if (scrape) return serveRequest(request, env);
         try {
           return dispatch(request, env, executionCtx);
         } finally {
@@ -287,7 +296,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const method = request.method;
       let result: Response | Promise<Response>;
       try {
-        result = scrape ? serveRequest(request) : dispatch(request, env, executionCtx);
+        result = scrape ? serveRequest(request, env) : dispatch(request, env, executionCtx);
       } catch (error) {
         // Hono turns thrown Errors into responses; anything else escapes, and the server answers 500.
         recordFetched(token, method, scrape, seenPath ?? path, seenMatch, 500);

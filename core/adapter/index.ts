@@ -27,7 +27,7 @@ export type {
   RouteOption,
   RouteSummaryOptions,
 } from '../route-metrics/index.js';
-export { scrapeRequestOf, sendScrape } from '../handler.js';
+export { scrapeRequestOf, scrapeRequestOfFetch, sendScrape } from '../scrape/handler.js';
 export { closedStatus } from '../response-status.js';
 export type { ClosedResponse } from '../response-status.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';

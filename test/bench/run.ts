@@ -55,7 +55,8 @@ async function installPeers(): Promise<void> {
 async function runPart<T>(file: string, timeoutMs: number, runtime = process.execPath): Promise<T> {
   const failure = buildFailures.get(file);
   if (failure !== undefined) throw new Error(`${file} does not build: ${failure}`);
-  const args = ['-c', '1', runtime, built(file), ...(smoke ? ['--smoke'] : [])];
+  // --expose-gc lets a part start a measurement of memory from a collected heap.
+  const args = ['-c', '1', runtime, ...(runtime === process.execPath ? ['--expose-gc'] : []), built(file), ...(smoke ? ['--smoke'] : [])];
   const done = await run('taskset', args, { timeoutMs, echo: true });
   const last = done.stdout.trim().split('\n').at(-1);
   if (done.code !== 0 || last === undefined || !last.startsWith('{')) throw new Error(`${file} failed (exit ${done.code}):\n${done.stdout}${done.stderr}`);

@@ -1,5 +1,5 @@
 import type { HttpResult } from '../http/run.js';
-import type { InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
+import type { ConcurrentScrapeResult, InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
 import { ran } from './results.js';
 
 const num = (value: number | undefined, digits = 0): string =>
@@ -66,6 +66,19 @@ function scrapeTable(scrape: ScrapeResult): string {
       (s) =>
         `| ${num(s.series)} | ${num(s.promhttpMs, 1)} | ${num(s.promClientMs, 1)} | ${num(s.speedup, 1)}× | ${num(s.promhttpMaxBlockMs, 1)} (${num(s.promhttpMaxLagMs, 1)}) | ${num(s.promClientMaxBlockMs, 1)} (${num(s.promClientMaxLagMs, 1)}) |`,
     ),
+    ...(scrape.concurrent ? ['', concurrentTable(scrape.concurrent)] : []),
+  ].join('\n');
+}
+
+function concurrentTable(c: ConcurrentScrapeResult): string {
+  return [
+    `${c.scrapes} identical scrapes (OpenMetrics, gzip) sent at once to one registry of ${num(c.series)} samples, against one scrape of it, in process through promhttp's scrape answer with \`scrape.maxInFlight\` raised to ${c.scrapes} (median of ${c.runs} runs). *Each on its own* renders and compresses every scrape separately, as every scrape did before concurrent scrapes shared a render. Peak memory is the resident set above its level before the scrapes, sampled every millisecond. At the default limit of 10, ${c.refusedAtDefaultLimit} of the ${c.scrapes} were answered 503.`,
+    '',
+    '| | CPU ms | × one scrape | peak RSS MB | longest block ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| one scrape | ${num(c.oneCpuMs, 1)} | 1× | +${num(c.onePeakMb, 1)} | |`,
+    `| ${c.scrapes} at once, shared | ${num(c.burstCpuMs, 1)} | ${num(c.cpuRatio, 2)}× | +${num(c.burstPeakMb, 1)} | ${num(c.burstMaxBlockMs, 1)} (${num(c.burstMaxLagMs, 1)} wall) |`,
+    `| ${c.scrapes} at once, each on its own | ${num(c.unsharedCpuMs, 1)} | ${num(c.unsharedCpuMs / c.oneCpuMs, 1)}× | +${num(c.unsharedPeakMb, 1)} | |`,
   ].join('\n');
 }
 

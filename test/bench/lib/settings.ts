@@ -20,8 +20,14 @@ export interface BenchSettings {
   readonly micro: { readonly iterations: number; readonly runs: number };
   /** In-process servers over in-memory connections: requests pipelined per batch, batches per measurement. */
   readonly instrumentation: { readonly rounds: number; readonly batchesPerRun: number; readonly requestsPerBatch: number };
-  /** Scrape sizes in samples, as Prometheus counts series, and how many renders each. */
-  readonly scrape: { readonly sizes: readonly { readonly series: number; readonly runs: number }[] };
+  /**
+   * Scrape sizes in samples, as Prometheus counts series, and how many renders each; `concurrent`:
+   * a burst of identical scrapes (OpenMetrics, gzip) against one scrape of the same registry.
+   */
+  readonly scrape: {
+    readonly sizes: readonly { readonly series: number; readonly runs: number }[];
+    readonly concurrent: { readonly series: number; readonly scrapes: number; readonly runs: number };
+  };
   readonly multiprocess: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
 }
 
@@ -36,6 +42,7 @@ export const FULL: BenchSettings = {
       { series: 10_000, runs: 21 },
       { series: 100_000, runs: 7 },
     ],
+    concurrent: { series: 30_000, scrapes: 50, runs: 7 },
   },
   multiprocess: { processes: 4, seriesPerProcess: 2_000, runs: 11 },
 };
@@ -51,6 +58,7 @@ export const SMOKE: BenchSettings = {
       { series: 10_000, runs: 2 },
       { series: 100_000, runs: 1 },
     ],
+    concurrent: { series: 5_000, scrapes: 10, runs: 1 },
   },
   multiprocess: { processes: 2, seriesPerProcess: 200, runs: 2 },
 };

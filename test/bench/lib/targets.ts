@@ -8,6 +8,7 @@ const SCRAPE_SPEEDUP_AT_10K = 2;
 const MAX_LAG_AT_100K_MS = 50;
 const DIRECTORY_OVERHEAD_US = 1;
 const CLUSTER_SPEEDUP = 10;
+const CONCURRENT_CPU_RATIO = 2;
 
 /** The spread of the bare server's CPU per request: the noise an overhead has to stand out of. */
 function bareRange(framework: HttpResult['frameworks'][number]): string {
@@ -91,6 +92,31 @@ function scrapeTargets(scrape: ScrapeResult): Target[] {
       goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
       measured: at100k ? `${at100k.promhttpMaxBlockMs} ms CPU (${at100k.promhttpMaxLagMs} ms wall clock)` : 'not measured',
       holds: at100k ? at100k.promhttpMaxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+    ...concurrentTargets(scrape.concurrent),
+  ];
+}
+
+function concurrentTargets(c: ScrapeResult['concurrent']): Target[] {
+  const name = `${c?.scrapes ?? 50} concurrent scrapes of ${c ? c.series.toLocaleString('en-US') : '30,000'} series`;
+  return [
+    {
+      name: `${name}: CPU against one scrape`,
+      goal: `≤ ${CONCURRENT_CPU_RATIO}×`,
+      measured: c ? `${c.cpuRatio}× (${c.burstCpuMs} vs ${c.oneCpuMs} ms; each on its own ${c.unsharedCpuMs} ms)` : 'not measured',
+      holds: c ? c.cpuRatio <= CONCURRENT_CPU_RATIO : undefined,
+    },
+    {
+      name: `${name}: longest event-loop block`,
+      goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
+      measured: c ? `${c.burstMaxBlockMs} ms CPU (${c.burstMaxLagMs} ms wall clock)` : 'not measured',
+      holds: c ? c.burstMaxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+    {
+      name: `${name}: peak memory over one scrape's`,
+      goal: 'reported',
+      measured: c ? `+${c.burstPeakMb} MB against +${c.onePeakMb} MB (each on its own: +${c.unsharedPeakMb} MB)` : 'not measured',
+      holds: undefined,
     },
   ];
 }
