@@ -31,6 +31,8 @@ export { scrapeRequestOf, scrapeRequestOfFetch, sendScrape } from '../scrape/han
 export { closedStatus } from '../response-status.js';
 export type { ClosedResponse } from '../response-status.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
+export { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from '../scrape/answer.js';
+export type { ScrapeAnswerOptions, ScrapeProtection } from '../scrape/answer.js';
 export { normalizePath } from '../route.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from '../labels.js';
 export { checkKeys, checkObject, checkType, describeValue, optionError } from '../errors.js';

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
-import { createHttpMetrics, respond } from 'promhttp';
-import { renderExposition } from '../../core/exposition/render.js';
-import { createScrapeAnswer } from '../../core/scrape/answer.js';
+import { gzipSync } from 'node:zlib';
+import { createHttpMetrics, renderRegistry, respond } from 'promhttp';
+import { createScrapeAnswer } from 'promhttp/adapter';
 import { emit, partSettings, progress } from './lib/part.js';
 import { recordRoutes, SAMPLES_PER_ROUTE } from './lib/routes.js';
 import type { ConcurrentScrapeResult } from './lib/results.js';
@@ -159,7 +159,7 @@ async function concurrentScrapes(): Promise<ConcurrentScrapeResult> {
     let statuses: number[] = [];
     const b = await measureBurst(async () => (statuses = await burst(answer)));
     if (statuses.some((status) => status !== 200)) problems.push(`concurrent scrapes: answered ${[...new Set(statuses)].join(', ')}`);
-    const c = await measureBurst(() => Promise.all(Array.from({ length: scrapes }, () => renderExposition(registry, 'openmetrics', true))));
+    const c = await measureBurst(() => Promise.all(Array.from({ length: scrapes }, async () => gzipSync(await renderRegistry(registry, 'openmetrics')))));
     refused = (await burst(atDefault)).filter((status) => status === 503).length;
     if (r === 0) continue;
     one.cpu.push(a.cpuMs);
