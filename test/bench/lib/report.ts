@@ -1,5 +1,5 @@
 import type { HttpResult } from '../http/run.js';
-import type { ConcurrentScrapeResult, InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
+import type { ConcurrentScrapeResult, InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, SoakResult, Target } from './results.js';
 import { ran } from './results.js';
 
 const num = (value: number | undefined, digits = 0): string =>
@@ -92,6 +92,18 @@ function multiprocessTable(mp: MultiprocessResult): string {
   ].join('\n');
 }
 
+function soakTable(soak: SoakResult): string {
+  const { requests, sampleEvery, routes } = soak.settings;
+  const header = `| Framework | ${soak.frameworks[0]!.samples.map((s) => num(s.requests)).join(' | ')} | growth | recorded |`;
+  return [
+    `${num(requests)} requests through each framework in one process, over in-memory connections: ${routes} route templates with ever new ids, one request in ten a 404 on a never-seen path, ids ending in 99 a 500, a scrape every ${num(sampleEvery)} requests. Heap used (MB) after a forced collection at each sample; RSS in brackets.`,
+    '',
+    header,
+    `| --- | ${soak.frameworks[0]!.samples.map(() => '---:').join(' | ')} | ---: | ---: |`,
+    ...soak.frameworks.map((f) => `| ${f.title} | ${f.samples.map((s) => `${num(s.heapMb, 1)} (${num(s.rssMb, 0)})`).join(' | ')} | ${num(f.heapGrowth, 3)}× | ${num(f.recorded)} |`),
+  ].join('\n');
+}
+
 function targetsTable(targets: readonly Target[]): string {
   const mark = (t: Target): string => (t.holds === undefined ? 'not judged' : t.holds ? 'holds' : '**fails**');
   return ['| Target | Goal | Measured | |', '| --- | --- | --- | --- |', ...targets.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${mark(t)} |`)].join('\n');
@@ -135,6 +147,10 @@ export function toMarkdown(results: Results, level = 2): string {
     `${h} Multi-process`,
     '',
     ran(results.multiprocess) ? multiprocessTable(results.multiprocess) : `Not run: ${results.multiprocess.skipped}.`,
+    '',
+    `${h} Soak`,
+    '',
+    results.soak === undefined ? 'Not in this run.' : ran(results.soak) ? soakTable(results.soak) : `Not run: ${results.soak.skipped}.`,
   ];
   if (results.problems.length > 0) sections.push('', `${h} Problems`, '', ...results.problems.map((p) => `- ${p.split('\n')[0]}`));
   return `${sections.join('\n')}\n`;

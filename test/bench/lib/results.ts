@@ -60,6 +60,24 @@ export interface ConcurrentScrapeResult {
   refusedAtDefaultLimit: number;
 }
 
+export interface SoakResult {
+  settings: BenchSettings['soak'];
+  frameworks: {
+    id: string;
+    title: string;
+    requests: number;
+    /** What http_requests_total counted: must equal `requests`. */
+    recorded: number;
+    seconds: number;
+    /** After each stretch of requests and a forced collection. */
+    samples: { requests: number; heapMb: number; rssMb: number }[];
+    /** Last sample over first. */
+    heapGrowth: number;
+    rssGrowth: number;
+  }[];
+  problems: string[];
+}
+
 export interface MultiprocessResult {
   settings: BenchSettings['multiprocess'];
   processes: number;
@@ -94,6 +112,8 @@ export interface Results {
   instrumentation: Part<InstrumentationResult>;
   scrape: Part<ScrapeResult>;
   multiprocess: Part<MultiprocessResult>;
+  /** Absent in results from before the soak part existed. */
+  soak?: Part<SoakResult>;
   targets: Target[];
   problems: string[];
 }

@@ -29,6 +29,8 @@ export interface BenchSettings {
     readonly concurrent: { readonly series: number; readonly scrapes: number; readonly runs: number };
   };
   readonly multiprocess: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
+  /** Requests through each framework, the heap measured every `sampleEvery` (a multiple of 16). */
+  readonly soak: { readonly requests: number; readonly sampleEvery: number; readonly routes: number };
 }
 
 export const FULL: BenchSettings = {
@@ -45,6 +47,7 @@ export const FULL: BenchSettings = {
     concurrent: { series: 30_000, scrapes: 50, runs: 7 },
   },
   multiprocess: { processes: 4, seriesPerProcess: 2_000, runs: 11 },
+  soak: { requests: 1_000_000, sampleEvery: 100_000, routes: 200 },
 };
 
 export const SMOKE: BenchSettings = {
@@ -61,4 +64,5 @@ export const SMOKE: BenchSettings = {
     concurrent: { series: 5_000, scrapes: 10, runs: 1 },
   },
   multiprocess: { processes: 2, seriesPerProcess: 200, runs: 2 },
+  soak: { requests: 8_000, sampleEvery: 2_000, routes: 200 },
 };

@@ -1,5 +1,5 @@
 import type { HttpResult } from '../http/run.js';
-import type { InstrumentationResult, MultiprocessResult, Part, ScrapeResult, Target } from './results.js';
+import type { InstrumentationResult, MultiprocessResult, Part, ScrapeResult, SoakResult, Target } from './results.js';
 import { ran } from './results.js';
 
 /** Overhead allowed per request on Node, in CPU µs. */
@@ -9,6 +9,7 @@ const MAX_LAG_AT_100K_MS = 50;
 const DIRECTORY_OVERHEAD_US = 1;
 const CLUSTER_SPEEDUP = 10;
 const CONCURRENT_CPU_RATIO = 2;
+const SOAK_HEAP_GROWTH = 1.05;
 
 /** The spread of the bare server's CPU per request: the noise an overhead has to stand out of. */
 function bareRange(framework: HttpResult['frameworks'][number]): string {
@@ -152,7 +153,21 @@ function multiprocessTargets(http: Part<HttpResult>, instrumentation: Part<Instr
   ];
 }
 
+function soakTargets(soak: SoakResult): Target[] {
+  return soak.frameworks.map((f) => ({
+    name: `Soak, ${f.title}: heap after ${f.requests.toLocaleString('en-US')} requests`,
+    goal: `≤ ${SOAK_HEAP_GROWTH}× the first sample`,
+    measured: `${f.heapGrowth}× (${f.samples[0]!.heapMb} → ${f.samples.at(-1)!.heapMb} MB; RSS ${f.samples[0]!.rssMb} → ${f.samples.at(-1)!.rssMb} MB)`,
+    holds: f.heapGrowth <= SOAK_HEAP_GROWTH,
+  }));
+}
+
 /** The project's promises, judged on one run's figures. */
-export function judge(http: Part<HttpResult>, instrumentation: Part<InstrumentationResult>, scrape: Part<ScrapeResult>, multiprocess: Part<MultiprocessResult>): Target[] {
-  return [...(ran(http) ? httpTargets(http, instrumentation) : []), ...(ran(scrape) ? scrapeTargets(scrape) : []), ...multiprocessTargets(http, instrumentation, multiprocess)];
+export function judge(http: Part<HttpResult>, instrumentation: Part<InstrumentationResult>, scrape: Part<ScrapeResult>, multiprocess: Part<MultiprocessResult>, soak?: Part<SoakResult>): Target[] {
+  return [
+    ...(ran(http) ? httpTargets(http, instrumentation) : []),
+    ...(ran(scrape) ? scrapeTargets(scrape) : []),
+    ...multiprocessTargets(http, instrumentation, multiprocess),
+    ...(soak !== undefined && ran(soak) ? soakTargets(soak) : []),
+  ];
 }
