@@ -2,7 +2,7 @@ import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, resolveAdapterOptions, scrapeResponse, untilSettled } from '../core/adapter/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
 export interface HonoMetricsOptions extends AdapterOptions {
@@ -100,14 +100,6 @@ function matchOf(router: AnyHono['router'], method: string, path: string): Match
   }
 }
 
-/** The path of a request URL (`http://host/path?query`), as Hono reads it but without decoding. */
-function pathOfUrl(url: string): string {
-  const start = url.indexOf('/', url.indexOf(':') + 3);
-  if (start === -1) return '/';
-  const query = url.indexOf('?', start);
-  return query === -1 ? url.slice(start) : url.slice(start, query);
-}
-
 /**
  * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
  * that hands Hono a standard Request). Register it before your routes, so it sees every request.
@@ -140,11 +132,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
   });
 
-  async function serveRequest(request: Request): Promise<Response> {
-    const headers = request.headers;
-    const answer = await scrape({ method: request.method, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined });
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
-  }
+  const serveRequest = (request: Request): Promise<Response> => scrapeResponse(scrape, request);
   const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw);
 
   // On Node the request's context and token ride on its response, so that one listener serves every request.
@@ -163,32 +151,6 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
 
   function recordHonoScrape(this: Tracked): void {
     endRequest(this[TOKEN], this.req.method ?? '', metricsPath, closedStatus(this));
-  }
-
-  /**
-   * Records `pending` once: with its status when it settles, 500 when it rejects, or 499 the moment
-   * the client leaves, even while the handler still runs. The listener costs about a µs on Bun.
-   */
-  function untilSettled<R extends { readonly status: number }>(signal: AbortSignal, pending: Promise<R>, record: (status: number) => void): Promise<R> {
-    let ended = false;
-    const end = (status: number): void => {
-      if (ended) return;
-      ended = true;
-      signal.removeEventListener('abort', recordAbort);
-      record(status);
-    };
-    const recordAbort = (): void => end(CLIENT_CLOSED);
-    signal.addEventListener('abort', recordAbort);
-    return pending.then(
-      (response) => {
-        end(signal.aborted ? CLIENT_CLOSED : response.status);
-        return response;
-      },
-      (error: unknown) => {
-        end(signal.aborted ? CLIENT_CLOSED : 500);
-        throw error;
-      },
-    );
   }
 
   async function promhttpHono(c: Context, next: Next): Promise<Response | void> {
