@@ -1,7 +1,7 @@
 /**
  * promhttp/adapter: the kit an adapter is written against. Everything a framework adapter needs
  * and a user of promhttp does not: option resolution shared by every adapter, per-route metrics
- * and request tokens, route grouping, the scrape answer (for node:http and
+ * and request tokens, route grouping and route templates, the scrape answer (for node:http and
  * for fetch runtimes), the label sentinels and the option errors. This entry is semver-stable;
  * docs/writing-an-adapter.md walks through using it.
  */
@@ -33,6 +33,8 @@ export { closedStatus } from '../response-status.js';
 export type { ClosedResponse } from '../response-status.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 export { normalizePath } from '../route.js';
+export { compileRouteTemplates } from '../route-templates.js';
+export type { TemplateMatcher } from '../route-templates.js';
 export { pathOfUrl } from '../fetch/path.js';
 export { scrapeResponse } from '../fetch/scrape.js';
 export { untilSettled } from '../fetch/settled.js';
