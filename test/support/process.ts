@@ -21,11 +21,11 @@ export function denoBinary(): string {
 }
 
 /**
- * What a Deno app of this project may do: serve and call loopback, read the package and
- * prom-client's /proc files, read the environment, and ask the OS what prom-client's default
- * metrics ask (docs/fetch.md lists them). No prompts: a missing permission fails the test.
+ * The permissions docs/fetch.md gives a Deno app: serve on loopback, read the environment
+ * (PORT, PROMETHEUS_MULTIPROC_DIR) and ask the OS what promhttp and prom-client's default metrics
+ * ask (the hostname, memory). No prompts: a missing permission fails the test.
  */
-export const DENO_RUN = ['run', '--no-prompt', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', '--allow-sys'];
+export const DENO_RUN = ['run', '--no-prompt', '--allow-net=127.0.0.1', '--allow-env', '--allow-sys'];
 
 /** A free TCP port on 127.0.0.1 (for programs that cannot listen on port 0 and report it). */
 export function freePort(): Promise<number> {
