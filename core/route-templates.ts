@@ -59,14 +59,17 @@ function find(at: Node, path: string, from: number): string | undefined {
   let stop = path.indexOf('/', from);
   if (stop === -1) stop = path.length;
   const last = stop === path.length;
-  for (const { text, node: next } of at.literals) {
-    if (text.length === stop - from && path.startsWith(text, from)) {
-      const found = last ? next.end : find(next, path, stop + 1);
+  const literals = at.literals;
+  for (let i = 0; i < literals.length; i++) {
+    const literal = literals[i]!;
+    if (literal.text.length === stop - from && path.startsWith(literal.text, from)) {
+      const found = last ? literal.node.end : find(literal.node, path, stop + 1);
       if (found !== undefined) return found;
     }
   }
-  if (at.param !== undefined && stop > from) {
-    const found = last ? at.param.end : find(at.param, path, stop + 1);
+  const param = at.param;
+  if (param !== undefined && stop > from) {
+    const found = last ? param.end : find(param, path, stop + 1);
     if (found !== undefined) return found;
   }
   return at.rest;
