@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSuite, type FetchTargets } from './fixtures/fetch-suite.js';
 import { APPS_PER_SCENARIO, routeMetricsSuite, type Scenario } from './fixtures/route-metrics-suite.js';
+import { eventually, load, tempDir, totals } from './fixtures/mp-support.js';
 import { ensureBuilt } from './support/build.js';
 import { request } from './support/http.js';
-import { BUN, DENO_RUN, denoBinary, startChild, type Child } from './support/process.js';
+import { BUN, DENO_RUN, denoBinary, startBunApp, startChild, startDenoApp, type Child } from './support/process.js';
 import { promtoolCheckMetrics } from './support/prometheus.js';
 import { find, parseExposition, sum } from './support/scrape.js';
 
@@ -117,4 +118,30 @@ describe.each<Runtime>(['bun', 'deno'])('per-route metrics on promhttp/fetch wit
     expect(child.process.exitCode).toBeNull();
     expect(child.output()).not.toMatch(/unhandled|uncaught/i);
   });
+});
+
+describe('promhttp/fetch in directory mode', () => {
+  it('shows the totals of a Bun.serve and a Deno.serve process sharing one directory on both', async () => {
+    const dir = tempDir();
+    const env = { PROMETHEUS_MULTIPROC_DIR: dir.path };
+    const children: Child[] = [];
+    try {
+      children.push(await startBunApp('examples/bun-serve.ts', env));
+      // Deno reads and writes the directory only with permission for it (docs/fetch.md).
+      children.push(await startDenoApp('examples/deno-serve.ts', env, [`--allow-read=${dir.path}`, `--allow-write=${dir.path}`]));
+      const urls = children.map((child) => (child as Child & { url: string }).url);
+      const sent = [40, 25];
+      await Promise.all(urls.map((url, i) => load(url, sent[i]!, 3)));
+      await eventually(async () => (await totals(urls[0]!)).requests === 65, 5_000, 'all requests recorded');
+      for (const url of urls) {
+        const t = await totals(url);
+        expect([t.requests, t.count]).toEqual([65, 65]);
+        expect(sum(t.samples, 'http_requests_total', { route: '/users/:id' })).toBe(65);
+        expect(sum(t.samples, 'promhttp_multiprocess_processes', { state: 'live' })).toBe(2);
+      }
+    } finally {
+      await Promise.all(children.map((child) => child.stop()));
+      dir.remove();
+    }
+  }, 120_000);
 });

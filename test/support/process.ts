@@ -125,11 +125,11 @@ export async function startTsApp(file: string, env: NodeJS.ProcessEnv = {}): Pro
 /**
  * Runs a TypeScript file with Deno, as Deno users run promhttp: `promhttp/*` resolves through
  * package.json's exports to the built dist/ (built first if stale), dependencies from node_modules.
- * Waits for the `listening on http://…` line.
+ * `permissions` go beyond DENO_RUN's. Waits for the `listening on http://…` line.
  */
-export async function startDenoApp(file: string, env: NodeJS.ProcessEnv = {}): Promise<Child & { url: string }> {
+export async function startDenoApp(file: string, env: NodeJS.ProcessEnv = {}, permissions: readonly string[] = []): Promise<Child & { url: string }> {
   await ensureBuilt();
-  const child = startChild(denoBinary(), [...DENO_RUN, file], { env: { PORT: '0', DENO_NO_UPDATE_CHECK: '1', ...env } });
+  const child = startChild(denoBinary(), [...DENO_RUN, ...permissions, file], { env: { PORT: '0', DENO_NO_UPDATE_CHECK: '1', ...env } });
   try {
     const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     return Object.assign(child, { url });
