@@ -2,7 +2,7 @@ import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { RouterRoute } from 'hono/types';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions, scrapeRequestOfFetch } from '../core/adapter/index.js';
+import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, remoteAddressOf, resolveAdapterOptions, scrapeResponse, untilSettled } from '../core/adapter/index.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
 export interface HonoMetricsOptions extends AdapterOptions {
@@ -40,16 +40,6 @@ type NodeResponse = { readonly closed: boolean; readonly writableFinished: boole
 function nodeResponse(env: unknown): NodeResponse | undefined {
   const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
   return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
-}
-
-/** The client's address: @hono/node-server passes the node:http request, Bun its server. */
-function remoteAddressOf(request: Request, env: unknown): string | undefined {
-  const e = env as { incoming?: { socket?: { remoteAddress?: string } }; requestIP?: (request: Request) => { address: string } | null } | null | undefined;
-  try {
-    return e?.incoming?.socket?.remoteAddress ?? (typeof e?.requestIP === 'function' ? (e.requestIP(request)?.address ?? undefined) : undefined);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A sub-app with its own onError wraps each handler and keeps the original under this key. */
@@ -110,14 +100,6 @@ function matchOf(router: AnyHono['router'], method: string, path: string): Match
   }
 }
 
-/** The path of a request URL (`http://host/path?query`), as Hono reads it but without decoding. */
-function pathOfUrl(url: string): string {
-  const start = url.indexOf('/', url.indexOf(':') + 3);
-  if (start === -1) return '/';
-  const query = url.indexOf('?', start);
-  return query === -1 ? url.slice(start) : url.slice(start, query);
-}
-
 /**
  * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
  * that hands Hono a standard Request). Register it before your routes, so it sees every request.
@@ -150,10 +132,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
   });
 
-  async function serveRequest(request: Request, env: unknown): Promise<Response> {
-    const answer = await scrape(scrapeRequestOfFetch(request, remoteAddressOf(request, env)));
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
-  }
+  const serveRequest = (request: Request, env: unknown): Promise<Response> => scrapeResponse(scrape, request, remoteAddressOf(request, env));
   const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw, c.env);
 
   // On Node the request's context and token ride on its response, so that one listener serves every request.
@@ -172,32 +151,6 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
 
   function recordHonoScrape(this: Tracked): void {
     endRequest(this[TOKEN], this.req.method ?? '', metricsPath, closedStatus(this));
-  }
-
-  /**
-   * Records `pending` once: with its status when it settles, 500 when it rejects, or 499 the moment
-   * the client leaves, even while the handler still runs. The listener costs about a µs on Bun.
-   */
-  function untilSettled<R extends { readonly status: number }>(signal: AbortSignal, pending: Promise<R>, record: (status: number) => void): Promise<R> {
-    let ended = false;
-    const end = (status: number): void => {
-      if (ended) return;
-      ended = true;
-      signal.removeEventListener('abort', recordAbort);
-      record(status);
-    };
-    const recordAbort = (): void => end(CLIENT_CLOSED);
-    signal.addEventListener('abort', recordAbort);
-    return pending.then(
-      (response) => {
-        end(signal.aborted ? CLIENT_CLOSED : response.status);
-        return response;
-      },
-      (error: unknown) => {
-        end(signal.aborted ? CLIENT_CLOSED : 500);
-        throw error;
-      },
-    );
   }
 
   async function promhttpHono(c: Context, next: Next): Promise<Response | void> {

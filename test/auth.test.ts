@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counter, createHttpMetrics, metricsHandler, startMetricsServer, type AuthRequest } from 'promhttp';
+import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
 import { instrument } from 'promhttp/node';
@@ -170,6 +171,21 @@ describe('auth on every adapter: the metrics stay closed, and the metrics path u
       await checkAdapter(`http://127.0.0.1:${(server.address() as { port: number }).port}`, metrics);
     });
   }
+
+  test('promhttp/fetch (on @hono/node-server), with the client address from the runtime', async () => {
+    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+    const handler = fetchMetrics(() => new Response('hi'), { metrics, auth, routes: ['/hello'] });
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    track(server as unknown as { close(cb: () => void): unknown });
+    await checkAdapter(`http://127.0.0.1:${(server.address() as { port: number }).port}`, metrics);
+    const seen: Array<string | undefined> = [];
+    const byAddress = fetchMetrics((_request: Request, _context: unknown) => new Response('hi'), { registry: new Registry(), defaultMetrics: false, auth: (request) => (seen.push(request.remoteAddress), true) });
+    await byAddress(new Request('http://127.0.0.1/metrics'), { requestIP: () => ({ address: '10.1.2.3' }) } as never);
+    await byAddress(new Request('http://127.0.0.1/metrics'), { remoteAddr: { hostname: '10.4.5.6' } } as never);
+    expect(seen).toEqual(['10.1.2.3', '10.4.5.6']);
+  });
 });
 
 describe('startMetricsServer: auth and TLS', () => {

@@ -22,13 +22,6 @@ export function scrapeRequestOf(req: IncomingMessage): ScrapeRequest {
   return { method: req.method ?? 'GET', accept: req.headers.accept, acceptEncoding: req.headers['accept-encoding'], headers: req.headers, remoteAddress: req.socket?.remoteAddress };
 }
 
-/** The scrape request a fetch `Request` describes; `remoteAddress` where the runtime tells it. */
-export function scrapeRequestOfFetch(request: Request, remoteAddress?: string): ScrapeRequest {
-  const headers: Record<string, string> = {};
-  request.headers.forEach((value, name) => (headers[name] = value));
-  return { method: request.method, accept: headers.accept, acceptEncoding: headers['accept-encoding'], headers, remoteAddress };
-}
-
 /** Answers a scrape on a node:http response with `scrape` (an adapter's resolved `scrape`); never throws. */
 export async function sendScrape(scrape: (request: ScrapeRequest) => Promise<ScrapeResponse>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {

@@ -2,8 +2,10 @@ import type { HttpResult } from '../http/run.js';
 import type { InstrumentationResult, MultiprocessResult, Part, ScrapeResult, SoakResult, Target } from './results.js';
 import { ran } from './results.js';
 
-/** Overhead allowed per request on Node, in CPU µs. */
+/** Overhead allowed per request on Node, and on Bun.serve, in CPU µs. */
 const NODE_OVERHEAD_US = 1;
+/** Bun frameworks held to the same in-process target: a plain fetch handler has no framework to blame. Hono on Bun is not. */
+const JUDGED_IN_PROCESS_ON_BUN = new Set(['fetch-bun']);
 const SCRAPE_SPEEDUP_AT_10K = 2;
 const MAX_LAG_AT_100K_MS = 50;
 const DIRECTORY_OVERHEAD_US = 1;
@@ -49,7 +51,7 @@ function httpTargets(http: HttpResult, instrumentation: Part<InstrumentationResu
       measured: missing ?? `${ours!.cpuRatio} on CPU time (${ours!.ratio} on req/s${implied})`,
       holds: missing ? undefined : ours!.cpuRatio! >= framework.targetRatio,
     });
-    if (framework.servers.some((s) => s.runtime === 'node')) {
+    if (framework.servers.some((s) => s.runtime === 'node') || JUDGED_IN_PROCESS_ON_BUN.has(framework.id)) {
       // Judged in process, where the noise is a fraction of a µs; over loopback it is several µs.
       const overhead = measuredInProcess?.overheadNs;
       targets.push({
