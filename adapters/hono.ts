@@ -1,6 +1,6 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, remoteAddressOf, resolveAdapterOptions, scrapeResponse, untilSettled } from '../core/adapter/index.js';
 import type { Handler, Matched } from './hono-routes.js';
 import { matchOf, registeredOn, routeOf, templateOf, unwrapped } from './hono-routes.js';
 
@@ -45,14 +45,6 @@ function nodeResponse(env: unknown): NodeResponse | undefined {
 /** Stands for the response of a context that was never finalized: Hono's error handler answers it. */
 const UNFINALIZED = { status: 500 } as const;
 
-/** The path of a request URL (`http://host/path?query`), as Hono reads it but without decoding. */
-function pathOfUrl(url: string): string {
-  const start = url.indexOf('/', url.indexOf(':') + 3);
-  if (start === -1) return '/';
-  const query = url.indexOf('?', start);
-  return query === -1 ? url.slice(start) : url.slice(start, query);
-}
-
 /**
  * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
  * that hands Hono a standard Request). Register it before your routes, so it sees every request.
@@ -85,12 +77,8 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
   });
 
-  async function serveRequest(request: Request): Promise<Response> {
-    const headers = request.headers;
-    const answer = await scrape({ method: request.method, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined });
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
-  }
-  const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw);
+  const serveRequest = (request: Request, env: unknown): Promise<Response> => scrapeResponse(scrape, request, remoteAddressOf(request, env));
+  const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw, c.env);
 
   // On Node the request's context and token ride on its response, so that one listener serves every request.
   const CTX = Symbol('promhttp.context');
@@ -108,32 +96,6 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
 
   function recordHonoScrape(this: Tracked): void {
     endRequest(this[TOKEN], this.req.method ?? '', metricsPath, closedStatus(this));
-  }
-
-  /**
-   * Records `pending` once: with its status when it settles, 500 when it rejects, or 499 the moment
-   * the client leaves, even while the handler still runs. The listener costs about a µs on Bun.
-   */
-  function untilSettled<R extends { readonly status: number }>(signal: AbortSignal, pending: Promise<R>, record: (status: number) => void): Promise<R> {
-    let ended = false;
-    const end = (status: number): void => {
-      if (ended) return;
-      ended = true;
-      signal.removeEventListener('abort', recordAbort);
-      record(status);
-    };
-    const recordAbort = (): void => end(CLIENT_CLOSED);
-    signal.addEventListener('abort', recordAbort);
-    return pending.then(
-      (response) => {
-        end(signal.aborted ? CLIENT_CLOSED : response.status);
-        return response;
-      },
-      (error: unknown) => {
-        end(signal.aborted ? CLIENT_CLOSED : 500);
-        throw error;
-      },
-    );
   }
 
   async function promhttpHono(c: Context, next: Next): Promise<Response | void> {
@@ -246,7 +208,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const wrapped = (request: Request, env?: unknown, executionCtx?: unknown): Response | Promise<Response> => {
       const path = pathOfUrl(request.url);
       const scrape = path === metricsPath;
-      if (scrape && !includeMetricsPath) return serveRequest(request);
+      if (scrape && !includeMetricsPath) return serveRequest(request, env);
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
       // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
@@ -254,7 +216,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       if (outgoing !== undefined) {
         outgoing[TOKEN] = token;
         outgoing.on('close', scrape ? recordHonoScrape : recordWrapped);
-        if (scrape) return serveRequest(request);
+        if (scrape) return serveRequest(request, env);
         try {
           return dispatch(request, env, executionCtx);
         } finally {
@@ -266,7 +228,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const method = request.method;
       let result: Response | Promise<Response>;
       try {
-        result = scrape ? serveRequest(request) : dispatch(request, env, executionCtx);
+        result = scrape ? serveRequest(request, env) : dispatch(request, env, executionCtx);
       } catch (error) {
         // Hono turns thrown Errors into responses; anything else escapes, and the server answers 500.
         recordFetched(token, method, scrape, seenPath ?? path, seenMatch, 500);

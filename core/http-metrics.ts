@@ -5,7 +5,7 @@ import { checkKeys, checkObject, checkType, describeValue, optionError } from '.
 import type { ExcludeRule } from './exclude.js';
 import { compileExclude } from './exclude.js';
 import type { Exposition, ExposeRequest } from './exposition/render.js';
-import { expose } from './exposition/render.js';
+import { expose } from './exposition/shared.js';
 import type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
 import { respond } from './exposition/respond.js';
 import { UNMATCHED, methodIndex, statusCode } from './labels.js';
