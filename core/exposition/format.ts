@@ -85,6 +85,13 @@ export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float
     case 'histogram': {
       const le = leLabels(def.buckets!, format);
       const n = le.length;
+      // OpenMetrics 1.0: "Semantically, Sum, and buckets values are counters so MUST NOT be NaN or
+      // negative. Negative threshold buckets MAY be used, but then the Histogram MetricPoint MUST NOT
+      // contain a sum value as it would no longer be a counter semantically." A series that
+      // received a negative value (counted in its first slot) has such a sum too; its sum stays in
+      // the text format, and its count and buckets in both.
+      const openMetrics = format === 'openmetrics';
+      const negativeBounds = openMetrics && def.buckets![0]! < 0;
       for (const s of series) {
         const o = s.offset;
         const rendered = withExtra(extra, s.rendered);
@@ -95,9 +102,12 @@ export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float
           out += `${open}${le[i]}} ${acc}\n`;
         }
         const labels = rendered === '' ? '' : `{${rendered}}`;
-        // _count is the +Inf bucket by definition; taking it from the buckets keeps the two equal
-        // even if a concurrent writer updated the count slot between our reads.
-        out += `${sample}_sum${labels} ${formatValue(v[o + 1]!)}\n${sample}_count${labels} ${acc}\n`;
+        const sum = v[o + 1]!;
+        if (!openMetrics || !(negativeBounds || v[o]! > 0 || !(sum >= 0))) out += `${sample}_sum${labels} ${formatValue(sum)}
+`;
+        // _count is the +Inf bucket by definition.
+        out += `${sample}_count${labels} ${acc}
+`;
       }
       return out;
     }
@@ -136,8 +146,14 @@ export function renderMetricObject(metric: MetricObject, format: Format, staticL
   const values = metric.values ?? [];
   const { family, sample, type } = familyNames(metric.name, metric.type, format);
   let out = header(family, metric.help, type, format);
+  // As in renderFamily, OpenMetrics takes no sum from a histogram with negative bounds, nor a
+  // negative sum. (prom-client keeps no count of negative observations, so a sum that went down
+  // and stayed positive cannot be told.)
+  const sums = format === 'openmetrics' && type === 'histogram' ? `${metric.name}_sum` : undefined;
+  const negativeBounds = sums !== undefined && values.some((value) => typeof value.labels?.le === 'number' && value.labels.le < 0);
   for (const value of values) {
     let name = value.metricName ?? metric.name;
+    if (name === sums && (negativeBounds || !(value.value >= 0))) continue;
     if (type === 'counter' && name === metric.name) name = sample;
     const labels = { ...staticLabels, ...value.sharedLabels, ...value.labels };
     const rendered = renderLabelObject(labels, format, '');

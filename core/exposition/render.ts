@@ -63,7 +63,7 @@ export function acceptsGzip(acceptEncoding: string | null | undefined): boolean 
  * flatten megabytes in a single block. Long renders yield to the event loop every few
  * milliseconds. Rejects when a collector fails.
  */
-async function renderChunks(registry: Registry, format: Format): Promise<Buffer[]> {
+async function renderChunks(registry: Registry, format: Format, signal?: AbortSignal): Promise<Buffer[]> {
   const metrics = registry.getMetricsAsArray() as unknown as Array<
     Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format, defaults: Readonly<Record<string, string>>) => Promise<Buffer[]> }
   >;
@@ -81,7 +81,11 @@ async function renderChunks(registry: Registry, format: Format): Promise<Buffer[
   const parts: Buffer[] = [];
   const slicer = createSlicer();
   const pause = async (): Promise<void> => {
-    if (slicer.overdue()) await slicer.pause();
+    if (slicer.overdue()) {
+      await slicer.pause();
+      // Nobody waits for this render any more (every scrape sharing it timed out): stop here.
+      signal?.throwIfAborted();
+    }
   };
   for (const metric of metrics) {
     const render = metric[RENDER];
@@ -112,34 +116,25 @@ export async function renderRegistry(registry: Registry, format: Format): Promis
   return Buffer.concat(await renderChunks(registry, format)).toString();
 }
 
+/** An exposition as bytes, the form every scrape answer is built from. */
+export type ExpositionBytes = Exposition & { body: Buffer | string };
+
 /**
- * The scrape answer with the body as bytes, which is what an HTTP response sends: no string of the
- * whole exposition is ever built. Never rejects.
+ * Renders one exposition: `format`, gzipped when `gzip`. Never rejects, except with `signal`'s
+ * reason once it aborts.
  */
-export async function exposeBytes(registry: Registry, request: ExposeRequest = {}): Promise<Exposition & { body: Buffer | string }> {
-  const format = negotiate(request.accept);
+export async function renderExposition(registry: Registry, format: Format, gzip: boolean, signal?: AbortSignal): Promise<ExpositionBytes> {
   let body: Buffer;
   try {
-    body = Buffer.concat(await renderChunks(registry, format));
+    body = Buffer.concat(await renderChunks(registry, format, signal));
   } catch (error) {
+    if (signal?.aborted) throw error;
     return {
       status: 500,
       contentType: 'text/plain; charset=utf-8',
       body: `promhttp: ${error instanceof Error ? error.message : String(error)}\n`,
     };
   }
-  if (acceptsGzip(request.acceptEncoding)) {
-    return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(body) };
-  }
+  if (gzip) return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(body) };
   return { status: 200, contentType: CONTENT_TYPE[format], body };
-}
-
-/**
- * Renders a registry for a scraper: negotiates the format, compresses when allowed, and turns a
- * failing collector into a 500 with a plain-text reason instead of a rejection. The body is a
- * string unless it is gzipped.
- */
-export async function expose(registry: Registry, request: ExposeRequest = {}): Promise<Exposition> {
-  const exposition = await exposeBytes(registry, request);
-  return exposition.contentEncoding === undefined && typeof exposition.body !== 'string' ? { ...exposition, body: exposition.body.toString() } : exposition;
 }
