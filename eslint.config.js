@@ -27,7 +27,7 @@ export default tseslint.config(
   {
     // The generator is bundled into promhttp-ops without prom-client: it reads the names from the
     // core's dependency-free modules only.
-    files: ['monitoring/**'],
+    files: ['ops/generator/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+core/(?!(metric-names|names|errors|buckets|labels|exposition/format)\\.js$)', message: 'promhttp-ops is bundled without prom-client: import only the dependency-free core modules (metric-names, names, errors, buckets, labels, exposition/format).' }, { regex: '^prom-client$', message: 'promhttp-ops is bundled without prom-client.' }] }],
     },

@@ -1,5 +1,6 @@
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
+import type { IncomingMessage } from 'node:http';
+import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, scrapeRequestOf } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -23,9 +24,9 @@ export interface KoaMetricsContext {
   body: unknown;
   get(field: string): string;
   set(field: string, value: string): void;
-  readonly res: {
-    readonly statusCode: number;
-    readonly writableFinished: boolean;
+  /** node:http's request: its headers and socket serve `auth`. */
+  readonly req: IncomingMessage;
+  readonly res: ClosedResponse & {
     once(event: 'close', listener: () => void): unknown;
     on(event: 'close', listener: () => void): unknown;
   };
@@ -95,7 +96,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
 
   // Recording at 'close' takes the status that was really sent: after Koa turned a thrown error
   // into its response (err.status, else 500; ENOENT as 404 in Koa 2), or after an app-level error handler
-  // rewrote it. A response that did not finish was cut short by the client.
+  // rewrote it. A response that did not finish was cut short: closedStatus tells by whom.
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
     const status = closedStatus(this);
@@ -114,7 +115,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   }
 
   async function serveMetrics(ctx: KoaMetricsContext): Promise<void> {
-    const answer = await scrape({ method: ctx.method, accept: ctx.get('accept'), acceptEncoding: ctx.get('accept-encoding') });
+    const answer = await scrape({ ...scrapeRequestOf(ctx.req), method: ctx.method });
     ctx.status = answer.status;
     const body = answer.body;
     // Koa sends a Buffer as bytes but would serialise a bare Uint8Array as JSON.

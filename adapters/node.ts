@@ -49,7 +49,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
     metric: (metric) => (handler) =>
       function promhttpRoute(req, res) {
-        // 'close' comes after the last byte or when the client left, whoever answered (or failed to).
+        // 'close' comes after the last byte or when the response was cut short, whoever answered (or failed to).
         res.once('close', metric.begin([req, res]));
         return handler(req, res);
       },
@@ -80,7 +80,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
       return handle(req, res);
     }
     (res as Tracked)[TOKEN] = plain() ? metrics.begin() : beginRequest(req, [req, res]);
-    // 'close' comes after the last byte, or when the client left.
+    // 'close' comes after the last byte, or when the client or the server cut the response short.
     res.on('close', recordRequest);
     if (path === metricsPath) return void sendScrape(scrape, req, res);
     handle(req, res);

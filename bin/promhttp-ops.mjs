@@ -4,7 +4,7 @@
 // through a TypeScript loader (tsx, Bun) runs the sources, so the output always matches the code.
 import { existsSync } from 'node:fs';
 
-const source = new URL('../monitoring/cli.ts', import.meta.url);
+const source = new URL('../ops/generator/cli.ts', import.meta.url);
 const built = new URL('../dist/ops/cli.mjs', import.meta.url);
 
 async function load() {

@@ -6,7 +6,10 @@ import { checkLabelName, checkMetricName } from './names.js';
 
 /** Names of the request metrics, before `prefix` is applied. */
 export interface MetricNames {
-  /** @default "http_requests_total" */
+  /**
+   * The request counter; ends in `_total`, as every counter name does.
+   * @default "http_requests_total"
+   */
   requests?: string;
   /** @default "http_request_duration_seconds" */
   duration?: string;
@@ -67,6 +70,10 @@ export function requestMetricNames(where: string, prefix: string, names: unknown
     checkMetricName(`${where}: "names.${key}"`, prefix + ((object[key] as string | undefined) ?? DEFAULT_METRIC_NAMES[key]));
   const result = { requests: pick('requests'), duration: pick('duration'), inFlight: pick('inFlight') };
   if (new Set(Object.values(result)).size !== 3) throw optionError(`${where}: "names" must give three different names, got ${Object.values(result).join(', ')}.`);
+  // OpenMetrics exposes a counter's samples as <family>_total: any other name would differ between the two formats.
+  if (!result.requests.endsWith('_total')) {
+    throw optionError(`${where}: "names.requests" must end in "_total", as counter names do; write "${result.requests.slice(prefix.length)}_total".`);
+  }
   return result;
 }
 

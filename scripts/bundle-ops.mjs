@@ -1,4 +1,4 @@
-// Bundles the promhttp-ops generator (monitoring/cli.ts) into one file with the parts of Grafana's
+// Bundles the promhttp-ops generator (ops/generator/cli.ts) into one file with the parts of Grafana's
 // foundation SDK it uses, so the published command runs without that development dependency.
 // Used by scripts/build.mjs and by the test that runs the bundle away from node_modules.
 import { copyFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ const sdk = '@grafana/grafana-foundation-sdk';
 export async function bundleOps(outfile) {
   await build({
     absWorkingDir: root,
-    entryPoints: ['monitoring/cli.ts'],
+    entryPoints: ['ops/generator/cli.ts'],
     outfile,
     bundle: true,
     platform: 'node',

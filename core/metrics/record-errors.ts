@@ -14,7 +14,7 @@ export interface RecordErrors {
 }
 
 function counterOf(registry: Registry, name: string, help: string): Family {
-  return getOrCreateFamily(registry, { name, help, type: 'counter', labelNames: ['metric'] }, staticLabelsOf(registry));
+  return getOrCreateFamily(registry, { name, help, type: 'counter', labelNames: ['metric'] }, staticLabelsOf(registry), 'counter');
 }
 
 function incrementer(family: Family, metric: string): () => void {

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
+import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
 import { instrument } from 'promhttp/node';
@@ -11,6 +11,7 @@ import { emit, partSettings, progress } from './lib/part.js';
 import type { InstrumentationResult } from './lib/results.js';
 import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
+import { USERS_ROUTES, usersFetch } from './servers/fetch-app.js';
 import { honoUsersApp } from './servers/hono-app.js';
 import { koaUsersApp } from './servers/koa-app.js';
 import { usersApp, usersRoute } from './servers/node-app.js';
@@ -53,7 +54,7 @@ function overHttp(label: string, role: Subject['role'], listener: RequestListene
   return { label, role, serve: (paths) => connection.send(paths), ...(registry ? { recorded: () => counted(registry) } : {}) };
 }
 
-function overFetch(label: string, role: Subject['role'], fetch: Hono['fetch'], registry?: Registry): Subject {
+function overFetch(label: string, role: Subject['role'], fetch: (request: Request) => Response | Promise<Response>, registry?: Registry): Subject {
   return {
     label,
     role,
@@ -109,7 +110,18 @@ function nodeGroups(): Group[] {
 function bunGroups(): Group[] {
   const hono = new Registry();
   const honoMiddleware = new Registry();
+  const fetchRoutes = new Registry();
+  const fetchPaths = new Registry();
   return [
+    {
+      id: 'fetch-bun',
+      title: 'Bun.serve',
+      subjects: [
+        overFetch('bare', 'bare', usersFetch),
+        overFetch('promhttp/fetch (route templates)', 'promhttp', fetchMetrics(usersFetch, { registry: fetchRoutes, defaultMetrics: false, routes: USERS_ROUTES }), fetchRoutes),
+        overFetch('promhttp/fetch (path normaliser)', 'promhttp', fetchMetrics(usersFetch, { registry: fetchPaths, defaultMetrics: false }), fetchPaths),
+      ],
+    },
     {
       id: 'hono-bun',
       title: 'Hono on Bun',

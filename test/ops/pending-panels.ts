@@ -29,15 +29,9 @@ async function removeDirectory({ apps, dir }: Stack): Promise<void> {
   await fetch(`${apps['app-workers'].url}/`).then((r) => r.arrayBuffer()).catch(() => {});
 }
 
-/** More scrapes at once than the scrape handler admits: 40 in parallel. */
-async function floodScrapes({ apps }: Stack): Promise<void> {
-  await Promise.all(Array.from({ length: 40 }, () => fetch(`${apps['app-single'].url}/metrics`).then((r) => r.arrayBuffer())));
-}
-
 /** By panel title. */
 export const PENDING: Readonly<Record<string, Pending>> = {
   'Series overflow': { reason: 'promhttp_series_overflow_total comes with the per-metric series limit', trigger: sendManyTenants },
   'Multi-process read errors': { reason: 'promhttp_multiprocess_read_errors_total comes with scrapes that skip unreadable files', trigger: corruptDirectoryFile },
   'Multi-process write errors': { reason: 'promhttp_multiprocess_write_errors_total comes with writes that survive a failing disk', trigger: removeDirectory },
-  'Rejected scrapes': { reason: 'promhttp_scrape_rejected_total comes with the bound on concurrent scrapes', trigger: floodScrapes },
 };

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { runCli } from '../../monitoring/cli.js';
+import { runCli } from '../../ops/generator/cli.js';
 import { ROOT } from '../support/process.js';
 import { PROMTOOL } from '../support/prometheus.js';
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ROOT, startBunApp, startTsApp, type Child } from './process.js';
+import { ROOT, startBunApp, startDenoApp, startTsApp, type Child } from './process.js';
 
 /** A runnable app in examples/, following the examples convention (PORT, routes, `listening on` line). */
 export interface ExampleApp {
@@ -8,7 +8,7 @@ export interface ExampleApp {
   readonly file: string;
   /** The adapter the example demonstrates. */
   readonly adapter: string;
-  readonly runtime: 'node' | 'bun';
+  readonly runtime: 'node' | 'bun' | 'deno';
 }
 
 export const EXAMPLES: readonly ExampleApp[] = [
@@ -16,6 +16,8 @@ export const EXAMPLES: readonly ExampleApp[] = [
   { name: 'koa', file: 'examples/koa.ts', adapter: 'adapters/koa.ts', runtime: 'node' },
   { name: 'hono-node', file: 'examples/hono-node.ts', adapter: 'adapters/hono.ts', runtime: 'node' },
   { name: 'hono-bun', file: 'examples/hono-bun.ts', adapter: 'adapters/hono.ts', runtime: 'bun' },
+  { name: 'bun-serve', file: 'examples/bun-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'bun' },
+  { name: 'deno-serve', file: 'examples/deno-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'deno' },
 ];
 
 /** Why an example cannot run yet (its adapter or its file is missing), or `undefined` when it can. */
@@ -27,6 +29,7 @@ export function missingPart(app: ExampleApp): string | undefined {
 
 /** Starts an example with PORT=0 under its runtime and resolves once it is listening. */
 export function startExample(app: ExampleApp): Promise<Child & { url: string }> {
+  if (app.runtime === 'deno') return startDenoApp(app.file);
   return app.runtime === 'bun' ? startBunApp(app.file) : startTsApp(app.file);
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runJob } from 'promhttp';
-import { generateOps } from '../../monitoring/generate.js';
+import { generateOps } from '../../ops/generator/generate.js';
 import { ROOT, startTsApp, type Child } from './process.js';
 import { startPrometheus, startPushgateway, type Prometheus, type Pushgateway } from './prometheus.js';
 
