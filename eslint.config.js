@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/bench/node_modules/**', 'coverage/**'] },
+  // Generated from core/exposition/protobuf/metrics.proto (npm run protobuf:generate).
+  { ignores: ['dist/**', 'node_modules/**', 'test/bench/node_modules/**', 'coverage/**', 'test/support/protobuf/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
