@@ -1,12 +1,20 @@
 import { escapeLabelValue } from '../labels.js';
 import type { FamilyDef, Series } from '../store/types.js';
 
-/** The two exposition formats a scraper can ask for. */
-export type Format = 'text' | 'openmetrics';
+/**
+ * The exposition formats a scraper can ask for: Prometheus' text format 0.0.4, OpenMetrics 1.0,
+ * and length-delimited protobuf `MetricFamily` messages (what Prometheus asks for first when its
+ * native histograms are on).
+ */
+export type Format = 'text' | 'openmetrics' | 'protobuf';
+
+/** The formats written as text. */
+export type TextFormat = Exclude<Format, 'protobuf'>;
 
 export const CONTENT_TYPE: Record<Format, string> = {
   text: 'text/plain; version=0.0.4; charset=utf-8',
   openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+  protobuf: 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited',
 };
 
 export function formatValue(value: number): string {
@@ -16,12 +24,12 @@ export function formatValue(value: number): string {
 }
 
 /** OpenMetrics wants canonical floats for `le` and `quantile`: `1.0`, not `1`. */
-export function formatBound(bound: number, format: Format): string {
+export function formatBound(bound: number, format: TextFormat): string {
   if (format === 'openmetrics' && Number.isInteger(bound)) return `${bound}.0`;
   return formatValue(bound);
 }
 
-function escapeHelp(help: string, format: Format): string {
+function escapeHelp(help: string, format: TextFormat): string {
   const escaped = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
   return format === 'openmetrics' ? escaped.replace(/"/g, '\\"') : escaped;
 }
@@ -30,7 +38,7 @@ function escapeHelp(help: string, format: Format): string {
  * The family name and sample name OpenMetrics expects: counters lose `_total` in `# TYPE` and
  * regain it on samples; info metrics likewise with `_info`.
  */
-export function familyNames(name: string, type: string, format: Format, info = false): { family: string; sample: string; type: string } {
+export function familyNames(name: string, type: string, format: TextFormat, info = false): { family: string; sample: string; type: string } {
   if (format === 'text') return { family: name, sample: name, type: info ? 'gauge' : type };
   if (info) {
     const family = name.endsWith('_info') ? name.slice(0, -5) : name;
@@ -43,12 +51,12 @@ export function familyNames(name: string, type: string, format: Format, info = f
   return { family: name, sample: name, type: type === 'untyped' ? 'unknown' : type };
 }
 
-export function header(family: string, help: string, type: string, format: Format): string {
+export function header(family: string, help: string, type: string, format: TextFormat): string {
   return `# HELP ${family} ${escapeHelp(help, format)}\n# TYPE ${family} ${type}\n`;
 }
 
 /** Precomputed `le="…"` label fragments for a histogram's buckets, +Inf last. */
-export function leLabels(buckets: readonly number[], format: Format): string[] {
+export function leLabels(buckets: readonly number[], format: TextFormat): string[] {
   return [...buckets.map((b) => `le="${formatBound(b, format)}"`), 'le="+Inf"'];
 }
 
@@ -63,7 +71,7 @@ function withExtra(extra: string, rendered: string): string {
  * `series[i].offset` indexes `v`; the slot layout is the one of `seriesWidth`. `extra` is a
  * rendered label list put before every series' own labels (the registry's default labels).
  */
-export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: Format, withHeader = true, extra = ''): string {
+export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: TextFormat, withHeader = true, extra = ''): string {
   if (series.length === 0) return '';
   const { family, sample, type } = familyNames(def.name, def.type, format, def.info);
   let out = withHeader ? header(family, def.help, type, format) : '';
@@ -127,7 +135,7 @@ export interface MetricObject {
   }>;
 }
 
-function renderLabelObject(labels: Record<string, string | number | undefined>, format: Format, extra: string): string {
+function renderLabelObject(labels: Record<string, string | number | undefined>, format: TextFormat, extra: string): string {
   let out = extra;
   for (const key in labels) {
     const value = labels[key];
@@ -142,7 +150,7 @@ function renderLabelObject(labels: Record<string, string | number | undefined>, 
  * Renders any prom-client metric from its `get()` output, in either format. `staticLabels` is a
  * rendered `name="value"` list added to every sample (a label the metric sets itself wins).
  */
-export function renderMetricObject(metric: MetricObject, format: Format, staticLabels: Record<string, string> = {}): string {
+export function renderMetricObject(metric: MetricObject, format: TextFormat, staticLabels: Record<string, string> = {}): string {
   const values = metric.values ?? [];
   const { family, sample, type } = familyNames(metric.name, metric.type, format);
   let out = header(family, metric.help, type, format);

@@ -4,10 +4,13 @@ import { promisify } from 'node:util';
 import type { Collector } from '../store/registry.js';
 import { RENDER } from '../store/registry.js';
 import { RENDER_MERGED } from '../store/types.js';
-import type { Format, MetricObject } from './format.js';
+import { describeValue, optionError } from '../errors.js';
+import type { Format, MetricObject, TextFormat } from './format.js';
 import { defaultLabelsOf } from './default-labels.js';
 import { CONTENT_TYPE, renderMetricObject } from './format.js';
 import { CHUNK, createSlicer } from './slice.js';
+import { delimitFamily, typeOf } from './protobuf/family.js';
+import { encodeMetricObject } from './protobuf/metric-object.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -29,41 +32,15 @@ export interface ExposeRequest {
   acceptEncoding?: string | null;
 }
 
-/** The q-value of the first media range in `header` that `match` accepts, or -1. */
-function quality(header: string, match: (range: string) => boolean): number {
-  let best = -1;
-  for (const part of header.split(',')) {
-    const [range = '', ...params] = part.split(';');
-    if (!match(range.trim().toLowerCase())) continue;
-    let q = 1;
-    for (const p of params) {
-      const [k, val] = p.split('=');
-      if (k?.trim() === 'q') q = Number(val) || 0;
-    }
-    best = Math.max(best, q);
-  }
-  return best;
-}
-
-/** OpenMetrics when the scraper asks for it at least as much as for the text format. */
-export function negotiate(accept: string | null | undefined): Format {
-  if (!accept || !accept.includes('openmetrics')) return 'text';
-  const om = quality(accept, (r) => r === 'application/openmetrics-text');
-  const text = quality(accept, (r) => r === 'text/plain' || r === '*/*' || r === 'text/*');
-  return om > 0 && om >= text ? 'openmetrics' : 'text';
-}
-
-export function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
-  return !!acceptEncoding && quality(acceptEncoding, (r) => r === 'gzip' || r === '*') > 0;
-}
+export { acceptsGzip, negotiate } from './negotiate.js';
 
 /**
- * Renders every metric of a registry as UTF-8 chunks. Each chunk is encoded while it is rendered,
+ * Renders every metric of a registry as chunks of bytes (UTF-8 text, or protobuf). Each chunk is encoded while it is rendered,
  * so the work stays in the slice that produced it: joining one large string at the end would
  * flatten megabytes in a single block. Long renders yield to the event loop every few
  * milliseconds. Rejects when a collector fails.
  */
-async function renderChunks(registry: Registry, format: Format, signal?: AbortSignal): Promise<Buffer[]> {
+async function renderChunks(registry: Registry, format: Format, signal?: AbortSignal): Promise<Uint8Array[]> {
   const metrics = registry.getMetricsAsArray() as unknown as Array<
     Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format, defaults: Readonly<Record<string, string>>) => Promise<Buffer[]> }
   >;
@@ -78,7 +55,7 @@ async function renderChunks(registry: Registry, format: Format, signal?: AbortSi
       return parts;
     }
   }
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   const slicer = createSlicer();
   const pause = async (): Promise<void> => {
     if (slicer.overdue()) {
@@ -91,11 +68,14 @@ async function renderChunks(registry: Registry, format: Format, signal?: AbortSi
     const render = metric[RENDER];
     if (render !== undefined) {
       const size = metric.size!();
+      // A protobuf family is delimited by the length of all its metrics, known after its last chunk.
+      const chunks = format === 'protobuf' ? [] : parts;
       for (let from = 0; from < size; from += CHUNK) {
         const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size), defaults);
-        if (chunk !== '') parts.push(Buffer.from(chunk));
+        if (chunk.length > 0) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
         await pause();
       }
+      if (format === 'protobuf') parts.push(...delimitFamily(metric.name, metric.help!, typeOf(metric.type!), chunks));
     } else {
       let object: MetricObject;
       try {
@@ -103,7 +83,8 @@ async function renderChunks(registry: Registry, format: Format, signal?: AbortSi
       } catch (error) {
         throw new Error(`collecting "${metric.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      parts.push(Buffer.from(renderMetricObject(object, format, defaults)));
+      if (format === 'protobuf') parts.push(...encodeMetricObject(object, defaults));
+      else parts.push(Buffer.from(renderMetricObject(object, format, defaults)));
       await pause();
     }
   }
@@ -111,8 +92,14 @@ async function renderChunks(registry: Registry, format: Format, signal?: AbortSi
   return parts;
 }
 
-/** Renders every metric of a registry in the given format. Rejects when a collector fails. */
-export async function renderRegistry(registry: Registry, format: Format): Promise<string> {
+/**
+ * Renders every metric of a registry in one of the text formats. Rejects when a collector fails.
+ * Protobuf is binary: scrapes get it from `respond()` or `expose()`, as bytes.
+ */
+export async function renderRegistry(registry: Registry, format: TextFormat): Promise<string> {
+  if (format !== 'text' && format !== 'openmetrics') {
+    throw optionError(`renderRegistry: "format" must be "text" or "openmetrics", got ${describeValue(format)}; protobuf is bytes, which respond() and expose() answer scrapes with.`);
+  }
   return Buffer.concat(await renderChunks(registry, format)).toString();
 }
 

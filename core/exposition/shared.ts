@@ -1,7 +1,9 @@
 import type { Registry } from 'prom-client';
 import type { Format } from './format.js';
+import { CONTENT_TYPE } from './format.js';
 import type { Exposition, ExposeRequest, ExpositionBytes } from './render.js';
-import { acceptsGzip, negotiate, renderExposition } from './render.js';
+import { acceptsGzip, negotiate } from './negotiate.js';
+import { renderExposition } from './render.js';
 
 /** A render under way, and how many scrapes still wait for it. */
 interface Render {
@@ -84,9 +86,10 @@ export function exposeBytes(registry: Registry, request: ExposeRequest = {}): Pr
 /**
  * Renders a registry for a scraper: negotiates the format, compresses when allowed, and turns a
  * failing collector into a 500 with a plain-text reason instead of a rejection. The body is a
- * string unless it is gzipped.
+ * string unless it is gzipped or protobuf.
  */
 export async function expose(registry: Registry, request: ExposeRequest = {}): Promise<Exposition> {
   const exposition = await exposeBytes(registry, request);
-  return exposition.contentEncoding === undefined && typeof exposition.body !== 'string' ? { ...exposition, body: exposition.body.toString() } : exposition;
+  const text = exposition.contentEncoding === undefined && exposition.contentType !== CONTENT_TYPE.protobuf;
+  return text && typeof exposition.body !== 'string' ? { ...exposition, body: exposition.body.toString() } : exposition;
 }

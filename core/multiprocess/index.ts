@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
-import type { Format } from '../exposition/format.js';
+import type { TextFormat } from '../exposition/format.js';
 import { createLocalArena } from '../store/arena.js';
 import { peekArena, setArena } from '../store/registry.js';
 import type { ClearResult } from './clear.js';
@@ -92,10 +92,11 @@ export function applyMultiprocessOption(where: string, registry: Registry, value
 /** Options of `renderDirectory`. */
 export interface RenderDirectoryOptions {
   /**
-   * The exposition format.
+   * The exposition format: one of the text formats (scrapes get protobuf from a process's own
+   * scrape answer, when they ask for it).
    * @default "text"
    */
-  format?: Format;
+  format?: TextFormat;
 }
 
 function checkDir(where: string, dir: unknown): string {

@@ -1,18 +1,25 @@
 import type { Format, MetricObject } from '../exposition/format.js';
 import { defaultLabelsFor } from '../exposition/default-labels.js';
 import { renderFamily, renderMetricObject } from '../exposition/format.js';
+import { delimitFamily, encodeSeries, familyType } from '../exposition/protobuf/family.js';
+import { encodeMetricObject } from '../exposition/protobuf/metric-object.js';
 import type { Slicer } from '../exposition/slice.js';
 import { CHUNK, createSlicer } from '../exposition/slice.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import { modeOf, workerLabelFor } from './merge.js';
 import type { PlainMetric } from './plain.js';
 
+/** Views of encoded bytes as Buffers, the chunks merged renders answer with; nothing is copied. */
+function asBuffers(chunks: readonly Uint8Array[]): Buffer[] {
+  return chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+}
+
 /**
  * Renders a merged view in the one layout both multi-process modes share: promhttp families
  * first, then the mode's own gauges, then the plain prom-client metrics no family already covers.
  * Families are rendered `CHUNK` series at a time, each chunk encoded at once, giving the event loop
  * back whenever a slice is over, as single-process exposition does. `families` may be lazy: it is
- * walked once.
+ * walked once. Protobuf comes as complete length-delimited `MetricFamily` messages.
  */
 export async function renderMergedView(
   families: Iterable<{ readonly def: FamilyDef; readonly series: readonly Series[] }>,
@@ -31,20 +38,26 @@ export async function renderMergedView(
     // own labels and static ones (in `labelNames`), and the per-process label of `all` gauges.
     const mode = modeOf(def);
     const extra = defaultLabelsFor(defaults, mode === 'all' || mode === 'liveall' ? [...def.labelNames, workerLabelFor(def)] : def.labelNames);
+    // A protobuf family is delimited by the length of all its metrics, known after its last chunk.
+    const chunks: Uint8Array[] = [];
     for (let from = 0; from < series.length; from += CHUNK) {
       const to = Math.min(from + CHUNK, series.length);
-      parts.push(Buffer.from(renderFamily(def, from === 0 && to === series.length ? series : series.slice(from, to), v, format, from === 0, extra)));
+      const slice = from === 0 && to === series.length ? series : series.slice(from, to);
+      if (format === 'protobuf') chunks.push(encodeSeries(def, slice, v, extra));
+      else parts.push(Buffer.from(renderFamily(def, slice, v, format, from === 0, extra)));
       if (slicer.overdue()) await slicer.pause();
     }
+    if (format === 'protobuf') parts.push(...asBuffers(delimitFamily(def.name, def.help, familyType(def), chunks)));
   }
+  const render = (metric: MetricObject): Buffer[] => (format === 'protobuf' ? asBuffers(encodeMetricObject(metric, defaults)) : [Buffer.from(renderMetricObject(metric, format, defaults))]);
   for (const gauge of gauges) {
     if (gauge === undefined) continue;
     names.add(gauge.name);
-    parts.push(Buffer.from(renderMetricObject(gauge, format, defaults)));
+    parts.push(...render(gauge));
   }
   for (const metric of plain) {
     if (names.has(metric.name)) continue;
-    parts.push(Buffer.from(renderMetricObject({ ...metric, values: [...metric.values] }, format, defaults)));
+    parts.push(...render({ ...metric, values: [...metric.values] }));
     if (slicer.overdue()) await slicer.pause();
   }
   return parts;

@@ -3,6 +3,7 @@ import { optionError } from '../errors.js';
 import type { Format, MetricObject } from '../exposition/format.js';
 import { defaultLabelsFor } from '../exposition/default-labels.js';
 import { renderFamily } from '../exposition/format.js';
+import { encodeSeries } from '../exposition/protobuf/family.js';
 import { arenaFromEnv } from '../multiprocess/store.js';
 import { createLocalArena } from './arena.js';
 import type { Family } from './family.js';
@@ -27,9 +28,10 @@ export interface Collector {
   reset(): void;
   /**
    * Renders series `from`..`to`; the header comes with `from === 0`. `defaults` are the registry's
-   * default labels, put on every series that does not have the label itself.
+   * default labels, put on every series that does not have the label itself. Protobuf comes as
+   * the series' `Metric` fields, without the family's head (see exposition/protobuf/family.ts).
    */
-  [RENDER](format: Format, from: number, to: number, defaults: Readonly<Record<string, string>>): string;
+  [RENDER](format: Format, from: number, to: number, defaults: Readonly<Record<string, string>>): string | Uint8Array;
   /** How many series there are to render, for chunking. */
   size(): number;
   readonly family?: Family;
@@ -155,7 +157,8 @@ export function getOrCreateFamily(
       if (arena.shared) return '';
       // Once per chunk of series: a few labels to look at, whatever the registry's size.
       const extra = defaultLabelsFor(defaults, ownLabels);
-      return renderFamily(def, from === 0 && to === family.series.length ? family.series : family.series.slice(from, to), arena.v, format, from === 0, extra);
+      const series = from === 0 && to === family.series.length ? family.series : family.series.slice(from, to);
+      return format === 'protobuf' ? encodeSeries(def, series, arena.v, extra) : renderFamily(def, series, arena.v, format, from === 0, extra);
     },
   };
   guardRegistry(registry);
