@@ -2,13 +2,14 @@ import { gunzipSync } from 'node:zlib';
 import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import { Hono } from 'hono';
-import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { counter, createHttpMetrics, expose, gauge, histogram, info, metricsHandler, negotiate, renderRegistry, summary, type HttpMetrics } from 'promhttp';
+import { createHttpMetrics, expose, histogram, metricsHandler, negotiate, renderRegistry, type HttpMetrics } from 'promhttp';
 import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
 import { instrument } from 'promhttp/node';
+import { AWKWARD, everyType } from './fixtures/every-type.js';
 import { listen, request, type Listening } from './support/http.js';
 import { canonical, decodeFamilies, familySamples, PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF, textFamilies, typeName, MetricType } from './support/protobuf.js';
 import { parseExposition, sum } from './support/scrape.js';
@@ -27,60 +28,6 @@ async function serve(listener: RequestListener): Promise<string> {
   const listening = await listen(listener);
   open.push(listening);
   return `${listening.url}/metrics`;
-}
-
-/** A value no escaping in either format leaves alone: quotes, backslashes, a newline, UTF-8 of every width, a lone surrogate. */
-const AWKWARD = 'a"b\\c\nd é ✓ 😀 \ud800';
-
-/** Every kind of metric a registry can hold, with values that do not change between two scrapes. */
-function everyType(): Registry {
-  const registry = new Registry();
-  const http = createHttpMetrics({ registry, defaultMetrics: false });
-  http.finish(http.begin() - 120, 'GET', '/users/:id', 200);
-  http.finish(http.begin() - 3, 'POST', '/orders', 500);
-  counter({ name: 'jobs_total', help: 'Jobs done, by kind.', labelNames: ['kind'], registry }).inc({ kind: AWKWARD }, 2.5);
-  counter({ name: 'never_total', help: 'A counter without series yet.', labelNames: ['kind'], registry });
-  gauge({ name: 'queue_depth', help: 'Jobs waiting.\nSecond line, a \\ backslash.', registry }).set(-4.25);
-  const temperatures = histogram({ name: 'temperature_celsius', help: 'Readings.', buckets: [-10, 0, 10], registry });
-  for (const t of [-30, -5, 5, 15, 2]) temperatures.observe(t);
-  summary({ name: 'batch_size', help: 'Items per batch.', labelNames: ['queue'], registry }).observe({ queue: 'mail' }, 12);
-  info('build', 'Build of this service.', { version: '1.4.2', commit: 'a1b2c3d' }, { registry });
-  new Counter({ name: 'pc_requests_total', help: 'prom-client counter.', labelNames: ['code'], registers: [registry] }).inc({ code: '200' }, 3);
-  new Gauge({ name: 'pc_temperature', help: 'prom-client gauge.', registers: [registry] }).set(Number.NaN);
-  new Gauge({ name: 'pc_unset', help: 'prom-client gauge with labels and no series.', labelNames: ['x'], registers: [registry] });
-  const pcHistogram = new Histogram({ name: 'pc_latency_seconds', help: 'prom-client histogram.', labelNames: ['route'], buckets: [0.1, 1], registers: [registry] });
-  pcHistogram.observe({ route: '/a' }, 0.05);
-  pcHistogram.observe({ route: '/a' }, 3);
-  pcHistogram.observe({ route: AWKWARD }, 0.5);
-  const pcSummary = new Summary({ name: 'pc_payload_bytes', help: 'prom-client summary.', labelNames: ['kind'], percentiles: [0.5, 0.99], registers: [registry] });
-  for (const v of [100, 200, 300]) pcSummary.observe({ kind: 'json' }, v);
-  // Custom collectors: one untyped, one that reports a sample under another name as well.
-  registry.registerMetric({
-    name: 'legacy_value',
-    help: 'An untyped value.',
-    type: 'untyped',
-    aggregator: 'sum',
-    get: () => ({ name: 'legacy_value', help: 'An untyped value.', type: 'untyped', values: [{ value: 7, labels: { source: 'file' } }] }),
-    reset() {},
-  } as never);
-  registry.registerMetric({
-    name: 'uploads',
-    help: 'A gauge and its creation time.',
-    type: 'gauge',
-    aggregator: 'sum',
-    get: () => ({
-      name: 'uploads',
-      help: 'A gauge and its creation time.',
-      type: 'gauge',
-      values: [
-        { value: 5, labels: { bucket: 'b1' } },
-        { value: 1_700_000_000, labels: { bucket: 'b1' }, metricName: 'uploads_created' },
-      ],
-    }),
-    reset() {},
-  } as never);
-  registry.setDefaultLabels({ service: 'checkout' });
-  return registry;
 }
 
 describe('protobuf exposition', () => {

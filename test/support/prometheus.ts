@@ -45,6 +45,8 @@ export interface Prometheus {
 export interface PrometheusOptions {
   /** Rule files to load, evaluated every second like the scrapes. */
   ruleFiles?: readonly string[];
+  /** `--enable-feature` flags, e.g. `native-histograms` (which makes it ask for protobuf first). */
+  features?: readonly string[];
 }
 
 /** Starts a real Prometheus on a free loopback port, scraping `jobs` every second. */
@@ -75,6 +77,7 @@ export async function startPrometheus(jobs: readonly ScrapeJob[], options: Prome
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
   ]);
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
