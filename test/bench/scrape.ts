@@ -4,7 +4,9 @@ import { gzipSync } from 'node:zlib';
 import { createHttpMetrics, enableMultiprocess, renderRegistry, respond } from 'promhttp';
 import { createScrapeAnswer } from 'promhttp/adapter';
 import { emit, partSettings, progress } from './lib/part.js';
-import type { ConcurrentScrapeResult, DirectoryScrape } from './lib/results.js';
+import type { ConcurrentScrapeResult, DirectoryScrape, ProtobufScrape } from './lib/results.js';
+import { renderProtobufEs } from './lib/protobuf-es.js';
+import { decodeFamilies, familySamples } from '../support/protobuf.js';
 import { recordRoutes, SAMPLES_PER_ROUTE } from './lib/routes.js';
 import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
@@ -66,7 +68,7 @@ function lagProbe(): () => { wallMs: number; cpuMs: number } {
   };
 }
 
-async function timed(render: () => Promise<string | Uint8Array>): Promise<{ ms: number; lagMs: number; blockMs: number; text: string }> {
+async function timed(render: () => Promise<string | Uint8Array>, asText = true): Promise<{ ms: number; lagMs: number; blockMs: number; text: string }> {
   // Let the probe start ticking, so the lag measured is the render's and not the setup's.
   await new Promise((resolve) => setTimeout(resolve, 5));
   const stop = lagProbe();
@@ -74,7 +76,7 @@ async function timed(render: () => Promise<string | Uint8Array>): Promise<{ ms: 
   const body = await render();
   const ms = performance.now() - start;
   const lag = stop();
-  return { ms, lagMs: lag.wallMs, blockMs: lag.cpuMs, text: typeof body === 'string' ? body : Buffer.from(body).toString() };
+  return { ms, lagMs: lag.wallMs, blockMs: lag.cpuMs, text: !asText ? '' : typeof body === 'string' ? body : Buffer.from(body).toString() };
 }
 
 /** What promhttp's /metrics sends, as every adapter gets it: the body bytes, before HTTP. */
@@ -122,6 +124,72 @@ for (const size of settings.sizes) {
   results.push(result);
   progress(`scrape ${result.series} samples: promhttp ${result.promhttpMs} ms (longest block ${result.promhttpMaxBlockMs} ms CPU, ${result.promhttpMaxLagMs} ms wall), prom-client ${result.promClientMs} ms (${result.promClientMaxBlockMs} ms CPU, ${result.promClientMaxLagMs} ms wall), ${result.speedup}×`);
 }
+
+const PROTOBUF_ACCEPT = { method: 'GET', accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited' };
+const OPENMETRICS_ACCEPT = { method: 'GET', accept: 'application/openmetrics-text;version=1.0.0' };
+
+/**
+ * The protobuf exposition against the OpenMetrics one of the same registry, prom-client's text of
+ * the same routes, and the same protobuf written with @bufbuild/protobuf instead of promhttp's own
+ * encoder: the four renders take turns within each run. The protobuf is decoded with the schema
+ * generated from metrics.proto and must hold the samples the OpenMetrics render holds, and both
+ * encoders must write the same bytes.
+ */
+async function protobufScrapes(): Promise<ProtobufScrape[]> {
+  const out: ProtobufScrape[] = [];
+  for (const size of settings.protobuf) {
+    const pair = build(size.series);
+    const bodies = async (): Promise<{ protobuf: Buffer; openMetrics: Buffer }> => ({
+      protobuf: Buffer.from((await respond(pair.promhttp, PROTOBUF_ACCEPT)).body as Uint8Array),
+      openMetrics: Buffer.from((await respond(pair.promhttp, OPENMETRICS_ACCEPT)).body as Uint8Array),
+    });
+    const renders = {
+      protobuf: () => respond(pair.promhttp, PROTOBUF_ACCEPT).then((a) => a.body),
+      openMetrics: () => respond(pair.promhttp, OPENMETRICS_ACCEPT).then((a) => a.body),
+      protobufEs: () => renderProtobufEs(pair.promhttp),
+      promClient: () => pair.promClient.metrics(),
+    };
+    const ms: Record<keyof typeof renders, number[]> = { protobuf: [], openMetrics: [], protobufEs: [], promClient: [] };
+    const block: Record<keyof typeof renders, number[]> = { protobuf: [], openMetrics: [], protobufEs: [], promClient: [] };
+    for (let r = 0; r < size.runs + 1; r++) {
+      for (const [name, render] of Object.entries(renders) as Array<[keyof typeof renders, () => Promise<string | Uint8Array>]>) {
+        const t = await timed(render, false);
+        // The first render of each is a warm-up.
+        if (r === 0) continue;
+        ms[name].push(t.ms);
+        block[name].push(t.blockMs);
+      }
+    }
+    const { protobuf, openMetrics } = await bodies();
+    const decoded = familySamples(decodeFamilies(protobuf)).length;
+    const series = samples(openMetrics.toString());
+    if (decoded !== series) problems.push(`protobuf, ${size.series} series: the protobuf render holds ${decoded} samples, the OpenMetrics one ${series}`);
+    if (!Buffer.from(await renderProtobufEs(pair.promhttp)).equals(protobuf)) problems.push(`protobuf, ${size.series} series: @bufbuild/protobuf wrote other bytes than promhttp's encoder`);
+    const result: ProtobufScrape = {
+      series,
+      runs: size.runs,
+      protobufMs: round(median(ms.protobuf), 2),
+      protobufMaxBlockMs: round(Math.max(...block.protobuf), 1),
+      openMetricsMs: round(median(ms.openMetrics), 2),
+      openMetricsMaxBlockMs: round(Math.max(...block.openMetrics), 1),
+      protobufEsMs: round(median(ms.protobufEs), 2),
+      protobufEsMaxBlockMs: round(Math.max(...block.protobufEs), 1),
+      promClientMs: round(median(ms.promClient), 2),
+      promClientMaxBlockMs: round(Math.max(...block.promClient), 1),
+      protobufBytes: protobuf.byteLength,
+      protobufGzipBytes: gzipSync(protobuf).byteLength,
+      openMetricsBytes: openMetrics.byteLength,
+      openMetricsGzipBytes: gzipSync(openMetrics).byteLength,
+    };
+    out.push(result);
+    progress(
+      `protobuf, ${result.series} samples: ${result.protobufMs} ms (longest block ${result.protobufMaxBlockMs} ms), OpenMetrics ${result.openMetricsMs} ms (${result.openMetricsMaxBlockMs}), @bufbuild/protobuf ${result.protobufEsMs} ms (${result.protobufEsMaxBlockMs}), prom-client ${result.promClientMs} ms (${result.promClientMaxBlockMs}); ${result.protobufBytes} bytes (gzip ${result.protobufGzipBytes}) against ${result.openMetricsBytes} (${result.openMetricsGzipBytes})`,
+    );
+  }
+  return out;
+}
+
+const protobuf = await protobufScrapes();
 
 /**
  * The same scrape in directory mode: `processes` stores in one directory, each with routes of its
@@ -244,4 +312,4 @@ async function concurrentScrapes(): Promise<ConcurrentScrapeResult> {
   return result;
 }
 
-emit({ sizes: results, directory, concurrent: await concurrentScrapes(), problems });
+emit({ sizes: results, protobuf, directory, concurrent: await concurrentScrapes(), problems });

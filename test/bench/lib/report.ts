@@ -1,5 +1,5 @@
 import type { HttpResult } from '../http/run.js';
-import type { ConcurrentScrapeResult, DirectoryScrape, InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, SoakResult, Target } from './results.js';
+import type { ConcurrentScrapeResult, DirectoryScrape, InstrumentationResult, MicroResult, MultiprocessResult, ProtobufScrape, Results, ScrapeResult, SoakResult, Target } from './results.js';
 import { ran } from './results.js';
 
 const num = (value: number | undefined, digits = 0): string =>
@@ -66,8 +66,22 @@ function scrapeTable(scrape: ScrapeResult): string {
       (s) =>
         `| ${num(s.series)} | ${num(s.promhttpMs, 1)} | ${num(s.promClientMs, 1)} | ${num(s.speedup, 1)}× | ${num(s.promhttpMaxBlockMs, 1)} (${num(s.promhttpMaxLagMs, 1)}) | ${num(s.promClientMaxBlockMs, 1)} (${num(s.promClientMaxLagMs, 1)}) |`,
     ),
+    ...(scrape.protobuf?.length ? ['', protobufTable(scrape.protobuf)] : []),
     ...(scrape.directory === undefined ? [] : ['', directoryLine(scrape.directory)]),
     ...(scrape.concurrent ? ['', concurrentTable(scrape.concurrent)] : []),
+  ].join('\n');
+}
+
+function protobufTable(rows: readonly ProtobufScrape[]): string {
+  return [
+    "The protobuf exposition (what Prometheus asks for first with native histograms on) against the OpenMetrics one of the same registry (what it asks for by default), both through `respond()`; prom-client's `registry.metrics()` of the same routes in text (it has no protobuf); and the same protobuf bytes written with @bufbuild/protobuf from code generated from metrics.proto, rendered in the same slices, which promhttp does not ship: its own encoder writes the stores' values straight into one buffer instead of building a message object per series. Median ms (runs in brackets), longest block in ms of CPU; body sizes plain and gzipped.",
+    '',
+    '| Series (samples) | protobuf ms | OpenMetrics ms | prom-client ms | @bufbuild/protobuf ms | longest block: protobuf, OpenMetrics, @bufbuild/protobuf, prom-client ms | protobuf KiB (gzip) | OpenMetrics KiB (gzip) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (p) =>
+        `| ${num(p.series)} (${p.runs}) | ${num(p.protobufMs, 1)} | ${num(p.openMetricsMs, 1)} | ${num(p.promClientMs, 1)} | ${num(p.protobufEsMs, 1)} | ${num(p.protobufMaxBlockMs, 1)}, ${num(p.openMetricsMaxBlockMs, 1)}, ${num(p.protobufEsMaxBlockMs, 1)}, ${num(p.promClientMaxBlockMs, 1)} | ${num(p.protobufBytes / 1024)} (${num(p.protobufGzipBytes / 1024)}) | ${num(p.openMetricsBytes / 1024)} (${num(p.openMetricsGzipBytes / 1024)}) |`,
+    ),
   ].join('\n');
 }
 

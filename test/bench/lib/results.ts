@@ -34,11 +34,37 @@ export interface ScrapeResult {
     promhttpMaxBlockMs: number;
     promClientMaxBlockMs: number;
   }[];
+  /** The protobuf exposition against the OpenMetrics one and other ways to render (absent in older results). */
+  protobuf?: ProtobufScrape[];
   /** A scrape in multi-process directory mode, merged from several stores (absent in older results). */
   directory?: DirectoryScrape;
   /** A burst of identical scrapes against one, on the same registry (medians over runs). */
   concurrent?: ConcurrentScrapeResult;
   problems: string[];
+}
+
+/** One registry rendered four ways, medians of the runs (ms) and the longest block over them (ms of CPU). */
+export interface ProtobufScrape {
+  /** Samples, as the text formats count them. */
+  series: number;
+  runs: number;
+  /** promhttp's `respond()` asked for protobuf, as Prometheus with native histograms asks. */
+  protobufMs: number;
+  protobufMaxBlockMs: number;
+  /** promhttp's `respond()` asked for OpenMetrics, as Prometheus asks by default. */
+  openMetricsMs: number;
+  openMetricsMaxBlockMs: number;
+  /** The same protobuf bytes written with @bufbuild/protobuf and the code generated from metrics.proto (test/bench/lib/protobuf-es.ts). */
+  protobufEsMs: number;
+  protobufEsMaxBlockMs: number;
+  /** prom-client's `registry.metrics()` of the same routes (text; prom-client has no protobuf). */
+  promClientMs: number;
+  promClientMaxBlockMs: number;
+  /** Body sizes, plain and gzipped. */
+  protobufBytes: number;
+  protobufGzipBytes: number;
+  openMetricsBytes: number;
+  openMetricsGzipBytes: number;
 }
 
 export interface ConcurrentScrapeResult {

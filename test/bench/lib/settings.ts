@@ -23,10 +23,12 @@ export interface BenchSettings {
   /**
    * Scrape sizes in samples, as Prometheus counts series, and how many renders each; `directory`:
    * the same scrape in multi-process directory mode, `processes` stores of `seriesPerProcess` each;
-   * `concurrent`: a burst of identical scrapes (OpenMetrics, gzip) against one scrape of the same registry.
+   * `concurrent`: a burst of identical scrapes (OpenMetrics, gzip) against one scrape of the same registry;
+   * `protobuf`: the protobuf render against the OpenMetrics one, prom-client's and @bufbuild/protobuf's.
    */
   readonly scrape: {
     readonly sizes: readonly { readonly series: number; readonly runs: number }[];
+    readonly protobuf: readonly { readonly series: number; readonly runs: number }[];
     readonly directory: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
     readonly concurrent: { readonly series: number; readonly scrapes: number; readonly runs: number };
   };
@@ -46,6 +48,10 @@ export const FULL: BenchSettings = {
       { series: 10_000, runs: 21 },
       { series: 100_000, runs: 7 },
     ],
+    protobuf: [
+      { series: 10_000, runs: 21 },
+      { series: 100_000, runs: 7 },
+    ],
     directory: { processes: 4, seriesPerProcess: 25_000, runs: 7 },
     concurrent: { series: 30_000, scrapes: 50, runs: 7 },
   },
@@ -61,6 +67,10 @@ export const SMOKE: BenchSettings = {
   scrape: {
     sizes: [
       { series: 1_000, runs: 3 },
+      { series: 10_000, runs: 2 },
+      { series: 100_000, runs: 1 },
+    ],
+    protobuf: [
       { series: 10_000, runs: 2 },
       { series: 100_000, runs: 1 },
     ],

@@ -7,6 +7,8 @@ const NODE_OVERHEAD_US = 1;
 /** Bun frameworks held to the same in-process target: a plain fetch handler has no framework to blame. Hono on Bun is not. */
 const JUDGED_IN_PROCESS_ON_BUN = new Set(['fetch-bun']);
 const SCRAPE_SPEEDUP_AT_10K = 2;
+/** How much faster than @bufbuild/protobuf promhttp's own protobuf encoder must be to be worth shipping. */
+const OWN_ENCODER_SPEEDUP = 2;
 const MAX_LAG_AT_100K_MS = 50;
 const DIRECTORY_OVERHEAD_US = 1;
 const CLUSTER_SPEEDUP = 10;
@@ -103,9 +105,38 @@ function scrapeTargets(scrape: ScrapeResult): Target[] {
       measured: dir ? `${dir.maxBlockMs} ms CPU (${dir.maxLagMs} ms wall clock)` : 'not measured',
       holds: dir ? dir.maxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
     },
+    ...protobufTargets(scrape.protobuf),
     ...concurrentTargets(scrape.concurrent),
   ];
 }
+
+function protobufTargets(rows: ScrapeResult['protobuf']): Target[] {
+  const near = (n: number) => rows?.find((s) => s.series >= n && s.series < n * 1.1);
+  const at10k = near(10_000);
+  const at100k = near(100_000);
+  return [
+    {
+      name: 'Protobuf scrape of 10,000 series: faster than registry.metrics()',
+      goal: `≥ ${SCRAPE_SPEEDUP_AT_10K}×`,
+      measured: at10k ? `${round2(at10k.promClientMs / at10k.protobufMs)}× (${at10k.protobufMs} vs ${at10k.promClientMs} ms; OpenMetrics ${at10k.openMetricsMs} ms)` : 'not measured',
+      holds: at10k ? at10k.promClientMs / at10k.protobufMs >= SCRAPE_SPEEDUP_AT_10K : undefined,
+    },
+    {
+      name: "Protobuf scrape of 10,000 series: promhttp's encoder against @bufbuild/protobuf",
+      goal: `≥ ${OWN_ENCODER_SPEEDUP}× faster`,
+      measured: at10k ? `${round2(at10k.protobufEsMs / at10k.protobufMs)}× (${at10k.protobufMs} vs ${at10k.protobufEsMs} ms)` : 'not measured',
+      holds: at10k ? at10k.protobufEsMs / at10k.protobufMs >= OWN_ENCODER_SPEEDUP : undefined,
+    },
+    {
+      name: 'Protobuf scrape of 100,000 series: longest event-loop block',
+      goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
+      measured: at100k ? `${at100k.protobufMaxBlockMs} ms CPU` : 'not measured',
+      holds: at100k ? at100k.protobufMaxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+  ];
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 function concurrentTargets(c: ScrapeResult['concurrent']): Target[] {
   const name = `${c?.scrapes ?? 50} concurrent scrapes of ${c ? c.series.toLocaleString('en-US') : '30,000'} series`;
