@@ -13,7 +13,7 @@ export { expose } from './exposition/shared.js';
 export type { Exposition, ExposeRequest } from './exposition/render.js';
 export { respond } from './exposition/respond.js';
 export type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
-export type { Format } from './exposition/format.js';
+export type { Format, TextFormat } from './exposition/format.js';
 export { normalizePath } from './route.js';
 export type { ExcludeRule } from './exclude.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from './labels.js';

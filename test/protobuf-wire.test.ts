@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 // eslint-disable-next-line no-restricted-imports -- how the stores render a series' labels, which the encoder reads back.
 import { renderLabels } from '../core/labels.js';
 // eslint-disable-next-line no-restricted-imports -- the message writers: exemplars and native buckets are written by no public path yet.
-import { beginHistogram, beginSummary, bucket, counter, end, familyHead, gauge, metric, nativeBuckets, quantile, renderedLabels, TYPE, untyped, type NativeBuckets } from '../core/exposition/protobuf/messages.js';
+import { beginHistogram, beginSummary, bucket, counter, familyHead, gauge, metric, nativeBuckets, quantile, renderedLabels, TYPE, untyped, type NativeBuckets } from '../core/exposition/protobuf/messages.js';
 // eslint-disable-next-line no-restricted-imports -- the wire primitives under the message writers.
-import { createWire, take, utf8, type Wire } from '../core/exposition/protobuf/wire.js';
+import { createWire, end, take, utf8, type Wire } from '../core/exposition/protobuf/wire.js';
 import { decodeFamilies, type MetricFamily } from './support/protobuf.js';
 
 /** One family with one metric whose fields `write` puts in, decoded with the generated schema. */

@@ -204,8 +204,6 @@ export function nativeBuckets(w: Wire, h: NativeBuckets): void {
   for (const e of h.exemplars ?? []) exemplar(w, 16, e);
 }
 
-export { end };
-
 /** Opens a `Metric` of a family. */
 export function metric(w: Wire): number {
   return begin(w, FAMILY_METRIC);
