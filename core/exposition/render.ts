@@ -35,10 +35,10 @@ export interface ExposeRequest {
 export { acceptsGzip, negotiate } from './negotiate.js';
 
 /**
- * Renders every metric of a registry as chunks of bytes (UTF-8 text, or protobuf). Each chunk is encoded while it is rendered,
- * so the work stays in the slice that produced it: joining one large string at the end would
- * flatten megabytes in a single block. Long renders yield to the event loop every few
- * milliseconds. Rejects when a collector fails.
+ * Renders every metric of a registry as chunks of bytes (UTF-8 text, or protobuf). Each chunk is
+ * encoded while it is rendered, so the work stays in the slice that produced it: joining one large
+ * string at the end would flatten megabytes in a single block. Long renders yield to the event
+ * loop every few milliseconds. Rejects when a collector fails.
  */
 async function renderChunks(registry: Registry, format: Format, signal?: AbortSignal): Promise<Uint8Array[]> {
   const metrics = registry.getMetricsAsArray() as unknown as Array<
