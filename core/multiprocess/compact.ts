@@ -37,14 +37,15 @@ export interface CompactResult {
 export const PRUNE_AFTER_MS = 10 * 60_000;
 
 /**
- * Stores whose archive cannot be read (in whole or in part): what they claimed may already be
- * listed there as absorbed, so their claims are left alone, and they do not compact themselves,
- * which would replace that archive.
+ * The ids of the archives that cannot be read whole. What a compactor that died had claimed may be
+ * listed as absorbed in any of them (its own, or one that absorbed its archive and so its list):
+ * while one exists, claims are not taken over, and a store whose own archive is among them does not
+ * compact, which would replace that archive.
  */
 function unreadableArchives(view: DirectoryView): Set<string> {
   const ids = new Set<string>();
-  for (const a of view.archives) if (a.problem !== undefined && a.entry.claimedBy === undefined) ids.add(a.id);
-  for (const u of view.unreadable) if (u.entry.kind === 'archive' && u.entry.claimedBy === undefined) ids.add(u.id);
+  for (const a of view.archives) if (a.problem !== undefined) ids.add(a.id);
+  for (const u of view.unreadable) if (u.entry.kind === 'archive') ids.add(u.id);
   return ids;
 }
 
@@ -55,10 +56,10 @@ function unreadableArchives(view: DirectoryView): Set<string> {
  * it), and such an entry still counts where it is.
  */
 function candidates(view: DirectoryView, by: string): OwnedEntry[] {
-  const blocked = unreadableArchives(view);
+  const unreadable = unreadableArchives(view).size > 0;
   const takeable = (entry: OwnedEntry, ownerAlive: boolean): boolean => {
     if (entry.claimedBy === by) return true;
-    if (entry.claimedBy !== undefined) return !view.isAlive(entry.claimedBy) && !blocked.has(entry.claimedBy);
+    if (entry.claimedBy !== undefined) return !unreadable && !view.isAlive(entry.claimedBy);
     return !ownerAlive;
   };
   const out: OwnedEntry[] = [];
