@@ -89,6 +89,16 @@ describe('figures agree with the traffic sent', () => {
     });
   }
 
+  it('the series overflow panel shows each app sending its new tenants to the overflow series', async () => {
+    for (const job of JOBS) {
+      const [result] = await run(panel('Series overflow'), job);
+      const tenants = result!.filter((r) => r.metric.metric === 'tenant_requests_total');
+      console.log(`${job}: series overflow of tenant_requests_total ${tenants.map((r) => r.value.toFixed(1)).join(', ')} per ${RATE}`);
+      // About one new tenant per tick of traffic, all past the app's maxSeries of 20 by now.
+      expect(total(tenants)).toBeGreaterThan(0);
+    }
+  });
+
   it('directory mode: the process panels show each of the three workers', async () => {
     for (const title of ['CPU by process', 'Resident memory by process', 'Event-loop lag by process']) {
       const [result] = await run(panel(title), 'app-workers');
