@@ -33,6 +33,9 @@ function keyOf(values: readonly string[]): string {
   return key;
 }
 
+const isWellFormed = (value: string): boolean => value.isWellFormed();
+const wellFormed = (value: string): string => value.toWellFormed();
+
 /**
  * @param staticLabels label names and values put before the family's own on every series
  *   (service, version, region).
@@ -46,6 +49,26 @@ export function createFamily(
   const byKey = new Map<string, Series>();
   const series: Series[] = [];
   const names = [...staticLabels.names, ...def.labelNames];
+  const staticValues = staticLabels.values.map(wellFormed);
+
+  function create(values: readonly string[], key: string): Series {
+    if (!values.every(isWellFormed)) {
+      // A lone surrogate has no UTF-8 encoding: the exposition writes U+FFFD for it, so values that
+      // differ only in their lone surrogates are one series, kept under its well-formed key. Only a
+      // miss comes here, never a series found by its values; a value with a lone surrogate misses
+      // every time and adds no key of its own, so odd input cannot grow the map.
+      values = values.map(wellFormed);
+      key = keyOf(values);
+      const found = byKey.get(key);
+      if (found !== undefined) return found;
+    }
+    const all = [...staticValues, ...values];
+    const created = { values: Object.freeze([...values]), rendered: renderLabels(names, all), offset: arena.alloc(def, all, width) };
+    byKey.set(key, created);
+    series.push(created);
+    return created;
+  }
+
   return {
     def,
     arena,
@@ -53,14 +76,7 @@ export function createFamily(
     series,
     get(values) {
       const key = keyOf(values);
-      let found = byKey.get(key);
-      if (found === undefined) {
-        const all = [...staticLabels.values, ...values];
-        found = { values: Object.freeze([...values]), rendered: renderLabels(names, all), offset: arena.alloc(def, all, width) };
-        byKey.set(key, found);
-        series.push(found);
-      }
-      return found;
+      return byKey.get(key) ?? create(values, key);
     },
   };
 }
