@@ -67,7 +67,10 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   function recordRequest(this: Tracked): void {
     const req = this.req;
     const status = closedStatus(this);
-    const route = routeOf !== undefined ? routeOf(status, [req]) : status === 404 ? UNMATCHED : normalizePath(req.url);
+    // A 404 the app gave is no route, also when its connection went before the answer was sent
+    // (recorded 499 or 400): else a raw path would become a label.
+    const labelled = this.statusCode === 404 ? 404 : status;
+    const route = routeOf !== undefined ? routeOf(labelled, [req]) : labelled === 404 ? UNMATCHED : normalizePath(req.url);
     endRequest(this[TOKEN], req.method ?? '', route, status);
   }
 

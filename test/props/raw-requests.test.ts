@@ -68,10 +68,14 @@ describe('raw requests, found by the properties below', () => {
     ['a later request on the connection does not parse', { requests: [get('/slow'), get('/users/2'), get('')], halfClose: false }],
     ['the client closes its side once it has sent them', { requests: [get('/slow'), get('/users/2'), get('/users/3')], halfClose: true }],
   ];
+  // node:http labelled a 404 by its path when its connection went before the 404 was sent
+  // (recorded as 400 or 499): any path a client chose became a route value.
+  const notFound: RawConnection = { requests: [get('/slow'), get('/nope/00000000-0000-1000-8000-000000000000'), get('')], halfClose: false };
   for (const subject of SUBJECTS) {
     for (const [why, connection] of cases) {
       it(`${subject.name}: records pipelined requests whose connection goes before they are answered, when ${why}`, () => check(subject, [connection]));
     }
+    it(`${subject.name}: labels a 404 whose connection went before it was sent unmatched, not by its path`, () => check(subject, [notFound]));
   }
 });
 
