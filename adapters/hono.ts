@@ -4,6 +4,7 @@ import {
   closedStatus,
   compileRouteOption,
   createRouteMetrics,
+  labelStatus,
   optionError,
   pathOfUrl,
   remoteAddressOf,
@@ -106,7 +107,8 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   function recordHonoRequest(this: Tracked): void {
     const c = this[CTX];
     const status = closedStatus(this);
-    endRequest(this[TOKEN], c.req.method, grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    const labelled = labelStatus(this, status);
+    endRequest(this[TOKEN], c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled), status);
   }
 
   function recordHonoScrape(this: Tracked): void {
@@ -214,7 +216,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     function recordWrapped(this: Tracked): void {
       const method = this.req.method ?? '';
       const status = closedStatus(this);
-      endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], status), status);
+      endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], labelStatus(this, status)), status);
     }
     function recordFetched(token: RequestToken, method: string, scrape: boolean, path: string, matched: Matched | undefined, status: number): void {
       endRequest(token, method, scrape ? metricsPath : routeFor(method, path, matched, status), status);

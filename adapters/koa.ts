@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AdapterOptions, ClosedResponse, ClosingResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -97,7 +97,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
     const status = closedStatus(this);
-    endRequest(this[TOKEN], ctx.method, grouping ? grouping(status, [ctx]) : routeOf(ctx._matchedRoute), status);
+    endRequest(this[TOKEN], ctx.method, grouping ? grouping(labelStatus(this, status), [ctx]) : routeOf(ctx._matchedRoute), status);
   }
 
   function recordKoaScrape(this: Tracked): void {

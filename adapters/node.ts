@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
+import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
@@ -67,9 +67,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   function recordRequest(this: Tracked): void {
     const req = this.req;
     const status = closedStatus(this);
-    // A 404 the app gave is no route, also when its connection went before the answer was sent
-    // (recorded 499 or 400): else a raw path would become a label.
-    const labelled = this.statusCode === 404 ? 404 : status;
+    const labelled = labelStatus(this, status);
     const route = routeOf !== undefined ? routeOf(labelled, [req]) : labelled === 404 ? UNMATCHED : normalizePath(req.url);
     endRequest(this[TOKEN], req.method ?? '', route, status);
   }

@@ -6,10 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import KoaRouter from '@koa/router';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import Koa from 'koa';
 import Koa2 from 'koa2';
 import type { Registry } from 'prom-client';
+import { pathOfUrl } from 'promhttp/adapter';
 import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
@@ -17,6 +18,8 @@ import { instrument } from 'promhttp/node';
 
 export interface Running {
   readonly port: number;
+  /** The paths the app's own handlers answered: what `route: 'path'` may record besides `routes`. */
+  readonly answered: ReadonlySet<string>;
   /** Requests the server handed to the instrumented app (its listener or fetch), whatever the app did with them. */
   readonly entered: () => number;
   close(): Promise<void>;
@@ -30,8 +33,8 @@ export interface Subject {
    * that every request that reaches the app is counted).
    */
   readonly routes: readonly string[];
-  /** Serves the app, recording into `registry`, on a free loopback port. */
-  start(registry: Registry): Promise<Running>;
+  /** Serves the app, recording into `registry`, on a free loopback port; its handlers add the paths they answer to `answered`. */
+  start(registry: Registry, answered: Set<string>): Promise<Running>;
 }
 
 const OPTIONS = { defaultMetrics: false, includeMetricsPath: true } as const;
@@ -52,11 +55,12 @@ function counting<A extends unknown[], R>(entry: (...args: A) => R): { entry: (.
   };
 }
 
-function listening(server: Server, entered: () => number): Promise<Running> {
+function listening(server: Server, entered: () => number, answered: ReadonlySet<string>): Promise<Running> {
   return new Promise((resolve, reject) => {
     const running = (): void =>
       resolve({
         port: (server.address() as AddressInfo).port,
+        answered,
         entered,
         close: () =>
           new Promise<void>((done) => {
@@ -71,55 +75,74 @@ function listening(server: Server, entered: () => number): Promise<Running> {
 }
 
 /** The node:http app: no router, so the normaliser labels what it answers (`/users/42` → `/users/:id`). */
-function nodeApp(req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '').split('?')[0]!;
-  if (path === '/' || USERS.test(path)) return void res.end('ok');
-  if (path === '/slow') return void setTimeout(() => res.end('ok'), SLOW_MS);
-  res.statusCode = path === '/boom' ? 500 : 404;
-  res.end();
-}
+const nodeApp =
+  (answered: Set<string>) =>
+  (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path !== '/' && path !== '/slow' && path !== '/boom' && !USERS.test(path)) {
+      res.statusCode = 404;
+      return void res.end();
+    }
+    answered.add(path);
+    if (path === '/slow') return void setTimeout(() => res.end('ok'), SLOW_MS);
+    if (path === '/boom') res.statusCode = 500;
+    res.end('ok');
+  };
 
 /** The same app as a fetch handler; without templates to label them, it answers no `/files/*` (each path would be a value of its own). */
 const fetchApp =
-  (files: boolean) =>
+  (answered: Set<string>, files: boolean) =>
   (request: Request): Response | Promise<Response> => {
     const path = new URL(request.url).pathname;
+    if (path !== '/' && path !== '/slow' && path !== '/boom' && !USERS.test(path) && !(files && path.startsWith('/files/'))) {
+      return new Response('not found', { status: 404 });
+    }
+    answered.add(pathOfUrl(request.url));
     if (path === '/boom') throw new Error('boom');
     if (path === '/slow') return later().then(() => new Response('ok'));
-    if (path === '/' || USERS.test(path) || (files && path.startsWith('/files/'))) return new Response('ok');
-    return new Response('not found', { status: 404 });
+    return new Response('ok');
   };
 
-function koaApp(App: typeof Koa, registry: Registry): Koa {
+function koaApp(App: typeof Koa, registry: Registry, answered: Set<string>, route?: 'path'): Koa {
   const app = new App();
   // The /boom route's throw is the app's own: Koa answers 500 either way; this only keeps the log quiet.
   app.silent = true;
-  app.use(koaMetrics({ registry, ...OPTIONS }));
+  app.use(koaMetrics({ registry, ...OPTIONS, ...(route ? { route } : {}) }));
   const router = new KoaRouter();
-  router.get('/', (ctx) => void (ctx.body = 'ok'));
-  router.get('/users/:id', (ctx) => void (ctx.body = 'ok'));
-  router.get('/files/*rest', (ctx) => void (ctx.body = 'ok'));
+  const answer = (ctx: Koa.Context): void => {
+    answered.add(ctx.path);
+    ctx.body = 'ok';
+  };
+  router.get('/', answer);
+  router.get('/users/:id', answer);
+  router.get('/files/*rest', answer);
   router.get('/slow', async (ctx) => {
+    answered.add(ctx.path);
     await later();
     ctx.body = 'ok';
   });
-  router.get('/boom', () => {
+  router.get('/boom', (ctx) => {
+    answered.add(ctx.path);
     throw new Error('boom');
   });
   app.use(router.routes());
   return app;
 }
 
-function honoApp(): Hono {
+function honoApp(answered: Set<string>): Hono {
   const app = new Hono();
-  app.get('/', (c) => c.text('ok'));
-  app.get('/users/:id', (c) => c.text('ok'));
-  app.get('/files/*', (c) => c.text('ok'));
+  const answer = (c: Context): Response => (answered.add(c.req.path), c.text('ok'));
+  app.get('/', answer);
+  app.get('/users/:id', answer);
+  app.get('/files/*', answer);
   app.get('/slow', async (c) => {
+    // Counted as answered from the start: the route exists whether or not the client waits for it.
+    answered.add(c.req.path);
     await later();
     return c.text('ok');
   });
-  app.get('/boom', () => {
+  app.get('/boom', (c) => {
+    answered.add(c.req.path);
     throw new Error('boom');
   });
   // Hono logs a thrown error by default; the 500 is the same without the noise.
@@ -127,58 +150,90 @@ function honoApp(): Hono {
   return app;
 }
 
-function onHonoServer(fetch: (request: Request, env?: unknown) => Response | Promise<Response>): Promise<Running> {
+function onHonoServer(fetch: (request: Request, env?: unknown) => Response | Promise<Response>, answered: ReadonlySet<string>): Promise<Running> {
   const { entry, entered } = counting(fetch);
-  return listening(serve({ fetch: entry, port: 0, hostname: '127.0.0.1' }) as Server, entered);
+  return listening(serve({ fetch: entry, port: 0, hostname: '127.0.0.1' }) as Server, entered, answered);
 }
 
-function onNodeServer(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
+function onNodeServer(listener: (req: IncomingMessage, res: ServerResponse) => void, answered: ReadonlySet<string>): Promise<Running> {
   const { entry, entered } = counting(listener);
-  return listening(createServer(entry).listen(0, '127.0.0.1'), entered);
+  return listening(createServer(entry).listen(0, '127.0.0.1'), entered, answered);
+}
+
+function honoMiddlewareApp(registry: Registry, answered: Set<string>, route?: 'path'): Hono {
+  const app = new Hono();
+  app.use(honoMetrics({ registry, ...OPTIONS, ...(route ? { route } : {}) }));
+  app.route('/', honoApp(answered));
+  return app;
 }
 
 const HONO_ROUTES = ['/', '/users/:id', '/files/*', '/slow', '/boom', METRICS];
 const NORMALISED = ['/', '/users/:id', '/slow', '/boom', METRICS];
 
+const KOA_ROUTES = ['/', '/users/:id', '/files/*rest', '/slow', '/boom', METRICS];
+const FETCH_TEMPLATES = ['/', '/users/:id', '/files/*', '/slow', '/boom'];
+/** With `route: 'path'` only the metrics path is fixed; the rest is what the app answered (`Running.answered`). */
+const PATHS = [METRICS];
+
 export const SUBJECTS: readonly Subject[] = [
   {
     name: 'node:http instrument',
     routes: NORMALISED,
-    start: (registry) => onNodeServer(instrument(nodeApp, { registry, ...OPTIONS })),
+    start: (registry, answered) => onNodeServer(instrument(nodeApp(answered), { registry, ...OPTIONS }), new Set()),
+  },
+  {
+    name: "node:http instrument, route: 'path'",
+    routes: PATHS,
+    start: (registry, answered) => onNodeServer(instrument(nodeApp(answered), { registry, ...OPTIONS, route: 'path' }), answered),
   },
   {
     name: 'Koa 3',
-    routes: ['/', '/users/:id', '/files/*rest', '/slow', '/boom', METRICS],
-    start: (registry) => onNodeServer(koaApp(Koa, registry).callback()),
+    routes: KOA_ROUTES,
+    start: (registry, answered) => onNodeServer(koaApp(Koa, registry, answered).callback(), new Set()),
   },
   {
     name: 'Koa 2',
-    routes: ['/', '/users/:id', '/files/*rest', '/slow', '/boom', METRICS],
-    start: (registry) => onNodeServer(koaApp(Koa2 as unknown as typeof Koa, registry).callback()),
+    routes: KOA_ROUTES,
+    start: (registry, answered) => onNodeServer(koaApp(Koa2 as unknown as typeof Koa, registry, answered).callback(), new Set()),
+  },
+  {
+    name: "Koa 3, route: 'path'",
+    routes: PATHS,
+    start: (registry, answered) => onNodeServer(koaApp(Koa, registry, answered, 'path').callback(), answered),
   },
   {
     name: 'Hono middleware on @hono/node-server',
     routes: HONO_ROUTES,
-    start: (registry) => {
-      const app = new Hono();
-      app.use(honoMetrics({ registry, ...OPTIONS }));
-      app.route('/', honoApp());
-      return onHonoServer(app.fetch);
-    },
+    start: (registry, answered) => onHonoServer(honoMiddlewareApp(registry, answered).fetch, new Set()),
+  },
+  {
+    name: "Hono middleware on @hono/node-server, route: 'path'",
+    routes: PATHS,
+    start: (registry, answered) => onHonoServer(honoMiddlewareApp(registry, answered, 'path').fetch, answered),
   },
   {
     name: 'Hono wrap on @hono/node-server',
     routes: HONO_ROUTES,
-    start: (registry) => onHonoServer(honoMetrics({ registry, ...OPTIONS }).wrap(honoApp())),
+    start: (registry, answered) => onHonoServer(honoMetrics({ registry, ...OPTIONS }).wrap(honoApp(answered)), new Set()),
+  },
+  {
+    name: "Hono wrap on @hono/node-server, route: 'path'",
+    routes: PATHS,
+    start: (registry, answered) => onHonoServer(honoMetrics({ registry, ...OPTIONS, route: 'path' }).wrap(honoApp(answered)), answered),
   },
   {
     name: 'promhttp/fetch with routes on @hono/node-server',
     routes: HONO_ROUTES,
-    start: (registry) => onHonoServer(fetchMetrics(fetchApp(true), { registry, ...OPTIONS, routes: ['/', '/users/:id', '/files/*', '/slow', '/boom'] })),
+    start: (registry, answered) => onHonoServer(fetchMetrics(fetchApp(answered, true), { registry, ...OPTIONS, routes: FETCH_TEMPLATES }), new Set()),
   },
   {
     name: 'promhttp/fetch normalised on @hono/node-server',
     routes: NORMALISED,
-    start: (registry) => onHonoServer(fetchMetrics(fetchApp(false), { registry, ...OPTIONS })),
+    start: (registry, answered) => onHonoServer(fetchMetrics(fetchApp(answered, false), { registry, ...OPTIONS }), new Set()),
+  },
+  {
+    name: "promhttp/fetch on @hono/node-server, route: 'path'",
+    routes: PATHS,
+    start: (registry, answered) => onHonoServer(fetchMetrics(fetchApp(answered, true), { registry, ...OPTIONS, route: 'path' }), answered),
   },
 ];
