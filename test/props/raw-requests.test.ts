@@ -68,8 +68,8 @@ describe('raw requests, found by the properties below', () => {
     ['a later request on the connection does not parse', { requests: [get('/slow'), get('/users/2'), get('')], halfClose: false }],
     ['the client closes its side once it has sent them', { requests: [get('/slow'), get('/users/2'), get('/users/3')], halfClose: true }],
   ];
-  // node:http labelled a 404 by its path when its connection went before the 404 was sent
-  // (recorded as 400 or 499): any path a client chose became a route value.
+  // node:http, and Koa and Hono with route: 'path', labelled a 404 by its path when its connection
+  // went before the 404 was sent (recorded as 400 or 499): any path a client chose became a route value.
   const notFound: RawConnection = { requests: [get('/slow'), get('/nope/00000000-0000-1000-8000-000000000000'), get('')], halfClose: false };
   for (const subject of SUBJECTS) {
     for (const [why, connection] of cases) {

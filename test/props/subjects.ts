@@ -1,7 +1,8 @@
 // The adapters the raw-request properties run against, one entry each. Every app serves the
 // same routes: `/`, `/users/:id`, `/files/*`, `/slow`, which answers after 20 ms (so that
 // pipelined requests queue behind it), and `/boom`, which fails (a throw where the framework
-// turns it into a 500, a 500 where a throw would take the process down).
+// turns it into a 500, a 500 where a throw would take the process down). A new adapter is one
+// more entry in SUBJECTS, with the same app on its framework.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
