@@ -110,6 +110,9 @@ const headerValue = fc.oneof(
       'gzip;q=NaN',
       'gzip, deflate, br',
       'Bearer ',
+      // The scrape token of every subject (test/props/subjects.ts), so that some scrapes are let in.
+      'Bearer promhttp-props',
+      'bearer promhttp-props',
       'Bearer \u00ff',
       'Basic %%%',
       'Basic Og==',

@@ -38,7 +38,9 @@ export interface Subject {
   start(registry: Registry, answered: Set<string>): Promise<Running>;
 }
 
-const OPTIONS = { defaultMetrics: false, includeMetricsPath: true } as const;
+/** The scrape's credentials: generated requests send it now and then, and garbage more often. */
+const SCRAPE_TOKEN = 'promhttp-props';
+const OPTIONS = { defaultMetrics: false, includeMetricsPath: true, auth: { bearer: SCRAPE_TOKEN } } as const;
 const METRICS = '/metrics';
 const USERS = /^\/users\/\d+$/;
 const SLOW_MS = 20;
