@@ -16,6 +16,10 @@ export const EXAMPLES: readonly ExampleApp[] = [
   { name: 'koa', file: 'examples/koa.ts', adapter: 'adapters/koa.ts', runtime: 'node' },
   { name: 'hono-node', file: 'examples/hono-node.ts', adapter: 'adapters/hono.ts', runtime: 'node' },
   { name: 'hono-bun', file: 'examples/hono-bun.ts', adapter: 'adapters/hono.ts', runtime: 'bun' },
+  { name: 'express', file: 'examples/express.ts', adapter: 'adapters/express.ts', runtime: 'node' },
+  { name: 'fastify', file: 'examples/fastify.ts', adapter: 'adapters/fastify.ts', runtime: 'node' },
+  { name: 'nest-express', file: 'examples/nest-express.ts', adapter: 'adapters/express.ts', runtime: 'node' },
+  { name: 'nest-fastify', file: 'examples/nest-fastify.ts', adapter: 'adapters/fastify.ts', runtime: 'node' },
 ];
 
 /** Why an example cannot run yet (its adapter or its file is missing), or `undefined` when it can. */
