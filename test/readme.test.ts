@@ -7,6 +7,8 @@ import { ROOT } from './support/process.js';
 
 const run = promisify(execFile);
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+// The adapter guide's code is meant to be followed as written: its blocks are type-checked too.
+const adapterGuide = readFileSync(join(ROOT, 'docs/writing-an-adapter.md'), 'utf8');
 
 interface Block {
   line: number;
@@ -30,6 +32,7 @@ function tsBlocks(markdown: string): Block[] {
 }
 
 const blocks = tsBlocks(readme);
+const guideBlocks = tsBlocks(adapterGuide);
 
 describe('README', () => {
   test('has TypeScript examples', () => {
@@ -49,6 +52,7 @@ describe('README', () => {
     mkdirSync(dir, { recursive: true });
     const snippets = blocks.filter((b) => !b.example);
     snippets.forEach((b) => writeFileSync(join(dir, `line-${b.line}.ts`), `${b.code}export {};\n`));
+    guideBlocks.forEach((b) => writeFileSync(join(dir, `writing-an-adapter-line-${b.line}.ts`), `${b.code}export {};\n`));
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { noUnusedLocals: false }, include: ['./*.ts', '../../test/fixtures/*.d.ts'] }),
