@@ -111,7 +111,9 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
   // Fastify answers a URL it cannot decode (400) or a parameter past maxParamLength (414) itself,
   // before any hook runs; its request listener has ended such a response by the time this one runs.
   app.server.on('request', function promhttpFastifyUnrouted(req: IncomingMessage, res: Tracked) {
-    if (res[TOKEN] !== undefined || !res.writableEnded || metrics.isExcluded(pathOf(req.url ?? '/'))) return;
+    if (res[TOKEN] !== undefined || !res.writableEnded) return;
+    const path = pathOf(req.url ?? '/');
+    if (path === metricsPath || metrics.isExcluded(path)) return;
     const startedAt = metrics.begin();
     res.once('close', () => metrics.finish(startedAt, req.method ?? '', undefined, closedStatus(res)));
   });
