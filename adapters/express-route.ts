@@ -20,7 +20,7 @@ interface Layer {
   readonly keys?: ReadonlyArray<{ readonly name: string | number; readonly optional: boolean }>;
 }
 
-/** One way down the router tree to a route: the mount layers, outermost first. */
+/** One way down the router tree to a route: the mount layers, outermost first, and the whole template once known. */
 interface Chain {
   readonly mounts: readonly Layer[];
   template?: string;
@@ -129,34 +129,36 @@ function routerOf(app: ExpressApp): { readonly stack: readonly Layer[] } | undef
   return Array.isArray(router?.stack) ? (router as { stack: Layer[] }) : undefined;
 }
 
-/** The template of a route reached through one of `chains`, choosing by the path when there are several. */
-function throughChains(chains: readonly Chain[], path: string): string | undefined {
-  if (chains.length === 1) return chains[0]!.template ??= chains[0]!.mounts.map(mountPath).join('');
-  for (const chain of chains) {
-    let rest = path;
-    let ok = true;
-    for (const mount of chain.mounts) {
-      const n = taken(mount, rest);
-      if (n === undefined) {
-        ok = false;
-        break;
-      }
-      rest = rest.slice(n);
-      if (!rest.startsWith('/')) rest = `/${rest}`;
-    }
-    if (ok) return chain.template ??= chain.mounts.map(mountPath).join('');
+/** Whether a request for `path` can have come down `chain`, matching each mount as the router does. */
+function leadsTo(chain: Chain, path: string): boolean {
+  let rest = path;
+  for (const mount of chain.mounts) {
+    const n = taken(mount, rest);
+    if (n === undefined) return false;
+    rest = rest.slice(n);
+    if (!rest.startsWith('/')) rest = `/${rest}`;
   }
-  return undefined;
+  return true;
+}
+
+/** The whole template: where the (sub-)application was mounted, the mount paths down the chain, the route's path. */
+function templateOf(app: ExpressApp, chain: Chain, route: { readonly path?: unknown }): string {
+  let mounted = chain.mounts.map(mountPath).join('');
+  // A sub-application (app.use('/admin', admin)) knows where it was mounted.
+  for (let sub = app; sub.parent !== undefined; sub = sub.parent) mounted = writtenMount(sub.mountpath) + mounted;
+  const own = writtenPath(route.path);
+  if (mounted === '' || mounted === '/') return own;
+  return own === '/' ? mounted : mounted + own;
 }
 
 /**
  * Finds route templates for the apps it is asked about. Each app's router tree is indexed on the
  * first request, and again when a route turns up that the index does not know (added later).
  */
-export function routeTemplates(): (app: ExpressApp | undefined, route: { readonly path?: unknown } | undefined, path: string) => string | undefined {
+export function routeTemplates(): (app: ExpressApp | undefined, route: { readonly path?: unknown } | undefined, url: string) => string | undefined {
   const indexes = new WeakMap<ExpressApp, Index>();
 
-  function chainsOf(app: ExpressApp, route: object): Chain[] | undefined {
+  function chainsOf(app: ExpressApp, route: object): Chain[] {
     let index = indexes.get(app);
     let chains = index?.get(route);
     if (chains !== undefined) return chains;
@@ -170,16 +172,12 @@ export function routeTemplates(): (app: ExpressApp | undefined, route: { readonl
     return chains;
   }
 
-  return function expressRouteTemplate(app, route, path) {
+  return function expressRouteTemplate(app, route, url) {
     if (route === undefined || app === undefined) return undefined;
-    const own = writtenPath(route.path);
-    let mounted = throughChains(chainsOf(app, route) ?? [], path);
-    // A sub-application (app.use('/admin', admin)) knows where it was mounted.
-    for (let sub = app; mounted !== undefined && sub.parent !== undefined; sub = sub.parent) {
-      const at = writtenPath(sub.mountpath);
-      mounted = (at === '/' ? '' : at.endsWith('/') ? at.slice(0, -1) : at) + mounted;
-    }
-    if (mounted === undefined || mounted === '') return own;
-    return own === '/' ? mounted : mounted + own;
+    const chains = chainsOf(app, route);
+    // Several ways lead to a router mounted at several paths: the request's path tells which it took.
+    const chain = chains.length === 1 ? chains[0] : chains.find((c) => leadsTo(c, url.split('?', 1)[0]!));
+    if (chain === undefined) return writtenPath(route.path);
+    return (chain.template ??= templateOf(app, chain, route));
   };
 }

@@ -86,7 +86,7 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
     else {
       // Runs in a 'close' listener, where a throw would take the process down.
       try {
-        route = templateOf(req.app as ExpressApp | undefined, req.route, pathOf(req.originalUrl ?? req.url ?? '/'));
+        route = templateOf(req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
       } catch {
         route = undefined;
       }
