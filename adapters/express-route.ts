@@ -45,13 +45,15 @@ function writtenMount(path: unknown): string {
   return typeof path === 'string' && path.endsWith('/') ? path.slice(0, -1) : String(path);
 }
 
-const PARAM = /\(\?:\\\/\(\[\^\\?\/\]\+\?\)\)(\?)?/y;
+// What path-to-regexp 0.1 makes of `/:name`, `/:name?` and `.:name`: `(?:\/([^/]+?))` since 0.1.10,
+// `\/(?:([^\/]+?))` before; a RegExp's source escapes `/` outside classes.
+const PARAM = /(\\\/)?\(\?:(\\\/|\\\.)?\(\[\^\\?\/(?:\\\.)?\]\+\?\)\)(\?)?/y;
 const LITERAL = /\\[/.-]|[\w~%!$&',;=@-]/y;
 const TAIL = /(?:\\\/\?)?\(\?=\\\/\|\$\)$/;
 
 /**
- * The path Express 4 compiled into `regexp`, for what path-to-regexp 0.1 makes of `/literal` and
- * `/:param(?)` segments and of arrays of them; anything else is written out as the RegExp.
+ * The path Express 4 compiled into `regexp`, for what path-to-regexp 0.1 makes of `/literal`,
+ * `/:param(?)` and `.:param` segments and of arrays of them; anything else is written out as the RegExp.
  */
 function express4Path(layer: Layer): string {
   const regexp = layer.regexp!;
@@ -59,13 +61,15 @@ function express4Path(layer: Layer): string {
   const keys = layer.keys ?? [];
   let key = 0;
   const paths: string[] = [];
-  // An array of paths is compiled into alternatives joined with '|', each starting with '^'.
-  for (const part of regexp.source.split('|^')) {
+  // An array of paths is compiled into alternatives joined with '|', each starting with '^'
+  // (before 0.1.10, the whole wrapped in a group).
+  const source = /^\(\?:\^.*\)$/.test(regexp.source) ? regexp.source.slice(4, -1) : regexp.source.slice(1);
+  if (!regexp.source.startsWith('^') && !regexp.source.startsWith('(?:^')) return String(regexp);
+  for (const part of source.split('|^')) {
     const tail = TAIL.exec(part);
-    const start = paths.length === 0 ? 1 : 0;
-    if ((paths.length === 0 && !part.startsWith('^')) || tail === null) return String(regexp);
+    if (tail === null) return String(regexp);
     let path = '';
-    for (let i = start; i < tail.index; ) {
+    for (let i = 0; i < tail.index; ) {
       PARAM.lastIndex = i;
       LITERAL.lastIndex = i;
       const param = PARAM.exec(part);
@@ -73,7 +77,7 @@ function express4Path(layer: Layer): string {
       if (param !== null) {
         const name = keys[key++]?.name;
         if (typeof name !== 'string') return String(regexp);
-        path += `/:${name}${param[1] ?? ''}`;
+        path += `${param[1] ? '/' : ''}${param[2]?.[1] ?? ''}:${name}${param[3] ?? ''}`;
         i = PARAM.lastIndex;
       } else if (literal !== null) {
         path += literal[0].length === 2 ? literal[0][1] : literal[0];
