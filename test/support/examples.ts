@@ -29,9 +29,13 @@ export function missingPart(app: ExampleApp): string | undefined {
   return `${app.name}: ${absent.join(' and ')} missing; every adapter ships with its example, and this suite covers them all.`;
 }
 
-/** Starts an example with PORT=0 under its runtime and resolves once it is listening. */
+/**
+ * Starts an example with PORT=0 under its runtime and resolves once it is listening. A Nest app
+ * loads a few hundred modules: about 6 s on a busy 2-core machine, more when every example
+ * starts at once, as in the end-to-end test.
+ */
 export function startExample(app: ExampleApp): Promise<Child & { url: string }> {
-  return app.runtime === 'bun' ? startBunApp(app.file) : startTsApp(app.file);
+  return app.runtime === 'bun' ? startBunApp(app.file) : startTsApp(app.file, {}, 60_000);
 }
 
 /** What `sendTraffic` sent, by expected status. */
