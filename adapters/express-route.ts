@@ -2,8 +2,8 @@
 // written, joined with the matched route's path. Express keeps the route's path on `req.route`,
 // but a mounted router only keeps how to match its path: Express 5 (router ≥ 2.3) as
 // `layer.rawPath`, Express 4 as the RegExp path-to-regexp 0.1 made of it, which this file turns
-// back into the path for the syntax it produces (`/literal`, `/:param`, `/:param?`). `req.baseUrl`
-// is never used: it holds the values (`/orgs/acme`), not the template.
+// back into the path for what it makes of `/literal`, `/:param`, `/:param?` and `.:param`.
+// `req.baseUrl` is never used: it holds the values (`/orgs/acme`), not the template.
 
 /** The parts of Express 4 and 5 router layers read here. */
 interface Layer {
