@@ -1,6 +1,6 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
-import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, remoteAddressOf, resolveAdapterOptions, scrapeResponse, untilSettled } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, ClosingRequest, ClosingResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, remoteAddressOf, resolveAdapterOptions, scrapeResponse, untilSettled, whenClosed } from '../core/adapter/index.js';
 import type { Handler, Matched } from './hono-routes.js';
 import { matchOf, registeredOn, routeOf, templateOf, unwrapped } from './hono-routes.js';
 
@@ -35,11 +35,15 @@ export type HonoMetrics = MiddlewareHandler &
   };
 
 /** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = ClosedResponse & { readonly closed: boolean; on(event: 'close', listener: () => void): unknown };
+type NodeResponse = ClosedResponse & ClosingResponse;
 
-function nodeResponse(env: unknown): NodeResponse | undefined {
-  const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
-  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
+/** The node:http request and response @hono/node-server passes as `c.env`, when it does. */
+function nodeExchange(env: unknown): { incoming: ClosingRequest; outgoing: NodeResponse } | undefined {
+  const e = env as { incoming?: Partial<ClosingRequest>; outgoing?: Partial<NodeResponse> } | null | undefined;
+  const outgoing = e?.outgoing;
+  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' && typeof e?.incoming?.once === 'function'
+    ? (e as { incoming: ClosingRequest; outgoing: NodeResponse })
+    : undefined;
 }
 
 /** Stands for the response of a context that was never finalized: Hono's error handler answers it. */
@@ -105,13 +109,14 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     // next() resolves to the Context, which must not be returned: Hono would take it for the response.
     if (!scrape && metrics.isExcluded(path)) return void (await next());
     const token = plain() ? metrics.begin() : beginRequest(c.req.raw, [c]);
-    const outgoing = nodeResponse(c.env) as Tracked | undefined;
-    if (outgoing !== undefined) {
+    const node = nodeExchange(c.env);
+    if (node !== undefined) {
       const record = scrape ? recordHonoScrape : recordHonoRequest;
+      const outgoing = node.outgoing as Tracked;
       outgoing[TOKEN] = token;
       outgoing[CTX] = c;
       if (outgoing.closed) record.call(outgoing);
-      else outgoing.on('close', record);
+      else whenClosed(node.incoming, outgoing, record);
       return scrape ? serveMetrics(c) : void (await next());
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
@@ -212,10 +217,11 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
       // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
-      const outgoing = nodeResponse(env) as Tracked | undefined;
-      if (outgoing !== undefined) {
+      const node = nodeExchange(env);
+      if (node !== undefined) {
+        const outgoing = node.outgoing as Tracked;
         outgoing[TOKEN] = token;
-        outgoing.on('close', scrape ? recordHonoScrape : recordWrapped);
+        whenClosed(node.incoming, outgoing, scrape ? recordHonoScrape : recordWrapped);
         if (scrape) return serveRequest(request, env);
         try {
           return dispatch(request, env, executionCtx);

@@ -58,3 +58,34 @@ export function closedStatus(res: ClosedResponse): number {
   // Without a socket the response never had the connection (queued behind a pipelined one): it went with the client.
   return errored || socket ? SERVER_ABANDONED : CLIENT_CLOSED;
 }
+
+/** What `whenClosed` needs of a node:http response. */
+export interface ClosingResponse {
+  readonly socket: unknown;
+  readonly closed: boolean;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/** What `whenClosed` needs of the request of that response. */
+export interface ClosingRequest {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * Calls `listener`, with the response as `this`, once the response closes: after its last byte,
+ * or when the connection went first. A response queued behind another on a pipelined connection
+ * has no socket yet, and if the connection drops before its turn Node never closes it, though it
+ * does close its request: for such a response (and only then) the request's 'close' stands in,
+ * so that every request ends, the in-flight gauge returns to 0, and `closedStatus` reads 499.
+ */
+export function whenClosed<R extends ClosingResponse>(req: ClosingRequest, res: R, listener: (this: R) => void): void {
+  res.on('close', listener);
+  if (res.socket !== null) return;
+  req.once('close', function queuedRequestClosed() {
+    // Its turn came (a socket was assigned): its own 'close' follows, or has already come.
+    if (res.socket !== null || res.closed) return;
+    res.off('close', listener);
+    listener.call(res);
+  });
+}
