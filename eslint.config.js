@@ -25,7 +25,19 @@ export default tseslint.config(
     },
   },
   {
+    // The generator is bundled into promhttp-ops without prom-client: it reads the names from the
+    // core's dependency-free modules only.
+    files: ['ops/generator/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+core/(?!(metric-names|names|errors|buckets|labels|exposition/format)\\.js$)', message: 'promhttp-ops is bundled without prom-client: import only the dependency-free core modules (metric-names, names, errors, buckets, labels, exposition/format).' }, { regex: '^prom-client$', message: 'promhttp-ops is bundled without prom-client.' }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', fetch: 'readonly' } },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
   },
 );

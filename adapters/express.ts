@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, sendScrape } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 import type { ExpressApp } from './express-route.js';
 import { routeTemplates } from './express-route.js';
 
@@ -62,7 +62,7 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
     // At 'close', like the request metrics: the status is the one sent, also after an error handler.
     metric: (metric) =>
       function promhttpExpressRoute(req, res, next) {
-        res.once('close', metric.begin([req, res]));
+        whenClosed(req, res, metric.begin([req, res]));
         next();
       },
     untracked: (untrack) =>
@@ -97,7 +97,7 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
       // A closure per request, not the token on the response as the other adapters do: Express
       // gives every request and response a prototype of its own, and V8 adds a property to such
       // an object slowly (3 µs per request, measured in process; the closure costs a fraction of that).
-      res.on('close', scrapes ? () => endRequest(token, req.method ?? '', metricsPath, closedStatus(res)) : () => recordExpressRequest(token, req, res));
+      whenClosed(req, res, scrapes ? () => endRequest(token, req.method ?? '', metricsPath, closedStatus(res)) : () => recordExpressRequest(token, req, res));
     }
     if (scrapes) return void sendScrape(scrape, req, res);
     next();

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of the `fastifyMetrics` plugin: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface FastifyMetricsOptions extends AdapterOptions {
@@ -52,7 +52,7 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
     // At the response's close, like the request metrics: the status is the one sent.
     metric: (metric) =>
       function promhttpFastifyRoute(request, reply, next) {
-        reply.raw.once('close', metric.begin([request, reply]));
+        whenClosed(request.raw, reply.raw, metric.begin([request, reply]));
         next();
       },
     untracked: (untrack) =>
@@ -89,7 +89,7 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
       const res = reply.raw as Tracked;
       res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
       res[REPLY] = reply;
-      res.on('close', scrapes ? recordFastifyScrape : recordFastifyRequest);
+      whenClosed(request.raw, res, scrapes ? recordFastifyScrape : recordFastifyRequest);
     }
     next();
   });
@@ -101,7 +101,7 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
       url: metricsPath,
       exposeHeadRoute: false,
       async handler(request, reply) {
-        const answer = await scrape({ method: request.method, accept: request.headers.accept, acceptEncoding: request.headers['accept-encoding'] });
+        const answer = await scrape({ ...scrapeRequestOf(request.raw), method: request.method });
         const body = answer.body;
         reply.code(answer.status).headers(answer.headers);
         return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -115,7 +115,7 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
     const path = pathOf(req.url ?? '/');
     if (path === metricsPath || metrics.isExcluded(path)) return;
     const startedAt = metrics.begin();
-    res.once('close', () => metrics.finish(startedAt, req.method ?? '', undefined, closedStatus(res)));
+    whenClosed(req, res, () => metrics.finish(startedAt, req.method ?? '', undefined, closedStatus(res)));
   });
   app.decorate('promhttp', api);
 }

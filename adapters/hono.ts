@@ -1,8 +1,8 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
-import { matchedRoutes } from 'hono/route';
-import type { RouterRoute } from 'hono/types';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { CLIENT_CLOSED, closedStatus, compileRouteOption, createRouteMetrics, optionError, resolveAdapterOptions } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, ClosingRequest, ClosingResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, remoteAddressOf, resolveAdapterOptions, scrapeResponse, untilSettled, whenClosed } from '../core/adapter/index.js';
+import type { Handler, Matched } from './hono-routes.js';
+import { matchOf, registeredOn, routeOf, templateOf, unwrapped } from './hono-routes.js';
 
 /** Options of `honoMetrics`: the adapter options shared by every promhttp adapter, and `route`. */
 export interface HonoMetricsOptions extends AdapterOptions {
@@ -35,78 +35,19 @@ export type HonoMetrics = MiddlewareHandler &
   };
 
 /** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = { readonly closed: boolean; readonly writableFinished: boolean; readonly statusCode: number; on(event: 'close', listener: () => void): unknown };
+type NodeResponse = ClosedResponse & ClosingResponse;
 
-function nodeResponse(env: unknown): NodeResponse | undefined {
-  const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
-  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
-}
-
-/** A sub-app with its own onError wraps each handler and keeps the original under this key. */
-const COMPOSED_HANDLER = '__COMPOSED_HANDLER';
-type Handler = { readonly length: number; readonly [COMPOSED_HANDLER]?: Handler };
-
-/** Hono's own test (the one `showRoutes` uses), limited to `use()`/`all()`: a route-scoped function is part of its route. */
-function isMiddleware(route: Pick<RouterRoute, 'method' | 'handler'>): boolean {
-  return route.method === 'ALL' && unwrapped(route.handler).length > 1;
-}
-
-/** The function registered, under the wrappers of sub-apps with their own onError. */
-function unwrapped(handler: Handler): Handler {
-  while (handler[COMPOSED_HANDLER] !== undefined) handler = handler[COMPOSED_HANDLER];
-  return handler;
-}
-
-/**
- * The template of the route that answered. `routeIndex` is the last function Hono dispatched: a
- * handler, or a middleware that answered early (auth), which is labelled with the route it guarded.
- * Past the last handler only middleware ran: it either served the request itself (serveStatic, a
- * proxy) or let it fall through to notFound, which is `unmatched` and never a raw path.
- */
-function routeOf(c: Context, status: number): string | undefined {
-  // On Node this runs in a 'close' listener, where a throw would take the process down.
-  try {
-    const routes = matchedRoutes(c);
-    const last = c.req.routeIndex;
-    for (let i = last; i < routes.length; i++) if (!isMiddleware(routes[i]!)) return routes[i]!.path;
-    return status === 404 || status === CLIENT_CLOSED ? undefined : routes[last]?.path;
-  } catch {
-    return undefined;
-  }
+/** The node:http request and response @hono/node-server passes as `c.env`, when it does. */
+function nodeExchange(env: unknown): { incoming: ClosingRequest; outgoing: NodeResponse } | undefined {
+  const e = env as { incoming?: Partial<ClosingRequest>; outgoing?: Partial<NodeResponse> } | null | undefined;
+  const outgoing = e?.outgoing;
+  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' && typeof e?.incoming?.once === 'function'
+    ? (e as { incoming: ClosingRequest; outgoing: NodeResponse })
+    : undefined;
 }
 
 /** Stands for the response of a context that was never finalized: Hono's error handler answers it. */
 const UNFINALIZED = { status: 500 } as const;
-
-/** What a Hono router's `match` returns: each matched function, with the route it was registered under, and its parameters. */
-type Matched = ReadonlyArray<readonly [readonly [unknown, RouterRoute], unknown]>;
-
-/**
- * The template of the route that answered, for `wrap`, which sees the router's match but not which
- * function answered: the first handler, else (only middleware ran) the last middleware, as
- * `routeOf` does with the context.
- */
-function templateOf(matched: Matched, status: number): string | undefined {
-  for (let i = 0; i < matched.length; i++) if (!isMiddleware(matched[i]![0][1])) return matched[i]![0][1].path;
-  return status === 404 || status === CLIENT_CLOSED ? undefined : matched[matched.length - 1]?.[0][1].path;
-}
-
-/** The router's match, when Hono's own was not seen. On Node this runs in a 'close' listener, where a throw would take the process down. */
-function matchOf(router: AnyHono['router'], method: string, path: string): Matched {
-  try {
-    return router.match(method === 'HEAD' ? 'GET' : method, path)[0] as Matched;
-  } catch {
-    return [];
-  }
-}
-
-/** The path of a request URL (`http://host/path?query`), as Hono reads it but without decoding. */
-function pathOfUrl(url: string): string {
-  const start = url.indexOf('/', url.indexOf(':') + 3);
-  if (start === -1) return '/';
-  const query = url.indexOf('?', start);
-  return query === -1 ? url.slice(start) : url.slice(start, query);
-}
 
 /**
  * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
@@ -140,12 +81,8 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
   });
 
-  async function serveRequest(request: Request): Promise<Response> {
-    const headers = request.headers;
-    const answer = await scrape({ method: request.method, accept: headers.get('accept') ?? undefined, acceptEncoding: headers.get('accept-encoding') ?? undefined });
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
-  }
-  const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw);
+  const serveRequest = (request: Request, env: unknown): Promise<Response> => scrapeResponse(scrape, request, remoteAddressOf(request, env));
+  const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw, c.env);
 
   // On Node the request's context and token ride on its response, so that one listener serves every request.
   const CTX = Symbol('promhttp.context');
@@ -154,7 +91,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   const MATCHED = Symbol('promhttp.matched');
   type Tracked = NodeResponse & { [CTX]: Context; [TOKEN]: RequestToken; [PATH]: string; [MATCHED]: Matched | undefined; readonly req: { readonly method?: string } };
 
-  // The socket tells how the response ended: after its last byte, or when the client left.
+  // The response and its socket tell how it ended: after its last byte, or cut short by the client or the server.
   function recordHonoRequest(this: Tracked): void {
     const c = this[CTX];
     const status = closedStatus(this);
@@ -165,32 +102,6 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     endRequest(this[TOKEN], this.req.method ?? '', metricsPath, closedStatus(this));
   }
 
-  /**
-   * Records `pending` once: with its status when it settles, 500 when it rejects, or 499 the moment
-   * the client leaves, even while the handler still runs. The listener costs about a µs on Bun.
-   */
-  function untilSettled<R extends { readonly status: number }>(signal: AbortSignal, pending: Promise<R>, record: (status: number) => void): Promise<R> {
-    let ended = false;
-    const end = (status: number): void => {
-      if (ended) return;
-      ended = true;
-      signal.removeEventListener('abort', recordAbort);
-      record(status);
-    };
-    const recordAbort = (): void => end(CLIENT_CLOSED);
-    signal.addEventListener('abort', recordAbort);
-    return pending.then(
-      (response) => {
-        end(signal.aborted ? CLIENT_CLOSED : response.status);
-        return response;
-      },
-      (error: unknown) => {
-        end(signal.aborted ? CLIENT_CLOSED : 500);
-        throw error;
-      },
-    );
-  }
-
   async function promhttpHono(c: Context, next: Next): Promise<Response | void> {
     const path = c.req.path;
     const scrape = path === metricsPath;
@@ -198,13 +109,14 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     // next() resolves to the Context, which must not be returned: Hono would take it for the response.
     if (!scrape && metrics.isExcluded(path)) return void (await next());
     const token = plain() ? metrics.begin() : beginRequest(c.req.raw, [c]);
-    const outgoing = nodeResponse(c.env) as Tracked | undefined;
-    if (outgoing !== undefined) {
+    const node = nodeExchange(c.env);
+    if (node !== undefined) {
       const record = scrape ? recordHonoScrape : recordHonoRequest;
+      const outgoing = node.outgoing as Tracked;
       outgoing[TOKEN] = token;
       outgoing[CTX] = c;
       if (outgoing.closed) record.call(outgoing);
-      else outgoing.on('close', record);
+      else whenClosed(node.incoming, outgoing, record);
       return scrape ? serveMetrics(c) : void (await next());
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
@@ -225,11 +137,28 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     }
     const twice = 'honoMetrics.wrap: this app already runs this middleware (app.use(metrics)); use one of the two, or every request would be counted twice.';
     if (app.routes.some((route) => unwrapped(route.handler) === promhttpHono)) throw optionError(twice);
+    // wrap answers the metrics path before Hono routes anything: middleware there (an auth check)
+    // would never run for it, and a route there would never answer.
+    const refuseOnMetricsPath = (method: string, pattern: string): void => {
+      if (metricsPath === undefined || !registeredOn(pattern, metricsPath)) return;
+      const registration = method === 'ALL' ? `app.use('${pattern}', …)` : `app.${method.toLowerCase()}('${pattern}', …)`;
+      throw optionError(
+        `honoMetrics.wrap: the app registers ${registration} on the metrics path ${metricsPath}, which wrap answers before Hono routes the request, so that ${method === 'ALL' ? 'middleware (an auth check, say)' : 'route'} would never run for it. ` +
+          `To serve the metrics behind your middleware, wrap with honoMetrics({ metrics, path: false }) and add app.get('${metricsPath}', honoMetrics({ metrics })) after the middleware (docs/hono.md); or give wrap another "path".`,
+      );
+    };
+    for (const route of app.routes) refuseOnMetricsPath(route.method, route.path);
     refuseDefaults("honoMetrics.registerDefault: label functions get Hono's context, which wrap() never sees; use app.use(metrics) instead of wrap(app) to register defaults.");
     const fetch = app.fetch;
     const router = app.router;
     // Hono matches a request before anything asynchronous happens, through app.router: a router
     // that passes every call on lets wrap read that match as fetch returns, instead of matching twice.
+    // Only the first match of a dispatch is the request's: a handler may route another request
+    // before fetch returns, through app.request() or through this very fetch.
+    let awaitingMatch = false;
+    let matchedPath: string | undefined;
+    let matchedRoutes: Matched | undefined;
+    /** The path and match of the dispatch that returned last, read right after it returns. */
     let seenPath: string | undefined;
     let seenMatch: Matched | undefined;
     app.router = {
@@ -238,19 +167,36 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       },
       add(method, path, handler) {
         if (unwrapped(handler[0] as Handler) === promhttpHono) throw optionError(twice);
+        refuseOnMetricsPath(method, path);
         router.add(method, path, handler);
       },
       match(method, path) {
         const result = router.match(method, path);
-        seenPath = path;
-        seenMatch = result[0] as Matched;
+        if (awaitingMatch) {
+          awaitingMatch = false;
+          matchedPath = path;
+          matchedRoutes = result[0] as Matched;
+        }
         return result;
       },
     };
     function dispatch(request: Request, env: unknown, executionCtx: unknown): Response | Promise<Response> {
-      seenPath = undefined;
-      seenMatch = undefined;
-      return fetch(request, env, executionCtx as never);
+      // A dispatch inside another one (this fetch called from a handler) leaves the outer one's match as it found it.
+      const outerAwaiting = awaitingMatch;
+      const outerPath = matchedPath;
+      const outerRoutes = matchedRoutes;
+      awaitingMatch = true;
+      matchedPath = undefined;
+      matchedRoutes = undefined;
+      try {
+        return fetch(request, env, executionCtx as never);
+      } finally {
+        seenPath = matchedPath;
+        seenMatch = matchedRoutes;
+        awaitingMatch = outerAwaiting;
+        matchedPath = outerPath;
+        matchedRoutes = outerRoutes;
+      }
     }
     const routeFor = (method: string, path: string, matched: Matched | undefined, status: number): string | undefined =>
       rawPath !== undefined ? rawPath(status, [path]) : templateOf(matched ?? matchOf(router, method, path), status);
@@ -267,15 +213,16 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const wrapped = (request: Request, env?: unknown, executionCtx?: unknown): Response | Promise<Response> => {
       const path = pathOfUrl(request.url);
       const scrape = path === metricsPath;
-      if (scrape && !includeMetricsPath) return serveRequest(request);
+      if (scrape && !includeMetricsPath) return serveRequest(request, env);
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
       // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
-      const outgoing = nodeResponse(env) as Tracked | undefined;
-      if (outgoing !== undefined) {
+      const node = nodeExchange(env);
+      if (node !== undefined) {
+        const outgoing = node.outgoing as Tracked;
         outgoing[TOKEN] = token;
-        outgoing.on('close', scrape ? recordHonoScrape : recordWrapped);
-        if (scrape) return serveRequest(request);
+        whenClosed(node.incoming, outgoing, scrape ? recordHonoScrape : recordWrapped);
+        if (scrape) return serveRequest(request, env);
         try {
           return dispatch(request, env, executionCtx);
         } finally {
@@ -287,7 +234,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const method = request.method;
       let result: Response | Promise<Response>;
       try {
-        result = scrape ? serveRequest(request) : dispatch(request, env, executionCtx);
+        result = scrape ? serveRequest(request, env) : dispatch(request, env, executionCtx);
       } catch (error) {
         // Hono turns thrown Errors into responses; anything else escapes, and the server answers 500.
         recordFetched(token, method, scrape, seenPath ?? path, seenMatch, 500);

@@ -1,5 +1,6 @@
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions } from '../core/adapter/index.js';
+import type { IncomingMessage } from 'node:http';
+import type { AdapterOptions, ClosedResponse, ClosingResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -23,12 +24,9 @@ export interface KoaMetricsContext {
   body: unknown;
   get(field: string): string;
   set(field: string, value: string): void;
-  readonly res: {
-    readonly statusCode: number;
-    readonly writableFinished: boolean;
-    once(event: 'close', listener: () => void): unknown;
-    on(event: 'close', listener: () => void): unknown;
-  };
+  /** node:http's request: its headers and socket serve `auth`. */
+  readonly req: IncomingMessage;
+  readonly res: ClosedResponse & ClosingResponse;
   /** The route template, set by `@koa/router` and `koa-router` (a RegExp for RegExp routes). */
   readonly _matchedRoute?: string | RegExp | undefined;
 }
@@ -78,7 +76,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
     // At 'close', like the request metrics: the status is the one sent, also after a throw.
     metric: (metric) =>
       function promhttpKoaRoute(ctx, next) {
-        ctx.res.once('close', metric.begin([ctx as KoaRouteContext]));
+        whenClosed(ctx.req, ctx.res, metric.begin([ctx as KoaRouteContext]));
         return next();
       },
     untracked: (untrack) =>
@@ -95,7 +93,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
 
   // Recording at 'close' takes the status that was really sent: after Koa turned a thrown error
   // into its response (err.status, else 500; ENOENT as 404 in Koa 2), or after an app-level error handler
-  // rewrote it. A response that did not finish was cut short by the client.
+  // rewrote it. A response that did not finish was cut short: closedStatus tells by whom.
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
     const status = closedStatus(this);
@@ -110,11 +108,11 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
     const res = ctx.res as Tracked;
     res[TOKEN] = plain() ? metrics.begin() : beginRequest(ctx, [ctx as KoaRouteContext]);
     res[CTX] = ctx;
-    res.on('close', record);
+    whenClosed(ctx.req, res, record);
   }
 
   async function serveMetrics(ctx: KoaMetricsContext): Promise<void> {
-    const answer = await scrape({ method: ctx.method, accept: ctx.get('accept'), acceptEncoding: ctx.get('accept-encoding') });
+    const answer = await scrape({ ...scrapeRequestOf(ctx.req), method: ctx.method });
     ctx.status = answer.status;
     const body = answer.body;
     // Koa sends a Buffer as bytes but would serialise a bare Uint8Array as JSON.

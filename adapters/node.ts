@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/adapter/index.js';
+import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
@@ -49,8 +49,8 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
     metric: (metric) => (handler) =>
       function promhttpRoute(req, res) {
-        // 'close' comes after the last byte or when the client left, whoever answered (or failed to).
-        res.once('close', metric.begin([req, res]));
+        // 'close' comes after the last byte or when the response was cut short, whoever answered (or failed to).
+        whenClosed(req, res, metric.begin([req, res]));
         return handler(req, res);
       },
     untracked: (untrack) => (handler) =>
@@ -80,8 +80,8 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
       return handle(req, res);
     }
     (res as Tracked)[TOKEN] = plain() ? metrics.begin() : beginRequest(req, [req, res]);
-    // 'close' comes after the last byte, or when the client left.
-    res.on('close', recordRequest);
+    // 'close' comes after the last byte, or when the client or the server cut the response short.
+    whenClosed(req, res as Tracked, recordRequest);
     if (path === metricsPath) return void sendScrape(scrape, req, res);
     handle(req, res);
   }

@@ -1,5 +1,8 @@
 import { describeValue, optionError } from './errors.js';
 
+/** The OpenTelemetry HTTP server duration advisory buckets, in seconds. */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+
 /**
  * Checks histogram buckets: finite, strictly increasing, +Inf implied. `example` completes
  * "must be a non-empty array of …", so each caller can show bounds in its own unit.

@@ -1,33 +1,25 @@
 import type { Registry } from 'prom-client';
 import { collectDefaultMetrics, register as globalRegistry } from 'prom-client';
-import { checkBuckets } from './buckets.js';
+import { checkBuckets, DEFAULT_BUCKETS } from './buckets.js';
 import { checkKeys, checkObject, checkType, describeValue, optionError } from './errors.js';
 import type { ExcludeRule } from './exclude.js';
 import { compileExclude } from './exclude.js';
 import type { Exposition, ExposeRequest } from './exposition/render.js';
-import { expose } from './exposition/render.js';
+import { expose } from './exposition/shared.js';
 import type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
 import { respond } from './exposition/respond.js';
-import { METHODS, OVERFLOW, UNMATCHED, methodIndex, statusCode, statusLabel } from './labels.js';
-import { checkLabelName, checkMetricName, checkPrefix } from './names.js';
+import { UNMATCHED, methodIndex, statusCode } from './labels.js';
+import type { MetricNames } from './metric-names.js';
+import { checkRequestLabels, requestMetricNames } from './metric-names.js';
+import { checkPrefix } from './names.js';
+import { createRequestFamilies, existingRequestFamilies } from './request-families.js';
 import { bucketIndex } from './store/family.js';
-import { getOrCreateFamily } from './store/registry.js';
 import type { MultiprocessOptions } from './multiprocess/index.js';
 import { applyMultiprocessOption } from './multiprocess/index.js';
 import { staticLabelsOf } from './metrics/static-labels.js';
 
-/** The OpenTelemetry HTTP server duration advisory buckets, in seconds. */
-export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
-
-/** Names of the request metrics, before `prefix` is applied. */
-export interface MetricNames {
-  /** @default "http_requests_total" */
-  requests?: string;
-  /** @default "http_request_duration_seconds" */
-  duration?: string;
-  /** @default "http_requests_in_flight" */
-  inFlight?: string;
-}
+export { DEFAULT_BUCKETS };
+export type { MetricNames };
 
 export interface HttpMetricsOptions {
   /**
@@ -61,7 +53,8 @@ export interface HttpMetricsOptions {
   /**
    * How many distinct route labels are kept, besides `unmatched` and `overflow`. Requests on further
    * routes are labelled `overflow`, so a buggy route function or an unexpected path shape cannot
-   * explode the number of series.
+   * explode the number of series. The budget belongs to the metrics: every instance recording into
+   * them (another server, a hot reload) shares it.
    * @default 500
    */
   maxRoutes?: number;
@@ -74,7 +67,7 @@ export interface HttpMetricsOptions {
    * Share the metrics of every process of the app (node:cluster, PM2, several instances, worker
    * threads) through a directory, so that any process's `/metrics` shows the totals. `true` uses
    * `PROMETHEUS_MULTIPROC_DIR`; `false` keeps this registry in memory even when it is set.
-   * @default on when PROMETHEUS_MULTIPROC_DIR is set, else off
+   * @default on for prom-client's global registry when PROMETHEUS_MULTIPROC_DIR is set; off for any other registry
    * @example { dir: "/run/myapp-metrics" }
    */
   multiprocess?: boolean | MultiprocessOptions;
@@ -121,32 +114,6 @@ const WHERE = 'createHttpMetrics';
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
 export const HTTP_METRICS_OPTION_KEYS: readonly string[] = OPTION_KEYS;
 
-function checkStaticLabels(labels: unknown): Readonly<Record<string, string>> {
-  const object = checkObject(`${WHERE}: "labels"`, labels);
-  for (const [name, value] of Object.entries(object)) {
-    checkLabelName(`${WHERE}: "labels"`, name);
-    if (['method', 'route', 'status_code', 'le'].includes(name)) {
-      throw optionError(`${WHERE}: "labels" cannot set "${name}", which promhttp sets on every request. Pick another name.`);
-    }
-    if (typeof value !== 'string') throw optionError(`${WHERE}: "labels.${name}" must be a string, got ${describeValue(value)}.`);
-  }
-  return Object.freeze({ ...(object as Record<string, string>) });
-}
-
-function checkNames(prefix: string, names: unknown): Required<MetricNames> {
-  const object = checkObject(`${WHERE}: "names"`, names);
-  checkKeys(`${WHERE}: "names"`, object, ['requests', 'duration', 'inFlight']);
-  const pick = (key: keyof MetricNames, fallback: string): string =>
-    checkMetricName(`${WHERE}: "names.${key}"`, prefix + ((object[key] as string | undefined) ?? fallback));
-  const result = {
-    requests: pick('requests', 'http_requests_total'),
-    duration: pick('duration', 'http_request_duration_seconds'),
-    inFlight: pick('inFlight', 'http_requests_in_flight'),
-  };
-  if (new Set(Object.values(result)).size !== 3) throw optionError(`${WHERE}: "names" must give three different names, got ${Object.values(result).join(', ')}.`);
-  return result;
-}
-
 const defaultMetricsDone = new WeakSet<Registry>();
 
 function registerDefaultMetrics(registry: Registry): void {
@@ -157,16 +124,10 @@ function registerDefaultMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
 }
 
-interface SeriesSlots {
-  /** Histogram offset in the arena. */
-  readonly h: number;
-  /** Counter offset in the arena. */
-  readonly c: number;
-}
-
 /**
  * Creates the standard request metrics and the hooks that feed them. Options are validated here;
- * nothing afterwards throws.
+ * nothing afterwards throws. Called again on the same registry with the same options, it records
+ * into the same series; with other `labels`, `buckets`, `maxRoutes` or `names` over them, it throws.
  * @example
  * const metrics = createHttpMetrics();
  * const end = metrics.start();
@@ -181,65 +142,28 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     throw optionError(`${WHERE}: "registry" must be a prom-client Registry (new Registry()), got ${describeValue(o.registry)}.`);
   }
   const prefix = checkPrefix(WHERE, o.prefix);
-  const names = checkNames(prefix, o.names);
+  const names = requestMetricNames(WHERE, prefix, o.names);
   const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.01, 0.1, 1, 10]');
   checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
   // The registry's static labels (setStaticLabels) first, so these per-metric ones can override them.
-  const staticLabels = { ...staticLabelsOf(registry), ...checkStaticLabels(o.labels) };
+  const staticLabels = { ...staticLabelsOf(registry), ...checkRequestLabels(WHERE, o.labels) };
   checkType(WHERE, 'maxRoutes', o.maxRoutes, 'number', 'a whole number of at least 1');
   const maxRoutes = (o.maxRoutes as number | undefined) ?? 500;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw optionError(`${WHERE}: "maxRoutes" must be a whole number of at least 1, got ${maxRoutes}.`);
   const excluded = compileExclude(WHERE, o.exclude as HttpMetricsOptions['exclude']);
+  const definition = { names, buckets, labels: staticLabels, maxRoutes };
+  const existing = existingRequestFamilies(WHERE, registry, definition);
   // Last, once every other option is valid: it may create files in the shared directory.
   applyMultiprocessOption(WHERE, registry, o.multiprocess);
 
-  const labelNames = ['method', 'route', 'status_code'];
-  const duration = getOrCreateFamily(
-    registry,
-    { name: names.duration, help: 'Duration of HTTP requests in seconds, by method, route template and status code.', type: 'histogram', labelNames, buckets },
-    staticLabels,
-  );
-  const requests = getOrCreateFamily(
-    registry,
-    { name: names.requests, help: 'Total HTTP requests, by method, route template and status code.', type: 'counter', labelNames },
-    staticLabels,
-  );
-  const inFlightFamily = getOrCreateFamily(
-    registry,
-    { name: names.inFlight, help: 'HTTP requests being served right now.', type: 'gauge', labelNames: [], gaugeMode: 'livesum' },
-    staticLabels,
-  );
+  const families = existing ?? createRequestFamilies(registry, definition);
   if (o.defaultMetrics !== false) registerDefaultMetrics(registry);
 
+  const { duration, slotsFor } = families;
   const arena = duration.arena;
-  const inFlight = inFlightFamily.get([]).offset;
+  const inFlight = families.inFlight.get([]).offset;
   const bounds = duration.def.buckets!;
   const histogramWidth = duration.width;
-  /** route → (method index × 1000 + status) → slots. Nested maps: no key string is built per request. */
-  const routes = new Map<string, Map<number, SeriesSlots>>();
-  let cappedRoutes = 0;
-
-  function slotsFor(route: string, method: number, status: number): SeriesSlots {
-    let byRoute = routes.get(route);
-    if (byRoute === undefined) {
-      // The two fixed labels are outside the cap: overflow, or this would recurse forever, and
-      // unmatched, so that 404s stay apart from real routes however many there are.
-      if (route !== OVERFLOW && route !== UNMATCHED) {
-        if (cappedRoutes >= maxRoutes) return slotsFor(OVERFLOW, method, status);
-        cappedRoutes++;
-      }
-      byRoute = new Map();
-      routes.set(route, byRoute);
-    }
-    const key = method * 1000 + status;
-    let slots = byRoute.get(key);
-    if (slots === undefined) {
-      const values = [METHODS[method]!, route, statusLabel(status)];
-      slots = { h: duration.get(values).offset, c: requests.get(values).offset };
-      byRoute.set(key, slots);
-    }
-    return slots;
-  }
 
   function begin(): number {
     arena.v[inFlight]! += 1;
@@ -252,7 +176,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     const slots = slotsFor(typeof route === 'string' && route !== '' ? route : UNMATCHED, methodIndex(method), statusCode(status));
     const v = arena.v;
     const h = slots.h;
-    v[h]! += 1;
+    // A duration is never negative (performance.now() is monotonic): the first slot stays 0.
     v[h + 1]! += seconds;
     v[h + 2 + bucketIndex(bounds, seconds)]! += 1;
     v[slots.c]! += 1;

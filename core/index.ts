@@ -6,9 +6,10 @@
  */
 export { createHttpMetrics, DEFAULT_BUCKETS } from './http-metrics.js';
 export type { EndRequest, HttpMetrics, HttpMetricsOptions, MetricNames, RequestResult } from './http-metrics.js';
-export { metricsHandler } from './handler.js';
-export type { MetricsHandlerOptions } from './handler.js';
-export { expose, negotiate, renderRegistry } from './exposition/render.js';
+export { metricsHandler } from './scrape/handler.js';
+export type { MetricsHandlerOptions } from './scrape/handler.js';
+export { negotiate, renderRegistry } from './exposition/render.js';
+export { expose } from './exposition/shared.js';
 export type { Exposition, ExposeRequest } from './exposition/render.js';
 export { respond } from './exposition/respond.js';
 export type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
@@ -34,8 +35,11 @@ export { appInfo, info } from './info.js';
 export type { AppInfoLabel, AppInfoOptions, Info, InfoOptions } from './info.js';
 export { countExceptions, OTHER_ERROR, timed, trackInProgress } from './instrument-fn.js';
 export type { CountExceptionsOptions, Incrementer, Observer, UpDown } from './instrument-fn.js';
-export { startMetricsServer } from './server.js';
-export type { MetricsServer, MetricsServerOptions } from './server.js';
+export { startMetricsServer } from './scrape/server.js';
+export type { MetricsServer, MetricsServerOptions } from './scrape/server.js';
+export type { MetricsServerTls } from './scrape/tls.js';
+export type { ScrapeAnswerOptions, ScrapeProtection } from './scrape/answer.js';
+export type { AuthFunction, AuthOption, AuthRequest } from './scrape/auth.js';
 export { createPushgateway } from './push/pushgateway.js';
 export type { Pushgateway, PushgatewayOptions } from './push/pushgateway.js';
 export { PushgatewayError } from './push/send.js';

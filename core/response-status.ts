@@ -1,13 +1,91 @@
-import type { ServerResponse } from 'node:http';
 import { CLIENT_CLOSED } from './labels.js';
 
-/** The part of a node:http response `closedStatus` reads. */
-export type ClosedResponse = Pick<ServerResponse, 'writableFinished' | 'statusCode'>;
+/** The part of a node:http response's connection `closedStatus` reads (a `net.Socket` fits it). */
+export interface ClosedSocket {
+  readonly errored: Error | null;
+  readonly readableEnded: boolean;
+}
+
+/** The part of a node:http response `closedStatus` reads (a `ServerResponse` fits it). */
+export interface ClosedResponse {
+  readonly writableFinished: boolean;
+  readonly statusCode: number;
+  readonly errored: Error | null;
+  readonly socket: ClosedSocket | null;
+}
+
+/** Status recorded for a response the server abandoned: destroyed, errored or timed out before its end. */
+export const SERVER_ABANDONED = 500;
+
+/** Socket errors by which the peer or the network ended the connection: the client is gone. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN']);
 
 /**
  * The status to record for a node:http response, read in its 'close' listener: the status sent
- * when the response finished, else 499 (the client went away first).
+ * when the response finished; else who cut it short, as Node 20 leaves it on the response and its
+ * socket at 'close':
+ * - the client: the socket failed on its own with a reset or broken connection (`ECONNRESET`,
+ *   `EPIPE`, …), or the client sent its FIN (the socket's readable side ended; Node then aborts
+ *   the request): 499. A stream piped into the response fails with it (premature close), which
+ *   does not make it the server's doing;
+ * - Node, for the client's fault: `requestTimeout` expired (`ERR_HTTP_REQUEST_TIMEOUT`, Node answers
+ *   408) or the request did not parse (`HPE_*`, Node answers 400): that status;
+ * - the server: `res.destroy(err)` or a stream piped into the response that failed (the response is
+ *   `errored`, and the socket carries the same error), any other socket error, or a destroy without
+ *   an error (`res.destroy()`, a `setTimeout` handler, `server.timeout`, `closeAllConnections()`):
+ *   500. Node leaves no sign of a timeout at 'close', and listening for 'timeout' would stop Node
+ *   from destroying the socket, so a timed-out response is a 500 like any other the server
+ *   abandoned; send 503 or 504 yourself to have them recorded.
+ *
+ * A response that ended and was then destroyed with an error is the server's failure too: ending
+ * hands the last bytes to the socket, and the destroy drops what was not yet written (Hono's node
+ * server answers a failing body stream that way). Only property reads: nothing is allocated.
  */
 export function closedStatus(res: ClosedResponse): number {
-  return res.writableFinished ? res.statusCode : CLIENT_CLOSED;
+  const errored = res.errored;
+  if (res.writableFinished && !errored) return res.statusCode;
+  const socket = res.socket;
+  const failure = socket?.errored as (Error & { code?: unknown }) | null | undefined;
+  // The response's own error on the socket is the server's (res.destroy(err) passes it down), whatever its code.
+  if (failure && failure !== errored) {
+    const code = failure.code;
+    if (typeof code !== 'string') return SERVER_ABANDONED;
+    if (CONNECTION_LOST.has(code)) return CLIENT_CLOSED;
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+    return code.startsWith('HPE_') ? 400 : SERVER_ABANDONED;
+  }
+  if (socket?.readableEnded) return CLIENT_CLOSED;
+  // Without a socket the response never had the connection (queued behind a pipelined one): it went with the client.
+  return errored || socket ? SERVER_ABANDONED : CLIENT_CLOSED;
+}
+
+/** What `whenClosed` needs of a node:http response. */
+export interface ClosingResponse {
+  readonly socket: unknown;
+  readonly closed: boolean;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/** What `whenClosed` needs of the request of that response. */
+export interface ClosingRequest {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * Calls `listener`, with the response as `this`, once the response closes: after its last byte,
+ * or when the connection went first. A response queued behind another on a pipelined connection
+ * has no socket yet, and if the connection drops before its turn Node never closes it, though it
+ * does close its request: for such a response (and only then) the request's 'close' stands in,
+ * so that every request ends, the in-flight gauge returns to 0, and `closedStatus` reads 499.
+ */
+export function whenClosed<R extends ClosingResponse>(req: ClosingRequest, res: R, listener: (this: R) => void): void {
+  res.on('close', listener);
+  if (res.socket !== null) return;
+  req.once('close', function queuedRequestClosed() {
+    // Its turn came (a socket was assigned): its own 'close' follows, or has already come.
+    if (res.socket !== null || res.closed) return;
+    res.off('close', listener);
+    listener.call(res);
+  });
 }

@@ -35,5 +35,6 @@ if (cluster.isPrimary) {
     throw new Error('boom');
   });
   app.use(router.routes()).use(router.allowedMethods());
-  app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
+  // HOST=0.0.0.0 in a container, so that Prometheus can scrape it from its own.
+  app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1');
 }

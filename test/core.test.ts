@@ -156,11 +156,41 @@ describe('registration', () => {
     expect(() => createHttpMetrics({ registry, defaultMetrics: false })).toThrow(/^promhttp: .*"http_requests_total".*Choose another name \(the "names" or "prefix" option\)/);
   });
 
-  it('fails with a promhttp TypeError when the same name is created again with other buckets', () => {
+  it('refuses a second createHttpMetrics on the same metrics with other labels, buckets, maxRoutes or names, naming the difference', () => {
     const registry = new Registry();
-    createHttpMetrics({ registry, defaultMetrics: false, buckets: [0.1, 1] });
-    expect(() => createHttpMetrics({ registry, defaultMetrics: false, buckets: [0.1, 2] })).toThrow(TypeError);
-    expect(() => createHttpMetrics({ registry, defaultMetrics: false, buckets: [0.1, 2] })).toThrow(/^promhttp: .*"http_request_duration_seconds".*Use the same definition everywhere, or another name/);
+    createHttpMetrics({ registry, defaultMetrics: false, labels: { service: 'a' }, buckets: [0.1, 1], maxRoutes: 2 });
+    const again = (options: Parameters<typeof createHttpMetrics>[0]) => () =>
+      createHttpMetrics({ registry, defaultMetrics: false, labels: { service: 'a' }, buckets: [0.1, 1], maxRoutes: 2, ...options });
+    expect(again({ labels: { service: 'b' } })).toThrow(TypeError);
+    expect(again({ labels: { service: 'b' } })).toThrow(
+      /^promhttp: createHttpMetrics: "http_request_duration_seconds" is already recorded in this registry by an earlier createHttpMetrics with other options: "labels" are \{service="a"\} there, \{service="b"\} here\. Give every createHttpMetrics on one registry the same options/,
+    );
+    expect(again({ labels: {} })).toThrow(/^promhttp: createHttpMetrics: .*"labels" are \{service="a"\} there, \{\} here/);
+    expect(again({ buckets: [0.1, 2] })).toThrow(/^promhttp: createHttpMetrics: .*"buckets" are \[0\.1, 1\] there, \[0\.1, 2\] here/);
+    expect(again({ maxRoutes: 3 })).toThrow(/^promhttp: createHttpMetrics: .*"maxRoutes" is 2 there, 3 here/);
+    // Sharing one of the three metrics under another set of names is a conflict too.
+    expect(again({ names: { requests: 'web_requests_total' } })).toThrow(/^promhttp: createHttpMetrics: .*"names\.requests" is "http_requests_total" there, "web_requests_total" here/);
+    // The same options again (a hot reload) still work.
+    expect(again({})).not.toThrow();
+  });
+
+  it('keeps maxRoutes for the metrics, not per instance: two instances, or a reload, share one budget', async () => {
+    const registry = new Registry();
+    const first = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: 2 });
+    const second = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: 2 });
+    first.finish(first.begin(), 'GET', '/a', 200);
+    second.finish(second.begin(), 'GET', '/b', 200);
+    second.finish(second.begin(), 'GET', '/c', 200);
+    first.finish(first.begin(), 'GET', '/d', 200);
+    const reloaded = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: 2 });
+    reloaded.finish(reloaded.begin(), 'GET', '/e', 200);
+    reloaded.finish(reloaded.begin(), 'GET', '/a', 200);
+    const routes = find(await samplesOf(reloaded), 'http_requests_total').map((s) => [s.labels.route, s.value]);
+    expect(routes).toEqual([
+      ['/a', 2],
+      ['/b', 1],
+      ['overflow', 3],
+    ]);
   });
 
   it('registers the default process metrics unless defaultMetrics is false', async () => {

@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { RequestListener } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpMetrics, metricsHandler, type HttpMetrics } from 'promhttp';
+import { createHttpMetrics, histogram, metricsHandler, type HttpMetrics } from 'promhttp';
 import { instrument } from 'promhttp/node';
 import { listen, request, type Listening } from './support/http.js';
 import { find, parseExposition, scrapeSettled, sum } from './support/scrape.js';
@@ -177,6 +177,41 @@ describe('OpenMetrics output', () => {
     const text = (await request(url)).body.toString();
     expect(text).toContain('le="1"} 2\n');
     expect(text).not.toContain('le="1.0"');
+  });
+
+  it('leaves out the _sum of a histogram series that received a negative value, and of a histogram with negative bounds, in OpenMetrics only', async () => {
+    const metrics = recorded();
+    const registry = metrics.registry;
+    const drift = histogram({ name: 'clock_drift_seconds', help: 'Clock drift.', labelNames: ['peer'], buckets: [0.1, 1], registry });
+    drift.observe({ peer: 'a' }, 0.5);
+    drift.observe({ peer: 'b' }, 0.5);
+    drift.observe({ peer: 'b' }, -0.2);
+    histogram({ name: 'offset_seconds', help: 'Offsets.', buckets: [-1, 0, 1], registry }).observe(0.5);
+    new Histogram({ name: 'skew_seconds', help: 'Skew.', buckets: [-1, 0, 1], registers: [registry] }).observe(0.5);
+    const url = await metricsServer(metrics);
+    const om = parseExposition((await request(url, { headers: { accept: PROMETHEUS_ACCEPT } })).body.toString());
+    const text = parseExposition((await request(url)).body.toString());
+    // Every observation is still counted, in both formats.
+    for (const samples of [om, text]) {
+      expect(find(samples, 'clock_drift_seconds_count').map((s) => [s.labels.peer, s.value])).toEqual([
+        ['a', 1],
+        ['b', 2],
+      ]);
+      expect(sum(samples, 'clock_drift_seconds_bucket', { peer: 'b', le: '0.1' })).toBe(1);
+      expect(sum(samples, 'offset_seconds_count')).toBe(1);
+      expect(sum(samples, 'skew_seconds_count')).toBe(1);
+    }
+    expect(find(om, 'clock_drift_seconds_sum').map((s) => [s.labels.peer, s.value])).toEqual([['a', 0.5]]);
+    expect(find(om, 'offset_seconds_sum')).toEqual([]);
+    expect(find(om, 'skew_seconds_sum')).toEqual([]);
+    // The request duration histogram keeps its sum.
+    expect(find(om, 'http_request_duration_seconds_sum')).toHaveLength(2);
+    expect(find(text, 'clock_drift_seconds_sum').map((s) => [s.labels.peer, s.value])).toEqual([
+      ['a', 0.5],
+      ['b', 0.3],
+    ]);
+    expect(sum(text, 'offset_seconds_sum')).toBe(0.5);
+    expect(sum(text, 'skew_seconds_sum')).toBe(0.5);
   });
 
   it('escapes quotes, backslashes and newlines in label values in both formats', async () => {

@@ -1,9 +1,15 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { serve, type HttpBindings } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono, type Context } from 'hono';
+import { basicAuth } from 'hono/basic-auth';
 import { HTTPException } from 'hono/http-exception';
+import { timeout } from 'hono/timeout';
 import { LinearRouter } from 'hono/router/linear-router';
 import { PatternRouter } from 'hono/router/pattern-router';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
@@ -12,6 +18,8 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { honoMetrics, type HonoMetrics, type HonoMetricsOptions } from 'promhttp/hono';
+import { getRequest, leaveEarly, untilServerCloses } from './support/cut-short.js';
+import { ROOT } from './support/process.js';
 import { rawRequest, request } from './support/http.js';
 import { find, parseExposition, scrape, scrapeSettled, sum, type Sample } from './support/scrape.js';
 
@@ -304,6 +312,119 @@ describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on @hono/node-server 
     expect(sum(samples, 'http_requests_in_flight')).toBe(0);
   });
 
+  /** Resolves when the request's signal says the response will not finish (the client left, or it was destroyed). */
+  const abandoned = (c: Context): Promise<unknown> => new Promise((resolve) => c.req.raw.signal.addEventListener('abort', resolve, { once: true }));
+  const outgoingOf = (c: Context): HttpBindings['outgoing'] => (c.env as HttpBindings).outgoing;
+  const chunk = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+  it('records 499 only when the client left: a FIN or a reset before the response or in the middle of its body', async () => {
+    let arrived!: () => void;
+    const app = instrumented();
+    app.get('/waiting/:id', async (c) => {
+      arrived();
+      await abandoned(c);
+      return c.text('too late');
+    });
+    app.get('/body/:id', (c) => c.body(new ReadableStream({ start: (controller) => controller.enqueue(chunk('first chunk')) })));
+    const { url, port } = await run(app);
+    for (const how of ['fin', 'reset'] as const) {
+      await leaveEarly(port, `/waiting/${how}`, how, new Promise<void>((resolve) => (arrived = resolve)));
+      await leaveEarly(port, `/body/${how}`, how, 'first byte');
+    }
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/body/:id', '499', 2],
+      ['GET', '/waiting/:id', '499', 2],
+    ]);
+  });
+
+  it('records a response the server cut short as 500: destroyed with an error, from a setTimeout handler, or by a failing body stream', async () => {
+    const app = instrumented();
+    app.get('/destroyed/:id', (c) => {
+      setTimeout(() => outgoingOf(c).destroy(new Error('the handler gave up')), 10);
+      return c.body(new ReadableStream({ start: (controller) => controller.enqueue(chunk('partial')) }));
+    });
+    app.get('/timed-out/:id', async (c) => {
+      outgoingOf(c).setTimeout(30, () => outgoingOf(c).destroy());
+      await abandoned(c);
+      return c.text('too late');
+    });
+    app.get('/streamed/:id', (c) => {
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (pulls++ === 0) return controller.enqueue(chunk('first chunk'));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          controller.error(new Error('upstream failed'));
+        },
+      });
+      return c.body(body);
+    });
+    // A timeout that is answered keeps its status.
+    app.get('/answered/:id', timeout(20), async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return c.text('too late');
+    });
+    const { url, port } = await run(app);
+    for (const path of ['/destroyed/1', '/timed-out/1', '/streamed/1']) await untilServerCloses(port, getRequest(path));
+    expect(await get(`${url}/answered/1`)).toBe(504);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/answered/:id', '504', 1],
+      ['GET', '/destroyed/:id', '500', 1],
+      ['GET', '/streamed/:id', '500', 1],
+      ['GET', '/timed-out/:id', '500', 1],
+    ]);
+  });
+
+  it('labels a request with its own route when its handler dispatches another request through app.request', async () => {
+    const app = instrumented();
+    app.get('/users/:id', (c) => c.text(`user ${c.req.param('id')}`));
+    // The inner request is routed within the outer one's handler: at once, or after an await.
+    app.get('/profile/now', (c): Response | Promise<Response> => {
+      const inner = app.request('/users/1');
+      return inner instanceof Response ? c.text(`now: ${inner.status}`) : inner.then((answer) => c.text(`now: ${answer.status}`));
+    });
+    app.get('/profile/later', async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const inner = await app.request('/users/2');
+      return c.text(`later: ${inner.status}`);
+    });
+    const { url } = await run(app);
+    for (const path of ['/profile/now', '/profile/later', '/profile/now']) expect(await get(`${url}${path}`)).toBe(200);
+    const outer: Array<[string, string, string, number]> = [
+      ['GET', '/profile/later', '200', 1],
+      ['GET', '/profile/now', '200', 2],
+    ];
+    // The middleware runs in every dispatch, so it also records the inner requests; wrap sees only what the server received.
+    expect(counts(await scrapeSettled(url))).toEqual(mode === 'wrap' ? outer : [...outer, ['GET', '/users/:id', '200', 3]]);
+  });
+
+  it('labels an SPA behind serveStatic as docs/hono.md says: assets under the static pattern, other pages under the fallback', async () => {
+    // The table that follows the marker in docs/hono.md: request, what answers it, the route label.
+    const docs = readFileSync(`${ROOT}docs/hono.md`, 'utf8');
+    const table = docs.slice(docs.indexOf('<!-- route labels of the app above')).split('\n\n', 1)[0]!;
+    const rows = [...table.matchAll(/^\| `GET (\S+)`.*\| `([^`]+)` \|$/gm)].map(([, path, route]) => [path!, route!] as const);
+    expect(rows.length).toBe(4);
+    const root = mkdtempSync(join(tmpdir(), 'promhttp-static-'));
+    try {
+      mkdirSync(`${root}/static`);
+      writeFileSync(`${root}/static/app.js`, 'console.log("app");\n');
+      const app = instrumented();
+      app.use('/static/*', serveStatic({ root }));
+      app.get('/api/users/:id', (c) => c.json({ id: c.req.param('id') }));
+      app.get('*', (c) => c.html('<!doctype html><div id="app"></div>'));
+      const { url } = await run(app);
+      const asset = await fetch(`${url}/static/app.js`);
+      expect(await asset.text()).toBe('console.log("app");\n');
+      for (const [path] of rows.slice(1)) expect(await get(`${url}${path}`)).toBe(200);
+      const samples = await scrapeSettled(url);
+      expect(counts(samples)).toEqual(
+        [...new Set(rows.map(([, route]) => route))].map((route): [string, string, string, number] => ['GET', route, '200', rows.filter((row) => row[1] === route).length]).sort(),
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('does not record scrapes unless includeMetricsPath, and skips excluded paths', async () => {
     const app = instrumented({ exclude: ['/health', /^\/assets\//] });
     app.get('/health', (c) => c.text('up'));
@@ -464,6 +585,53 @@ describe('honoMetrics().wrap(app) on @hono/node-server', () => {
     expect(() => used.wrap(both)).toThrow(/^promhttp: honoMetrics\.wrap: this app already runs this middleware/);
   });
 
+  it('refuses an app that registers middleware or a route on the metrics path, which wrap answers first, then or later', () => {
+    const onPath: Array<[string, (app: Hono) => unknown, string]> = [
+      ['/metrics', (app) => app.use('/metrics', basicAuth({ username: 'u', password: 'p' })), "app.use('/metrics', …)"],
+      ['/metrics', (app) => app.use('/metrics/*', async (_c, next) => next()), "app.use('/metrics/*', …)"],
+      ['/metrics', (app) => app.get('/metrics', (c) => c.text('mine')), "app.get('/metrics', …)"],
+      ['/internal/metrics', (app) => app.use('/internal/*', async (_c, next) => next()), "app.use('/internal/*', …)"],
+      ['/internal/metrics', (app) => app.route('/internal', new Hono().post('/metrics', (c) => c.text('mine'))), "app.post('/internal/metrics', …)"],
+    ];
+    for (const [path, register, shown] of onPath) {
+      const refusal = new RegExp(`^promhttp: honoMetrics\\.wrap: the app registers ${shown.replace(/[()*.|]/g, '\\$&')} on the metrics path ${path}, which wrap answers before Hono routes the request.*honoMetrics\\(\\{ metrics, path: false \\}\\).*app\\.get\\('${path}', honoMetrics\\(\\{ metrics \\}\\)\\)`);
+      const before = new Hono();
+      register(before);
+      expect(() => honoMetrics({ ...registryOf(), path }).wrap(before)).toThrow(refusal);
+      const after = new Hono();
+      honoMetrics({ ...registryOf(), path }).wrap(after);
+      expect(() => register(after)).toThrow(refusal);
+    }
+    // Middleware of every path, routes of other paths, and any app when nothing is served: accepted.
+    const app = new Hono();
+    app.use(async (_c, next) => next());
+    app.use('*', async (_c, next) => next());
+    app.use('/api/*', async (_c, next) => next());
+    app.get('/:page', (c) => c.text('page'));
+    app.get('/metrics-export', (c) => c.text('export'));
+    expect(() => honoMetrics(registryOf()).wrap(app)).not.toThrow();
+    const guarded = new Hono().use('/metrics', basicAuth({ username: 'u', password: 'p' }));
+    expect(() => honoMetrics({ ...registryOf(), path: false }).wrap(guarded)).not.toThrow();
+  });
+
+  it('serves the metrics behind the app\'s own middleware as docs/hono.md shows, and records every request once', async () => {
+    const metrics = createHttpMetrics(registryOf());
+    const app = new Hono();
+    app.use('/metrics', basicAuth({ username: 'prometheus', password: 'secret' }));
+    app.get('/metrics', honoMetrics({ metrics }));
+    app.get('/users/:id', (c) => c.text('user'));
+    const { url } = await serveWrapped(app, honoMetrics({ metrics, path: false }));
+    expect(await get(`${url}/users/1`)).toBe(200);
+    expect(await get(`${url}/metrics`)).toBe(401);
+    const authorization = `Basic ${Buffer.from('prometheus:secret').toString('base64')}`;
+    // The scrape being answered is in flight; earlier tries of scrapeSettled are counted as 200s.
+    const samples = await scrapeSettled(`${url}/metrics`, { init: { headers: { authorization } }, inFlight: 1 });
+    expect(counts(samples).filter(([, route, status]) => !(route === '/metrics' && status === '200'))).toEqual([
+      ['GET', '/metrics', '401', 1],
+      ['GET', '/users/:id', '200', 1],
+    ]);
+  });
+
   it('refuses the middleware added after wrap, labels HEAD with the GET route, and counts the scrape only when asked', async () => {
     const metrics = honoMetrics({ ...registryOf(), includeMetricsPath: true });
     const app = new Hono();
@@ -479,6 +647,25 @@ describe('honoMetrics().wrap(app) on @hono/node-server', () => {
       ['GET', '/metrics', '200', 1],
       ['GET', '/users/:id', '200', 1],
       ['HEAD', '/users/:id', '200', 1],
+    ]);
+  });
+
+  it('labels the outer request with its own route when a handler calls the wrapped fetch itself, and counts both', async () => {
+    const app = new Hono();
+    const fetchWrapped = honoMetrics(registryOf()).wrap(app);
+    app.get('/users/:id', (c) => c.text('user'));
+    app.get('/profile', async (c) => {
+      const inner = await fetchWrapped(new Request('http://127.0.0.1/users/7'));
+      return c.text(`inner: ${inner.status}`);
+    });
+    const { url } = await new Promise<Running>((resolve) => {
+      const server = serve({ fetch: fetchWrapped, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}`, port: info.port })) as Server;
+      open.push(server);
+    });
+    expect(await get(`${url}/profile`)).toBe(200);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/profile', '200', 1],
+      ['GET', '/users/:id', '200', 1],
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import { connect } from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import KoaRouter from '@koa/router';
 import Koa from 'koa';
@@ -11,13 +12,18 @@ import { describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { koaMetrics } from 'promhttp/koa';
 import type { Sample } from './support/scrape.js';
+import { getRequest, leaveEarly, untilServerCloses } from './support/cut-short.js';
 import { request, serversClosedAfterEach } from './support/http.js';
 import { find, parseExposition, scrape, sum } from './support/scrape.js';
 
-/** Koa 3 dropped Koa 2's mapping of ENOENT errors to 404; the metrics must follow what is sent. */
+/**
+ * Koa 3 dropped Koa 2's mapping of ENOENT errors to 404; the metrics must follow what is sent.
+ * Koa 3 pipes a stream body with stream.pipeline, which destroys the response when the stream
+ * fails; Koa 2 pipes it with .pipe(), which leaves the response open.
+ */
 const KOAS = [
-  { name: 'Koa 3', Koa, enoentStatus: 500 },
-  { name: 'Koa 2', Koa: Koa2, enoentStatus: 404 },
+  { name: 'Koa 3', Koa, enoentStatus: 500, failedBodyCloses: true },
+  { name: 'Koa 2', Koa: Koa2, enoentStatus: 404, failedBodyCloses: false },
 ] as const;
 const ROUTERS = [
   { name: '@koa/router', Router: KoaRouter },
@@ -51,7 +57,7 @@ async function samplesOf(registry: Registry): Promise<Sample[]> {
 const requests = (samples: Sample[], where: Record<string, string> = {}): number => sum(samples, 'http_requests_total', where);
 const inFlight = (samples: Sample[]): number => sum(samples, 'http_requests_in_flight');
 
-describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
+describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus, failedBodyCloses }) => {
   function newApp(): Koa {
     const app = new Koa();
     app.silent = true;
@@ -220,6 +226,107 @@ describe.each(KOAS)('koaMetrics on $name', ({ Koa, enoentStatus }) => {
     expect(requests(samples, { method: 'GET', route: '/slow/:id', status_code: '499' })).toBe(1);
     expect(requests(samples)).toBe(1);
     expect(inFlight(samples)).toBe(0);
+  });
+
+  /** [route, status, count] of the request counter, in exposition order. */
+  const statuses = (samples: Sample[]): Array<[string, string, number]> =>
+    find(samples, 'http_requests_total').map((s): [string, string, number] => [s.labels.route!, s.labels.status_code!, s.value]);
+
+  it('records 499 only when the client left: a FIN or a reset before the response or in the middle of its body', async () => {
+    const registry = new Registry();
+    const app = newApp();
+    app.use(koaMetrics({ registry, defaultMetrics: false }));
+    let arrived!: () => void;
+    const router = new KoaRouter();
+    router.get('/waiting', async (ctx) => {
+      arrived();
+      await once(ctx.res, 'close');
+    });
+    router.get('/body', (ctx) => {
+      const body = new PassThrough();
+      body.write('first chunk');
+      ctx.body = body;
+    });
+    app.use(router.routes());
+    const port = Number(new URL(await serve(app)).port);
+    for (const how of ['fin', 'reset'] as const) {
+      await leaveEarly(port, '/waiting', how, new Promise<void>((resolve) => (arrived = resolve)));
+      await leaveEarly(port, '/body', how, 'first byte');
+    }
+    await expect.poll(async () => inFlight(await samplesOf(registry))).toBe(0);
+    expect(statuses(await samplesOf(registry))).toEqual([
+      ['/waiting', '499', 2],
+      ['/body', '499', 2],
+    ]);
+  });
+
+  it('records a response the server cut short as 500: destroyed with an error, from a setTimeout handler, or by a failing body stream (which Koa 2 leaves open)', async () => {
+    const registry = new Registry();
+    const app = newApp();
+    app.use(koaMetrics({ registry, defaultMetrics: false }));
+    let bodyFailed!: () => void;
+    const router = new KoaRouter();
+    router.get('/destroyed', (ctx) => {
+      const body = new PassThrough();
+      body.write('partial');
+      ctx.body = body;
+      setTimeout(() => ctx.res.destroy(new Error('the handler gave up')), 10);
+    });
+    router.get('/timed-out', async (ctx) => {
+      ctx.res.setTimeout(30, () => ctx.res.destroy());
+      await once(ctx.res, 'close');
+    });
+    router.get('/streamed', (ctx) => {
+      let reads = 0;
+      ctx.body = new Readable({
+        read() {
+          if (reads++ > 0) return void setTimeout(() => (this.destroy(new Error('upstream failed')), bodyFailed()), 10);
+          this.push('first chunk');
+        },
+      });
+    });
+    app.use(router.routes());
+    const port = Number(new URL(await serve(app)).port);
+    for (const path of ['/destroyed', '/timed-out']) await untilServerCloses(port, getRequest(path));
+    const failed = new Promise<void>((resolve) => (bodyFailed = resolve));
+    // Koa 2 leaves the response open when its body stream fails, until the client gives up.
+    if (failedBodyCloses) await untilServerCloses(port, getRequest('/streamed'));
+    else await leaveEarly(port, '/streamed', 'fin', failed);
+    await expect.poll(async () => inFlight(await samplesOf(registry))).toBe(0);
+    expect(statuses(await samplesOf(registry))).toEqual([
+      ['/destroyed', '500', 1],
+      ['/timed-out', '500', 1],
+      ['/streamed', failedBodyCloses ? '500' : '499', 1],
+    ]);
+  });
+
+  it('serves the metrics behind the app\'s own middleware as the README shows, and records every request once', async () => {
+    const registry = new Registry();
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false });
+    const app = newApp();
+    // First, as always, but serving nothing: scrapes go through the router, behind the check.
+    app.use(koaMetrics({ metrics, path: false }));
+    const requireToken: Koa.Middleware = async (ctx, next) => {
+      if (ctx.get('authorization') !== 'Bearer secret') return void (ctx.status = 401);
+      await next();
+    };
+    const router = new KoaRouter();
+    router.get('/metrics', requireToken, koaMetrics({ metrics }));
+    router.get('/users/:id', (ctx) => (ctx.body = 'user'));
+    app.use(router.routes());
+    const base = await serve(app);
+    expect(await get(`${base}/users/1`)).toBe(200);
+    expect(await get(`${base}/metrics`)).toBe(401);
+    await expect.poll(async () => inFlight(await samplesOf(registry))).toBe(0);
+    const scraped = await request(`${base}/metrics`, { headers: { authorization: 'Bearer secret' } });
+    expect(scraped.status).toBe(200);
+    // The scrape being answered is in flight, not yet counted.
+    const samples = parseExposition(scraped.body.toString());
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([
+      ['/users/:id', '200', 1],
+      ['/metrics', '401', 1],
+    ]);
+    expect(inFlight(samples)).toBe(1);
   });
 
   it('skips excluded paths: exact, RegExp and predicate', async () => {

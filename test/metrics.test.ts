@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Counter as PromCounter, Registry } from 'prom-client';
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { counter, createHttpMetrics, gauge, histogram, info, renderRegistry, setStaticLabels, summary } from 'promhttp';
 import { startChild, TSX } from './support/process.js';
@@ -24,6 +24,21 @@ describe('counter()', () => {
       { name: 'emails_sent_total', labels: { provider: 'ses', kind: 'welcome' }, value: 3 },
       { name: 'emails_sent_total', labels: { provider: 'ses', kind: 'reset' }, value: 1 },
       { name: 'emails_sent_total', labels: { provider: 'smtp', kind: 'reset' }, value: 4 },
+    ]);
+  });
+
+  it('keeps label values that differ only by a NUL character or its escaped spelling apart', async () => {
+    const registry = new Registry();
+    const seen = counter({ name: 'values_seen_total', help: 'Values seen.', labelNames: ['value', 'source'], registry });
+    for (const value of ['x\0', 'x\\0', 'x\0\0', 'x']) seen.inc({ value, source: 'y' });
+    seen.inc({ value: 'x', source: '\0y' });
+    seen.inc({ value: 'x\0', source: 'y' });
+    expect(find(await samplesOf(registry), 'values_seen_total').map((s) => [s.labels.value, s.labels.source, s.value])).toEqual([
+      ['x\0', 'y', 2],
+      ['x\\0', 'y', 1],
+      ['x\0\0', 'y', 1],
+      ['x', 'y', 1],
+      ['x', '\0y', 1],
     ]);
   });
 
@@ -238,6 +253,68 @@ describe('construction errors', () => {
   });
 });
 
+describe('names that would clash in OpenMetrics', () => {
+  const named = (registry: Registry) => ({
+    'counter jobs_total': () => counter({ name: 'jobs_total', help: 'Jobs.', registry }),
+    'gauge jobs': () => gauge({ name: 'jobs', help: 'Jobs.', registry }),
+    'histogram x': () => histogram({ name: 'x', help: 'X.', registry }),
+    'gauge x_count': () => gauge({ name: 'x_count', help: 'X count.', registry }),
+    'summary y': () => summary({ name: 'y', help: 'Y.', registry }),
+    'gauge y_sum': () => gauge({ name: 'y_sum', help: 'Y sum.', registry }),
+    'counter z_total': () => counter({ name: 'z_total', help: 'Z.', registry }),
+    'gauge z_created': () => gauge({ name: 'z_created', help: 'Z created.', registry }),
+    'info build': () => info('build', 'Build.', { version: '1' }, { registry }),
+    'gauge build': () => gauge({ name: 'build', help: 'Build.', registry }),
+    'prom-client gauge jobs': () => new PromGauge({ name: 'jobs', help: 'Jobs.', registers: [registry] }),
+    'prom-client histogram x': () => new PromHistogram({ name: 'x', help: 'X.', registers: [registry] }),
+    'prom-client counter z': () => new PromCounter({ name: 'z', help: 'Z.', registers: [registry] }),
+  });
+  type Name = keyof ReturnType<typeof named>;
+  const pairs: Array<[Name, Name, string]> = [
+    ['counter jobs_total', 'gauge jobs', 'jobs'],
+    ['histogram x', 'gauge x_count', 'x_count'],
+    ['summary y', 'gauge y_sum', 'y_sum'],
+    ['counter z_total', 'gauge z_created', 'z_created'],
+    ['info build', 'gauge build', 'build'],
+    ['counter jobs_total', 'prom-client gauge jobs', 'jobs'],
+    ['gauge x_count', 'prom-client histogram x', 'x_count'],
+    ['counter z_total', 'prom-client counter z', 'z'],
+  ];
+  for (const [first, second, shared] of pairs) {
+    for (const [a, b] of [
+      [first, second],
+      [second, first],
+    ] as const) {
+      it(`refuses the ${b} when the ${a} is there: both would expose "${shared}"`, async () => {
+        const registry = new Registry();
+        const make = named(registry);
+        make[a]();
+        const clash = new RegExp(`^promhttp: \\w+: "\\w+" \\(an? [\\w ]+\\) would clash with an? [\\w ]+ "\\w+" .*: in OpenMetrics both would expose "${shared}"`);
+        expect(make[b]).toThrow(TypeError);
+        expect(make[b]).toThrow(clash);
+        // The first stays alone, and the exposition has one family of that name.
+        const text = await renderRegistry(registry, 'openmetrics');
+        expect(text.match(/^# TYPE /gm)).toHaveLength(1);
+      });
+    }
+  }
+
+  it('refuses request metric names that would clash with each other before creating any', () => {
+    const registry = new Registry();
+    expect(() => createHttpMetrics({ registry, defaultMetrics: false, names: { requests: 'calls_total', duration: 'calls' } })).toThrow(
+      /^promhttp: createHttpMetrics: "calls" \(a histogram\) would clash with a counter "calls_total" created with it: in OpenMetrics both would expose "calls"/,
+    );
+    expect(registry.getMetricsAsArray()).toEqual([]);
+  });
+
+  it('finds no clash among the request metrics, the default process metrics and the error counters', async () => {
+    const registry = new Registry();
+    createHttpMetrics({ registry });
+    counter({ name: 'things_total', help: 'Things.', labelNames: ['kind'], registry }).inc({ wrong: 'label' } as never);
+    expect(find(parseExposition(await renderRegistry(registry, 'openmetrics')), 'promhttp_label_errors_total')).toHaveLength(1);
+  });
+});
+
 describe('setStaticLabels()', () => {
   it('puts the labels on request metrics, custom metrics, info and prom-client metrics alike', async () => {
     const registry = new Registry();
@@ -300,8 +377,9 @@ describe('multi-process directory mode', () => {
   // Each process defines the same metrics; RECORD adds its share, RENDER prints the merged exposition.
   const script = `
     import { Registry } from 'prom-client';
-    import { counter, gauge, histogram, info, renderRegistry, summary } from 'promhttp';
+    import { counter, enableMultiprocess, gauge, histogram, info, renderRegistry, summary } from 'promhttp';
     const registry = new Registry();
+    enableMultiprocess({ registry });
     const jobs = counter({ name: 'mp_jobs_total', help: 'Jobs.', labelNames: ['queue'], registry });
     const busy = gauge({ name: 'mp_jobs_in_progress', help: 'Jobs running.', registry });
     const took = histogram({ name: 'mp_job_duration_seconds', help: 'Job time.', buckets: [1], registry });

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Readable, pipeline } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics } from 'promhttp';
 import { instrument, type NodeMetricsOptions } from 'promhttp/node';
+import { getRequest, leaveEarly, untilServerCloses } from './support/cut-short.js';
 import { listen, rawRequest, request, type Listening } from './support/http.js';
 import { find, parseExposition, scrape, scrapeSettled, sum, type Sample } from './support/scrape.js';
 
@@ -153,6 +155,89 @@ describe('promhttp/node instrument', () => {
     expect(sum(samples, 'http_requests_total', { route: '/slow' })).toBe(1);
     expect(sum(samples, 'http_requests_total')).toBe(2);
     expect(sum(samples, 'http_request_duration_seconds_count', { route: '/slow', status_code: '499' })).toBe(1);
+  });
+
+  it('records 499 only when the client left: a FIN or a reset before the response or in the middle of its body', async () => {
+    let arrived!: () => void;
+    const app = await serve((req, res) => {
+      if (req.url === '/body') return void res.writeHead(200).write('first chunk');
+      if (req.url !== '/piped') return arrived();
+      // A stream piped into the response fails with it when the client leaves; that is still the client.
+      const source = new Readable({ read() {} });
+      source.push('first chunk');
+      pipeline(source, res, () => {});
+    });
+    for (const how of ['fin', 'reset'] as const) {
+      await leaveEarly(app.port, '/waiting', how, new Promise<void>((resolve) => (arrived = resolve)));
+      await leaveEarly(app.port, '/body', how, 'first byte');
+      await leaveEarly(app.port, '/piped', how, 'first byte');
+    }
+    const samples = await scrapeSettled(app.url);
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([
+      ['/waiting', '499', 2],
+      ['/body', '499', 2],
+      ['/piped', '499', 2],
+    ]);
+  });
+
+  it('records a response the server cut short as 500: destroyed with an error (whatever its code), from a setTimeout handler, or by a failing piped stream', async () => {
+    const app = await serve((req, res) => {
+      if (req.url === '/destroyed') {
+        res.writeHead(200).write('partial');
+        setTimeout(() => res.destroy(new Error('the handler gave up')), 10);
+      } else if (req.url === '/proxied') {
+        // A proxy passing on its upstream's reset: the code says "reset", but the server destroyed the response.
+        setTimeout(() => res.destroy(Object.assign(new Error('upstream reset'), { code: 'ECONNRESET' })), 10);
+      } else if (req.url === '/timed-out') {
+        res.setTimeout(30, () => res.destroy());
+      } else if (req.url === '/piped') {
+        let reads = 0;
+        const source = new Readable({
+          read() {
+            if (reads++ === 0) this.push('first chunk');
+            else setTimeout(() => this.destroy(new Error('upstream failed')), 10);
+          },
+        });
+        res.writeHead(200);
+        pipeline(source, res, () => {});
+      }
+    });
+    for (const path of ['/destroyed', '/proxied', '/timed-out', '/piped']) await untilServerCloses(app.port, getRequest(path));
+    const samples = await scrapeSettled(app.url);
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([
+      ['/destroyed', '500', 1],
+      ['/proxied', '500', 1],
+      ['/timed-out', '500', 1],
+      ['/piped', '500', 1],
+    ]);
+  });
+
+  it("records Node's own answers to a slow or malformed request body: requestTimeout as 408, a body that does not parse as 400", async () => {
+    const registry = new Registry();
+    const listener = instrument(
+      (req, res) => {
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      },
+      { registry, defaultMetrics: false },
+    );
+    const server = createServer({ requestTimeout: 200, connectionsCheckingInterval: 20 }, listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const slow = await untilServerCloses(port, 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nabc');
+      expect(slow.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+      const malformed = await untilServerCloses(port, 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nnot a size\r\n');
+      expect(malformed.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      const samples = await scrapeSettled(`http://127.0.0.1:${port}`);
+      expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([
+        ['/upload', '408', 1],
+        ['/upload', '400', 1],
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('leaves out excluded paths given as string, RegExp or predicate, query ignored', async () => {

@@ -19,6 +19,8 @@ const cases: Array<[string, () => unknown, RegExp]> = [
   // Names
   ['a metric name starting with a digit', core({ names: { requests: '1_requests_total' } }), /"1_requests_total" is not a valid metric name\. .*e\.g\. "http_requests_total"/],
   ['a metric name with a dash', core({ names: { duration: 'request-seconds' } }), /"request-seconds" is not a valid metric name\. Use letters, digits, "_" and ":"/],
+  ['a request counter name without _total', core({ names: { requests: 'http_requests' } }), /^promhttp: createHttpMetrics: "names\.requests" must end in "_total", as counter names do; write "http_requests_total"\.$/],
+  ['a prefixed request counter name without _total', core({ prefix: 'shop_', names: { requests: 'calls' } }), /"names\.requests" must end in "_total", as counter names do; write "calls_total"\./],
   ['three names that are not distinct', core({ names: { requests: 'x_total', duration: 'x_total' } }), /"names" must give three different names/],
   ['an unknown key in names', core({ names: { request: 'x_total' } }), /unknown option "request"\. Did you mean "requests"\?/],
   ['a prefix with a dash', core({ prefix: 'my-app_' }), /prefix "my-app_" is not valid\. .*ending in "_", e\.g\. "myapp_"/],

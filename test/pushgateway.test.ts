@@ -97,6 +97,27 @@ describe('push, pushAdd and delete against a real Pushgateway', () => {
     ]);
   });
 
+  it('keeps grouping-key values and job names "." and ".." in groups of their own: a PUT replaces no other group', async () => {
+    const backup = job('backup');
+    await createPushgateway({ gateway: real.url, job: backup, groupingKey: { shard: 'x' }, registry: registryWith('kept_total', 1) }).push();
+    // Unencoded, ".." would climb out of its segment: PUT /metrics/job/<job>/instance/../shard/x is the group above.
+    const climbing = createPushgateway({ gateway: real.url, job: backup, groupingKey: { instance: '..', shard: 'x' }, registry: registryWith('climbing_total', 2) });
+    expect(climbing.url).toBe(`${real.url}/metrics/job/${backup}/instance@base64/Li4/shard/x`);
+    await climbing.push();
+    await createPushgateway({ gateway: real.url, job: backup, groupingKey: { instance: '.' }, registry: registryWith('dot_total', 3) }).push();
+    expect((await group(backup)).map((s) => [s.name, s.labels.instance, s.labels.shard ?? '', s.value])).toEqual([
+      ['climbing_total', '..', 'x', 2],
+      ['dot_total', '.', '', 3],
+      ['kept_total', '', 'x', 1],
+    ]);
+    for (const name of ['.', '..']) {
+      const gateway = createPushgateway({ gateway: real.url, job: name, registry: registryWith('dotted_job_total', name.length) });
+      expect(gateway.url).toBe(`${real.url}/metrics/job@base64/${Buffer.from(name).toString('base64url')}`);
+      await gateway.push();
+      expect((await group(name)).map((s) => [s.name, s.value])).toEqual([['dotted_job_total', name.length]]);
+    }
+  });
+
   it('is scraped by a real Prometheus with honor_labels, which keeps the pushed job and grouping labels', async () => {
     const registry = new Registry();
     counter({ name: 'rows_exported_total', help: 'Rows exported.', labelNames: ['table'], registry }).inc({ table: 'orders' }, 42);
@@ -353,12 +374,34 @@ describe('runJob()', () => {
     expect(value(samples, 'job_records_processed_total')).toBe(5);
   });
 
-  it('rejects with the push error when the job succeeded but its metrics could not be pushed', async () => {
+  it('resolves with the result when the job succeeded but its metrics could not be pushed, reporting the push error to onError', async () => {
     const fake = await fakeGateway(() => 503);
+    const reported: Error[] = [];
     try {
-      const run = runJob({ gateway: fake.url, job: 'lost', retries: 0 }, () => 'done');
-      await expect(run).rejects.toThrow(`promhttp: POST ${fake.url}/metrics/job/lost failed after 1 attempt: HTTP 503`);
+      const result = await runJob({ gateway: fake.url, job: 'lost', retries: 0, onError: (e) => reported.push(e) }, () => 'done');
+      expect(result).toBe('done');
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toBeInstanceOf(PushgatewayError);
+      expect(reported[0]!.message).toBe(`promhttp: POST ${fake.url}/metrics/job/lost failed after 1 attempt: HTTP 503 Service Unavailable: fake gateway says 503`);
     } finally {
+      await fake.close();
+    }
+  });
+
+  it('reports a failed push by default with one process warning naming the gateway, the job and the error', async () => {
+    const fake = await fakeGateway(() => 503);
+    const warnings: Error[] = [];
+    const collect = (warning: Error): number => warnings.push(warning);
+    process.on('warning', collect);
+    try {
+      expect(await runJob({ gateway: fake.url, job: 'unheard', retries: 0 }, () => 42)).toBe(42);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => [w.name, w.message])).toEqual([
+        ['PushgatewayWarning', `promhttp: runJob: the metrics of job "unheard" were not pushed to ${fake.url}/metrics/job/unheard: POST failed after 1 attempt: HTTP 503 Service Unavailable: fake gateway says 503`],
+      ]);
+    } finally {
+      process.off('warning', collect);
       await fake.close();
     }
   });

@@ -1,8 +1,9 @@
 /**
  * promhttp/adapter: the kit an adapter is written against. Everything a framework adapter needs
  * and a user of promhttp does not: option resolution shared by every adapter, per-route metrics
- * and request tokens, route grouping, the scrape answer, the label sentinels and the option
- * errors. This entry is semver-stable; docs/writing-an-adapter.md walks through using it.
+ * and request tokens, route grouping and route templates, the scrape answer (for node:http and
+ * for fetch runtimes), the label sentinels and the option errors. This entry is semver-stable;
+ * docs/writing-an-adapter.md walks through using it.
  */
 export { resolveAdapterOptions } from './options.js';
 export type { AdapterOptions, ResolvedAdapterOptions } from './options.js';
@@ -27,10 +28,17 @@ export type {
   RouteOption,
   RouteSummaryOptions,
 } from '../route-metrics/index.js';
-export { scrapeRequestOf, sendScrape } from '../handler.js';
-export { closedStatus } from '../response-status.js';
-export type { ClosedResponse } from '../response-status.js';
+export { scrapeRequestOf, sendScrape } from '../scrape/handler.js';
+export { closedStatus, whenClosed } from '../response-status.js';
+export type { ClosedResponse, ClosedSocket, ClosingRequest, ClosingResponse } from '../response-status.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
+export { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from '../scrape/answer.js';
+export type { ScrapeAnswerOptions, ScrapeProtection } from '../scrape/answer.js';
 export { normalizePath } from '../route.js';
+export { compileRouteTemplates } from '../route-templates.js';
+export type { TemplateMatcher } from '../route-templates.js';
+export { pathOfUrl } from '../fetch/path.js';
+export { remoteAddressOf, scrapeRequestOfFetch, scrapeResponse } from '../fetch/scrape.js';
+export { untilSettled } from '../fetch/settled.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from '../labels.js';
 export { checkKeys, checkObject, checkType, describeValue, optionError } from '../errors.js';

@@ -2,9 +2,11 @@ import { checkKeys, checkObject, checkType, optionError } from '../errors.js';
 import type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 import type { HttpMetrics, HttpMetricsOptions } from '../http-metrics.js';
 import { createHttpMetrics, HTTP_METRICS_OPTION_KEYS } from '../http-metrics.js';
+import type { ScrapeAnswerOptions } from '../scrape/answer.js';
+import { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from '../scrape/answer.js';
 
 /** Options every adapter takes, on top of `createHttpMetrics`'s (used when `metrics` is absent). */
-export interface AdapterOptions extends HttpMetricsOptions {
+export interface AdapterOptions extends HttpMetricsOptions, ScrapeAnswerOptions {
   /**
    * Record into these metrics instead of creating new ones, so several servers or adapters can
    * share one set. Cannot be combined with `createHttpMetrics` options.
@@ -30,8 +32,10 @@ export interface ResolvedAdapterOptions {
   readonly path: string | undefined;
   readonly includeMetricsPath: boolean;
   /**
-   * The whole answer to a request for `path`, ready for the framework's response. Every adapter
-   * serves its scrapes through this one function, so all of them answer alike.
+   * The whole answer to a request for `path`, ready for the framework's response: `auth`, method,
+   * scrape protection, negotiation, gzip. Every adapter serves its scrapes through this one
+   * function, so all of them answer alike. Give it the request's headers and remote address
+   * (`scrapeRequestOf`, `scrapeRequestOfFetch`).
    */
   scrape(request: ScrapeRequest): Promise<ScrapeResponse>;
   /** The adapter's own options, as given. */
@@ -46,7 +50,7 @@ const ADAPTER_KEYS = ['metrics', 'path', 'includeMetricsPath'];
  */
 export function resolveAdapterOptions(where: string, options: unknown, ownKeys: readonly string[] = []): ResolvedAdapterOptions {
   const o = checkObject(where, options);
-  checkKeys(where, o, [...ADAPTER_KEYS, ...ownKeys, ...HTTP_METRICS_OPTION_KEYS]);
+  checkKeys(where, o, [...ADAPTER_KEYS, ...SCRAPE_ANSWER_KEYS, ...ownKeys, ...HTTP_METRICS_OPTION_KEYS]);
   const path = o.path ?? '/metrics';
   if (path !== false && (typeof path !== 'string' || !path.startsWith('/'))) {
     throw optionError(`${where}: "path" must be a path starting with "/" (e.g. "/metrics") or false, got ${JSON.stringify(path)}.`);
@@ -70,12 +74,7 @@ export function resolveAdapterOptions(where: string, options: unknown, ownKeys: 
   } else {
     metrics = createHttpMetrics(core as HttpMetricsOptions);
   }
-  const served = metrics;
-  return {
-    metrics,
-    path: path === false ? undefined : (path as string),
-    includeMetricsPath: o.includeMetricsPath === true,
-    scrape: (request) => served.respond(request),
-    own,
-  };
+  // Checked even when nothing is served here: the options are still wrong.
+  const scrape = createScrapeAnswer(where, metrics.registry, { auth: o.auth as ScrapeAnswerOptions['auth'], scrape: o.scrape as ScrapeAnswerOptions['scrape'] });
+  return { metrics, path: path === false ? undefined : (path as string), includeMetricsPath: o.includeMetricsPath === true, scrape, own };
 }

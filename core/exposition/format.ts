@@ -52,11 +52,18 @@ export function leLabels(buckets: readonly number[], format: Format): string[] {
   return [...buckets.map((b) => `le="${formatBound(b, format)}"`), 'le="+Inf"'];
 }
 
+/** `extra` (rendered labels, possibly '') before a series' own rendered labels. */
+function withExtra(extra: string, rendered: string): string {
+  if (extra === '') return rendered;
+  return rendered === '' ? extra : `${extra},${rendered}`;
+}
+
 /**
  * Renders a family whose values sit in an arena (or in a merged copy of arenas).
- * `series[i].offset` indexes `v`; the slot layout is the one of `seriesWidth`.
+ * `series[i].offset` indexes `v`; the slot layout is the one of `seriesWidth`. `extra` is a
+ * rendered label list put before every series' own labels (the registry's default labels).
  */
-export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: Format, withHeader = true): string {
+export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: Format, withHeader = true, extra = ''): string {
   if (series.length === 0) return '';
   const { family, sample, type } = familyNames(def.name, def.type, format, def.info);
   let out = withHeader ? header(family, def.help, type, format) : '';
@@ -64,30 +71,43 @@ export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float
     case 'counter':
     case 'gauge':
       for (const s of series) {
-        out += s.rendered === '' ? `${sample} ${formatValue(v[s.offset]!)}\n` : `${sample}{${s.rendered}} ${formatValue(v[s.offset]!)}\n`;
+        const rendered = withExtra(extra, s.rendered);
+        out += rendered === '' ? `${sample} ${formatValue(v[s.offset]!)}\n` : `${sample}{${rendered}} ${formatValue(v[s.offset]!)}\n`;
       }
       return out;
     case 'summary':
       for (const s of series) {
-        const labels = s.rendered === '' ? '' : `{${s.rendered}}`;
+        const rendered = withExtra(extra, s.rendered);
+        const labels = rendered === '' ? '' : `{${rendered}}`;
         out += `${sample}_count${labels} ${formatValue(v[s.offset]!)}\n${sample}_sum${labels} ${formatValue(v[s.offset + 1]!)}\n`;
       }
       return out;
     case 'histogram': {
       const le = leLabels(def.buckets!, format);
       const n = le.length;
+      // OpenMetrics 1.0: "Semantically, Sum, and buckets values are counters so MUST NOT be NaN or
+      // negative. Negative threshold buckets MAY be used, but then the Histogram MetricPoint MUST NOT
+      // contain a sum value as it would no longer be a counter semantically." A series that
+      // received a negative value (counted in its first slot) has such a sum too; its sum stays in
+      // the text format, and its count and buckets in both.
+      const openMetrics = format === 'openmetrics';
+      const negativeBounds = openMetrics && def.buckets![0]! < 0;
       for (const s of series) {
         const o = s.offset;
-        const open = s.rendered === '' ? `${sample}_bucket{` : `${sample}_bucket{${s.rendered},`;
+        const rendered = withExtra(extra, s.rendered);
+        const open = rendered === '' ? `${sample}_bucket{` : `${sample}_bucket{${rendered},`;
         let acc = 0;
         for (let i = 0; i < n; i++) {
           acc += v[o + 2 + i]!;
           out += `${open}${le[i]}} ${acc}\n`;
         }
-        const labels = s.rendered === '' ? '' : `{${s.rendered}}`;
-        // _count is the +Inf bucket by definition; taking it from the buckets keeps the two equal
-        // even if a concurrent writer updated the count slot between our reads.
-        out += `${sample}_sum${labels} ${formatValue(v[o + 1]!)}\n${sample}_count${labels} ${acc}\n`;
+        const labels = rendered === '' ? '' : `{${rendered}}`;
+        const sum = v[o + 1]!;
+        if (!openMetrics || !(negativeBounds || v[o]! > 0 || !(sum >= 0))) out += `${sample}_sum${labels} ${formatValue(sum)}
+`;
+        // _count is the +Inf bucket by definition.
+        out += `${sample}_count${labels} ${acc}
+`;
       }
       return out;
     }
@@ -126,8 +146,14 @@ export function renderMetricObject(metric: MetricObject, format: Format, staticL
   const values = metric.values ?? [];
   const { family, sample, type } = familyNames(metric.name, metric.type, format);
   let out = header(family, metric.help, type, format);
+  // As in renderFamily, OpenMetrics takes no sum from a histogram with negative bounds, nor a
+  // negative sum. (prom-client keeps no count of negative observations, so a sum that went down
+  // and stayed positive cannot be told.)
+  const sums = format === 'openmetrics' && type === 'histogram' ? `${metric.name}_sum` : undefined;
+  const negativeBounds = sums !== undefined && values.some((value) => typeof value.labels?.le === 'number' && value.labels.le < 0);
   for (const value of values) {
     let name = value.metricName ?? metric.name;
+    if (name === sums && (negativeBounds || !(value.value >= 0))) continue;
     if (type === 'counter' && name === metric.name) name = sample;
     const labels = { ...staticLabels, ...value.sharedLabels, ...value.labels };
     const rendered = renderLabelObject(labels, format, '');

@@ -5,7 +5,9 @@ import type { Collector } from '../store/registry.js';
 import { RENDER } from '../store/registry.js';
 import { RENDER_MERGED } from '../store/types.js';
 import type { Format, MetricObject } from './format.js';
+import { defaultLabelsOf } from './default-labels.js';
 import { CONTENT_TYPE, renderMetricObject } from './format.js';
+import { CHUNK, createSlicer } from './slice.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -55,42 +57,34 @@ export function acceptsGzip(acceptEncoding: string | null | undefined): boolean 
   return !!acceptEncoding && quality(acceptEncoding, (r) => r === 'gzip' || r === '*') > 0;
 }
 
-/** Series rendered between two checks of the clock; a chunk of this size takes well under a millisecond. */
-const CHUNK = 128;
-/** Render time after which the renderer yields to the event loop, so requests keep flowing. */
-const SLICE_MS = 5;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The registry's default labels (`registry.setDefaultLabels`), which prom-client keeps privately. */
-function defaultLabels(registry: Registry): Record<string, string> {
-  const labels = (registry as unknown as { _defaultLabels?: Record<string, string> })._defaultLabels;
-  return labels && typeof labels === 'object' ? labels : {};
-}
-
 /**
  * Renders every metric of a registry as UTF-8 chunks. Each chunk is encoded while it is rendered,
  * so the work stays in the slice that produced it: joining one large string at the end would
  * flatten megabytes in a single block. Long renders yield to the event loop every few
  * milliseconds. Rejects when a collector fails.
  */
-async function renderChunks(registry: Registry, format: Format): Promise<Buffer[]> {
-  const metrics = registry.getMetricsAsArray() as unknown as Array<Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format) => Promise<string> }>;
+async function renderChunks(registry: Registry, format: Format, signal?: AbortSignal): Promise<Buffer[]> {
+  const metrics = registry.getMetricsAsArray() as unknown as Array<
+    Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format, defaults: Readonly<Record<string, string>>) => Promise<Buffer[]> }
+  >;
+  // Read at every scrape: labels set after the metrics were created apply too.
+  const defaults = defaultLabelsOf(registry);
   // In multi-process mode one collector renders the whole registry, merged with the other processes.
   for (const metric of metrics) {
     const merged = metric[RENDER_MERGED];
     if (merged !== undefined) {
-      const text = await merged.call(metric, format);
-      return [Buffer.from(format === 'openmetrics' ? `${text}# EOF\n` : text)];
+      const parts = await merged.call(metric, format, defaults);
+      if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
+      return parts;
     }
   }
   const parts: Buffer[] = [];
-  let sliceStart = performance.now();
-  const staticLabels = defaultLabels(registry);
+  const slicer = createSlicer();
   const pause = async (): Promise<void> => {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
+    if (slicer.overdue()) {
+      await slicer.pause();
+      // Nobody waits for this render any more (every scrape sharing it timed out): stop here.
+      signal?.throwIfAborted();
     }
   };
   for (const metric of metrics) {
@@ -98,7 +92,7 @@ async function renderChunks(registry: Registry, format: Format): Promise<Buffer[
     if (render !== undefined) {
       const size = metric.size!();
       for (let from = 0; from < size; from += CHUNK) {
-        const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size));
+        const chunk = render.call(metric, format, from, Math.min(from + CHUNK, size), defaults);
         if (chunk !== '') parts.push(Buffer.from(chunk));
         await pause();
       }
@@ -109,7 +103,7 @@ async function renderChunks(registry: Registry, format: Format): Promise<Buffer[
       } catch (error) {
         throw new Error(`collecting "${metric.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      parts.push(Buffer.from(renderMetricObject(object, format, staticLabels)));
+      parts.push(Buffer.from(renderMetricObject(object, format, defaults)));
       await pause();
     }
   }
@@ -122,34 +116,25 @@ export async function renderRegistry(registry: Registry, format: Format): Promis
   return Buffer.concat(await renderChunks(registry, format)).toString();
 }
 
+/** An exposition as bytes, the form every scrape answer is built from. */
+export type ExpositionBytes = Exposition & { body: Buffer | string };
+
 /**
- * The scrape answer with the body as bytes, which is what an HTTP response sends: no string of the
- * whole exposition is ever built. Never rejects.
+ * Renders one exposition: `format`, gzipped when `gzip`. Never rejects, except with `signal`'s
+ * reason once it aborts.
  */
-export async function exposeBytes(registry: Registry, request: ExposeRequest = {}): Promise<Exposition & { body: Buffer | string }> {
-  const format = negotiate(request.accept);
+export async function renderExposition(registry: Registry, format: Format, gzip: boolean, signal?: AbortSignal): Promise<ExpositionBytes> {
   let body: Buffer;
   try {
-    body = Buffer.concat(await renderChunks(registry, format));
+    body = Buffer.concat(await renderChunks(registry, format, signal));
   } catch (error) {
+    if (signal?.aborted) throw error;
     return {
       status: 500,
       contentType: 'text/plain; charset=utf-8',
       body: `promhttp: ${error instanceof Error ? error.message : String(error)}\n`,
     };
   }
-  if (acceptsGzip(request.acceptEncoding)) {
-    return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(body) };
-  }
+  if (gzip) return { status: 200, contentType: CONTENT_TYPE[format], contentEncoding: 'gzip', body: await gzipAsync(body) };
   return { status: 200, contentType: CONTENT_TYPE[format], body };
-}
-
-/**
- * Renders a registry for a scraper: negotiates the format, compresses when allowed, and turns a
- * failing collector into a 500 with a plain-text reason instead of a rejection. The body is a
- * string unless it is gzipped.
- */
-export async function expose(registry: Registry, request: ExposeRequest = {}): Promise<Exposition> {
-  const exposition = await exposeBytes(registry, request);
-  return exposition.contentEncoding === undefined && typeof exposition.body !== 'string' ? { ...exposition, body: exposition.body.toString() } : exposition;
 }

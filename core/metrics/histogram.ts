@@ -1,5 +1,4 @@
-import { checkBuckets } from '../buckets.js';
-import { DEFAULT_BUCKETS } from '../http-metrics.js';
+import { checkBuckets, DEFAULT_BUCKETS } from '../buckets.js';
 import { observeHistogram } from '../store/family.js';
 import type { Arena } from '../store/types.js';
 import type { LabelValues, MetricInfo } from './metric.js';

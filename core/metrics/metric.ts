@@ -59,7 +59,7 @@ function findFamily(where: string, registry: Registry, def: FamilyDef): Family {
     const now = describeDef(def);
     if (was !== now) throw optionError(`${where}: "${def.name}" already exists in this registry as ${was}; it cannot also be ${now}. Use the same definition everywhere, or another name.`);
   }
-  return getOrCreateFamily(registry, def, staticLabelsOf(registry));
+  return getOrCreateFamily(registry, def, staticLabelsOf(registry), where);
 }
 
 function createCore(family: Family, registry: Registry): MetricCore {

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Family } from '../store/family.js';
 import { incCounter } from '../store/family.js';
+import { HEALTH_METRICS } from '../metric-names.js';
 import { getOrCreateFamily } from '../store/registry.js';
 import { staticLabelsOf } from './static-labels.js';
 
@@ -13,7 +14,7 @@ export interface RecordErrors {
 }
 
 function counterOf(registry: Registry, name: string, help: string): Family {
-  return getOrCreateFamily(registry, { name, help, type: 'counter', labelNames: ['metric'] }, staticLabelsOf(registry));
+  return getOrCreateFamily(registry, { name, help, type: 'counter', labelNames: ['metric'] }, staticLabelsOf(registry), 'counter');
 }
 
 function incrementer(family: Family, metric: string): () => void {
@@ -33,12 +34,12 @@ function incrementer(family: Family, metric: string): () => void {
 export function recordErrors(registry: Registry, metric: string): RecordErrors {
   const labels = counterOf(
     registry,
-    'promhttp_label_errors_total',
+    HEALTH_METRICS.labelErrors,
     'Record calls whose labels did not match the label names of the metric, or were not strings; the sample was recorded with the label value __invalid__.',
   );
   const values = counterOf(
     registry,
-    'promhttp_value_errors_total',
+    HEALTH_METRICS.valueErrors,
     'Record calls with a value the metric cannot take (not a finite number, or a negative counter increment); the value was dropped.',
   );
   return { label: incrementer(labels, metric), value: incrementer(values, metric) };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ResetPolicy } from './options.js';
-import { idCertainlyDead, removeEntry, removeQuietly } from './files.js';
+import { ownerCertainlyDead, removeEntry, removeQuietly } from './files.js';
 import type { DirectoryView } from './read.js';
 import { readDirectory } from './read.js';
 
@@ -23,7 +23,7 @@ function removeWhere(dir: string, by: string, view: DirectoryView, drop: (entry:
   for (const a of view.archives) if (drop({ id: a.id, claimedBy: a.entry.claimedBy, alive: view.isAlive(a.id) }) && removeEntry(dir, a.entry.name, by)) removed++;
   const now = Date.now();
   for (const w of view.work) {
-    if (idCertainlyDead(w.owner, now)) {
+    if (ownerCertainlyDead(dir, w, w.owner, now)) {
       removeQuietly(join(dir, w.name));
       removed++;
     }

@@ -1,16 +1,20 @@
 import type { Registry } from 'prom-client';
 import type { Format, MetricObject } from '../exposition/format.js';
-import { renderFamily, renderMetricObject } from '../exposition/format.js';
-import type { FamilyDef, Series } from '../store/types.js';
+import type { Steps } from '../exposition/slice.js';
+import { CHUNK, createSlicer, runSliced } from '../exposition/slice.js';
 import { RENDER_MERGED } from '../store/types.js';
+import { addArchive } from './absorb.js';
+import { conflictsMetric, resolveDefinitions } from './definitions.js';
 import type { DirectoryArena } from './directory-arena.js';
-import { addArchive } from './compact.js';
+import { HEALTH_METRICS } from '../metric-names.js';
 import { keyOf } from './files.js';
+import type { FamilyMerger } from './merge.js';
 import { createFamilyMerger } from './merge.js';
-import type { PlainMetric } from './plain.js';
+import type { PlainMerger, PlainMetric } from './plain.js';
 import { createPlainMerger } from './plain.js';
 import type { DirectoryView, ReadCache } from './read.js';
-import { newReadCache, readDirectory } from './read.js';
+import { newReadCache, readDirectorySliced } from './read.js';
+import { renderMergedView } from './render-merged.js';
 import { collectPlain } from './snapshot.js';
 
 /** The reading process's own store: its values are read from memory, fresher than its file. */
@@ -27,15 +31,11 @@ export interface MergedCollector {
   /** prom-client's view (`registry.metrics()`): only the store's own gauge, since prom-client renders metric by metric. */
   get(): Promise<MetricObject>;
   reset(): void;
-  [RENDER_MERGED](format: Format): Promise<string>;
+  [RENDER_MERGED](format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]>;
 }
 
-const NAME = 'promhttp_multiprocess_processes';
+const NAME = HEALTH_METRICS.processes;
 const HELP = 'Processes (and worker threads) with metrics in the multi-process directory, by state; dead ones are merged into archives and then no longer counted.';
-
-/** Render time after which rendering yields to the event loop, as in single-process exposition. */
-const SLICE_MS = 10;
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function processesMetric(view: DirectoryView, self: boolean): MetricObject {
   let live = self ? 1 : 0;
@@ -48,22 +48,13 @@ function processesMetric(view: DirectoryView, self: boolean): MetricObject {
   return { name: NAME, help: HELP, type: 'gauge', values: [{ labels: { state: 'live' }, value: live }, { labels: { state: 'dead' }, value: dead }] };
 }
 
-/**
- * Merges the whole directory (plus, when given, the reading process's own store from memory) and
- * renders it: promhttp families first, then this collector's gauge, then plain prom-client metrics.
- * Nothing here talks to other processes: a busy or stuck worker cannot slow a scrape down.
- */
-export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own?: OwnStore): Promise<string> {
-  const self = own !== undefined && !own.arena.closed ? own : undefined;
-  // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
-  const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
-  // Own values come from memory; writing them out first means no later scrape, served by another
-  // process from our file, can show less than this one (totals never go down between scrapes).
-  self?.arena.flush();
-  const view = readDirectory(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) });
-  const families = createFamilyMerger();
+/** The series of the own store, the other stores and the archives, merged; yields every `CHUNK` series. */
+function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: readonly PlainMetric[]): Steps<{ families: FamilyMerger; plain: PlainMerger }> {
+  // Series of one label set in several stores share their slots: the stores' sizes are the most it needs.
+  let slots = self?.arena.v.length ?? 0;
+  for (const store of view.stores) slots += store.v.length;
+  const families = createFamilyMerger(slots);
   const plain = createPlainMerger();
-
   // Two live processes may claim the same worker label (two apps, same PM2 instance number): keep per-process series apart.
   const taken = new Set<string>();
   const unique = (worker: string, pid: number): string => {
@@ -76,52 +67,58 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   const selfId = self?.arena.identity.id;
   if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) {
     const { arena } = self;
-    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid) };
-    for (const s of arena.series) families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
-    plain.add(ownPlain, true, source.worker);
+    // Its definitions are the current code's: they win over any other process's (see definitions.ts).
+    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: Infinity };
+    const series = arena.series;
+    // Series recorded while this merge gives the loop back are left for the next scrape.
+    const count = series.length;
+    for (let i = 0; i < count; i++) {
+      const s = series[i]!;
+      // Read the arena afresh: it is replaced when it grows.
+      families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
+      if ((i + 1) % CHUNK === 0) yield;
+    }
+    plain.add(ownPlain, true, source.worker, Infinity);
   }
   // Live stores first, so that a dead predecessor with the same label is the one renamed.
   const stores = [...view.stores].sort((a, b) => Number(b.alive) - Number(a.alive));
   for (const store of stores) {
     if (store.absorbed) continue;
-    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker };
-    for (const s of store.series) families.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
-    plain.add(store.plain, store.alive, source.worker);
+    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt };
+    for (let i = 0; i < store.series.length; i++) {
+      const s = store.series[i]!;
+      families.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
+      if ((i + 1) % CHUNK === 0) yield;
+    }
+    plain.add(store.plain, store.alive, source.worker, store.header.startedAt);
+    yield;
   }
-  for (const archive of view.archives) if (!archive.absorbed) addArchive(families, plain, archive.archive);
-
-  return renderMergedView(families.families(), families.values(), processesMetric(view, self !== undefined), plain.result(), format);
+  for (const archive of view.archives) if (!archive.absorbed) yield* addArchive(families, plain, archive.archive);
+  return { families, plain };
 }
 
 /**
- * Renders a merged view in the one layout both multi-process modes share: promhttp families
- * first, then the mode's own gauge, then the plain prom-client metrics no family already covers.
- * `families` may be lazy: it is walked once, yielding to the event loop between slices.
+ * Merges the whole directory (plus, when given, the reading process's own store from memory) and
+ * renders it: promhttp families first, then this collector's gauges, then plain prom-client
+ * metrics. Reading, merging and rendering give the event loop back every few milliseconds.
+ * Nothing here talks to other processes: a busy or stuck worker cannot slow a scrape down.
  */
-export async function renderMergedView(
-  families: Iterable<{ readonly def: FamilyDef; readonly series: readonly Series[] }>,
-  v: Float64Array,
-  gauge: MetricObject,
-  plain: readonly PlainMetric[],
-  format: Format,
-): Promise<string> {
-  const parts: string[] = [];
-  const names = new Set<string>();
-  let sliceStart = performance.now();
-  for (const family of families) {
-    names.add(family.def.name);
-    parts.push(renderFamily(family.def, family.series, v, format));
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
-  }
-  parts.push(renderMetricObject(gauge, format));
-  for (const metric of plain) {
-    if (names.has(metric.name) || metric.name === gauge.name) continue;
-    parts.push(renderMetricObject({ ...metric, values: [...metric.values] }, format));
-  }
-  return parts.join('');
+export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own?: OwnStore, defaults: Readonly<Record<string, string>> = {}): Promise<Buffer[]> {
+  const self = own !== undefined && !own.arena.closed ? own : undefined;
+  // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
+  const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
+  // Own values come from memory; writing them out first means no later scrape, served by another
+  // process from our file, can show less than this one (totals never go down between scrapes).
+  self?.arena.flush();
+  const slicer = createSlicer();
+  const view = await readDirectorySliced(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);
+  const merged = await runSliced(mergeSteps(view, self, ownPlain), slicer);
+  const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.hidden()), slicer);
+  const gauges = [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)];
+  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer);
+  // What was read from memory since the first flush goes out before the answer does, for the same reason.
+  self?.arena.flush();
+  return parts;
 }
 
 /** The collector a multi-process registry holds: the exposition hands it the whole scrape. */
@@ -134,9 +131,9 @@ export function createMergedCollector(dir: string, own?: OwnStore): MergedCollec
     aggregator: 'sum',
     async get() {
       const self = own !== undefined && !own.arena.closed;
-      return processesMetric(readDirectory(dir, { cache, ...(self ? { self: own.arena.identity.id } : {}) }), self);
+      return processesMetric(await readDirectorySliced(dir, { cache, ...(self ? { self: own.arena.identity.id } : {}) }), self);
     },
     reset() {},
-    [RENDER_MERGED]: (format) => renderDirectoryView(dir, format, cache, own),
+    [RENDER_MERGED]: (format, defaults) => renderDirectoryView(dir, format, cache, own, defaults),
   };
 }

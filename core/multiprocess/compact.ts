@@ -1,14 +1,15 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderLabels } from '../labels.js';
-import type { Archive, ArchivedFamily } from './archive.js';
+import type { Steps } from '../exposition/slice.js';
+import { runSync } from '../exposition/slice.js';
+import { addArchive, addDeadStore, toArchive } from './absorb.js';
 import { encodeArchive } from './archive.js';
-import { archiveName, claimedName, idCertainlyDead, keyOf, removeEntry, removeQuietly, workName } from './files.js';
+import { archiveName, claimedName, keyOf, ownerCertainlyDead, removeEntry, removeQuietly, workName } from './files.js';
 import type { OwnedEntry } from './files.js';
-import { createFamilyMerger, modeOf } from './merge.js';
+import { createFamilyMerger } from './merge.js';
 import { createPlainMerger } from './plain.js';
-import type { ArchiveView, DirectoryView, ReadCache, StoreView } from './read.js';
-import { readDirectory } from './read.js';
+import type { ArchiveView, DirectoryView, ReadCache } from './read.js';
+import { readDirectorySteps } from './read.js';
 
 /** The points between which a compactor can die; tests stop it at each to prove nothing is counted twice. */
 export type CompactStep = 'claimed' | 'archive-written' | 'archive-renamed' | 'removed';
@@ -48,37 +49,6 @@ function candidates(view: DirectoryView, by: string): OwnedEntry[] {
   return out;
 }
 
-function addStore(merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>, store: StoreView): void {
-  const source = { alive: false, worker: store.header.worker };
-  for (const s of store.series) {
-    const mode = modeOf(s.family.def);
-    // A dead worker labelled by its pid will never be replaced by a successor: do not keep it for ever.
-    if ((mode === 'all' || mode === 'liveall') && store.header.workerSource === 'pid') continue;
-    merger.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
-  }
-  plain.add(store.plain, false, store.header.worker);
-}
-
-export function addArchive(merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>, archive: Archive): void {
-  for (const { def, series } of archive.families) {
-    for (const s of series) merger.add(def, s.labels, renderLabels(def.labelNames, s.labels), s.slots, 0, { alive: false, worker: s.worker ?? '' });
-  }
-  plain.add(archive.plain, false, '');
-}
-
-/** The merged values as an archive owned by `by`: the one format both dead stores and exited IPC workers are kept in. */
-export function toArchive(by: string, absorbed: Record<string, number>, merger: ReturnType<typeof createFamilyMerger>, plain: ReturnType<typeof createPlainMerger>): Archive {
-  const v = merger.values();
-  const families: ArchivedFamily[] = merger
-    .families()
-    .filter((f) => f.series.length > 0)
-    .map((f) => ({
-      def: f.def,
-      series: f.series.map((s) => ({ labels: s.labels, ...(s.worker !== undefined ? { worker: s.worker } : {}), slots: Array.from(v.subarray(s.offset, s.offset + f.width)) })),
-    }));
-  return { promhttp: 1, owner: by, absorbed, families, plain: plain.summed() };
-}
-
 /**
  * Merges dead stores into the compactor's own archive so the directory stays small and reads stay
  * fast. Steps, each safe to die after:
@@ -91,10 +61,19 @@ export function toArchive(by: string, absorbed: Record<string, number>, merger: 
  * dies leaves claims that the next one takes over once it sees the claimer is dead.
  */
 export function compact(options: CompactOptions): CompactResult {
+  return runSync(compactSteps(options));
+}
+
+/**
+ * `compact` as steps: a store's timer runs them sliced, giving the event loop back while it reads
+ * and merges. Nothing in the protocol needs the steps to run at once: other processes compact at
+ * the same time anyway. Two runs by one store must not overlap (see store.ts).
+ */
+export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
   const { dir, by, cache } = options;
   const now = options.now ?? Date.now();
   const step = options.afterStep ?? (() => {});
-  const view = readDirectory(dir, { self: by, ...(cache ? { cache } : {}), now });
+  const view = yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now });
   if (!view.consistent) return { absorbed: 0, removed: 0 };
   let removed = 0;
 
@@ -103,10 +82,10 @@ export function compact(options: CompactOptions): CompactResult {
   for (const a of view.archives) if (a.absorbed && a.entry.claimedBy !== undefined && removeEntry(dir, a.entry.name, by)) removed++;
   for (const b of view.broken) {
     const holder = b.claimedBy ?? b.id;
-    if (idCertainlyDead(b.id, now) && (holder === b.id || !view.isAlive(holder)) && removeEntry(dir, b.name, by)) removed++;
+    if (ownerCertainlyDead(dir, b, b.id, now) && (holder === b.id || !view.isAlive(holder)) && removeEntry(dir, b.name, by)) removed++;
   }
   for (const w of view.work) {
-    if (w.owner !== by && idCertainlyDead(w.owner, now)) {
+    if (w.owner !== by && ownerCertainlyDead(dir, w, w.owner, now)) {
       removeQuietly(join(dir, w.name));
       removed++;
     }
@@ -131,13 +110,13 @@ export function compact(options: CompactOptions): CompactResult {
   if (claimed.length === 0 && !prunable) return { absorbed: 0, removed };
 
   // Read again now that the claims are ours: an archive written meanwhile may list some of them.
-  const after = claimed.length > 0 ? readDirectory(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
+  const after = claimed.length > 0 ? yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
   if (!after.consistent) return { absorbed: 0, removed };
   const current: ArchiveView | undefined = after.archives.find((a) => a.id === by && a.entry.claimedBy === undefined);
   const merger = createFamilyMerger();
   const plain = createPlainMerger();
   const absorbed: Record<string, number> = { ...current?.archive.absorbed };
-  if (current) addArchive(merger, plain, current.archive);
+  if (current) yield* addArchive(merger, plain, current.archive);
   const done: string[] = [];
   let count = 0;
   for (const entry of claimed) {
@@ -150,14 +129,14 @@ export function compact(options: CompactOptions): CompactResult {
         done.pop(); // Unreadable right now: keep the claim and try again next run.
         continue;
       }
-      addStore(merger, plain, store);
+      yield* addDeadStore(merger, plain, store);
     } else {
       const archive = after.archives.find((a) => a.entry.name === entry.name);
       if (archive === undefined) {
         done.pop();
         continue;
       }
-      addArchive(merger, plain, archive.archive);
+      yield* addArchive(merger, plain, archive.archive);
       for (const [k, at] of Object.entries(archive.archive.absorbed)) absorbed[k] = Math.max(at, absorbed[k] ?? 0);
     }
     absorbed[key] = now;
@@ -167,10 +146,11 @@ export function compact(options: CompactOptions): CompactResult {
     if (now - at > PRUNE_AFTER_MS && !after.present.has(key)) delete absorbed[key];
   }
 
+  const text = yield* encodeArchive(yield* toArchive(by, absorbed, merger, plain));
   const tmp = join(dir, workName('tmp', by));
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, encodeArchive(toArchive(by, absorbed, merger, plain)));
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

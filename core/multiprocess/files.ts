@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ID_PATTERN, hasProc, parseId, readStat } from './identity.js';
+import { ID_PATTERN, hasProc, parseId, pidNamespace, readStat } from './identity.js';
 
 /**
  * The directory layout. Every name carries the id of the store it belongs to, so a reader can
@@ -70,6 +70,8 @@ export interface Owner {
   readonly pid: number;
   readonly start: string;
   readonly host: string;
+  /** The writer's PID namespace, when it could tell. */
+  readonly pidns?: string | undefined;
   readonly task?: { readonly tid: number; readonly start: string } | undefined;
   /** Unix ms of the last heartbeat. */
   readonly heartbeat: number;
@@ -79,6 +81,12 @@ export interface Owner {
 
 const HOST = hostname();
 
+/** Whether a writer's pids are ours to check: same host, and the same PID namespace where it told. */
+function pidsComparable(owner: { readonly host: string; readonly pidns?: string | undefined }): boolean {
+  // A container of the same pod has the host name and the volume, not the pids.
+  return owner.host === HOST && (owner.pidns === undefined || owner.pidns === pidNamespace());
+}
+
 /**
  * True only when the writer cannot be running any more: it said so, or its pid is free, or its pid
  * now belongs to a process (or thread) that started at another time (a reused pid), or it is a
@@ -87,8 +95,8 @@ const HOST = hostname();
 export function isCertainlyDead(owner: Owner, now: number): boolean {
   if (owner.done) return true;
   const stale = now - owner.heartbeat > STALE_MS;
-  // Another host has its own pids: only its heartbeat speaks for it.
-  if (owner.host !== HOST) return stale;
+  // Another host or PID namespace has its own pids: only its heartbeat speaks for it.
+  if (!pidsComparable(owner)) return stale;
   if (pidGone(owner.pid)) return true;
   if (!hasProc() || owner.start.startsWith('m')) return stale;
   const stat = readStat(`/proc/${owner.pid}/stat`);
@@ -100,10 +108,22 @@ export function isCertainlyDead(owner: Owner, now: number): boolean {
   return false;
 }
 
-/** Judges a store from its id alone (pid and start time), for entries whose content is not read. */
-export function idCertainlyDead(id: string, now: number): boolean {
+/**
+ * Judges the owner of an entry whose content is not read (work files, a store without its files)
+ * from its id: pid and start time. An owner of another PID namespace cannot be judged so: its
+ * entry is taken for abandoned once nothing touched it for `STALE_MS` (work lasts milliseconds,
+ * and a live store rewrites missing files within a heartbeat).
+ */
+export function ownerCertainlyDead(dir: string, entry: { readonly name: string }, id: string, now: number): boolean {
   const parsed = parseId(id);
-  return parsed !== undefined && isCertainlyDead({ pid: parsed.pid, start: parsed.start, host: HOST, heartbeat: now, done: false }, now);
+  if (parsed === undefined) return false;
+  const owner = { pid: parsed.pid, start: parsed.start, host: HOST, pidns: parsed.pidns, done: false };
+  if (pidsComparable(owner)) return isCertainlyDead({ ...owner, heartbeat: now }, now);
+  try {
+    return now - lstatSync(join(dir, entry.name)).mtimeMs > STALE_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** True when no process has this pid (ESRCH). EPERM means it exists under another user. */

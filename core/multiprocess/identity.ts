@@ -6,10 +6,15 @@ import { threadId } from 'node:worker_threads';
 /**
  * Who wrote a store: enough to tell later, from another process, whether the writer is certainly
  * gone. A pid alone is not: pids are reused, so the OS start time of the process (and, for a
- * worker thread, of its OS thread) is part of the identity.
+ * worker thread, of its OS thread) is part of the identity; and a pid means something only in its
+ * PID namespace (containers of one pod share a host name and a volume, not their pids).
  */
 export interface Identity {
-  /** `<pid>-<threadId>-<start>-<seq>`; unique on the host for ever (start times make reused pids distinct). */
+  /**
+   * `<pid>-<threadId>-<start>-<seq>`, then `-n<inode>` of the PID namespace where Linux tells it;
+   * unique on the host for ever (start times make reused pids distinct, namespaces tell apart the
+   * pid 1 of two containers started in the same tick).
+   */
   readonly id: string;
   readonly pid: number;
   readonly threadId: number;
@@ -18,6 +23,8 @@ export interface Identity {
   /** Linux, worker threads only: the OS thread id and its start time, so a terminated thread reads as dead. */
   readonly task?: { readonly tid: number; readonly start: string };
   readonly host: string;
+  /** Linux: the PID namespace, as `/proc/self/ns/pid` names it (`pid:[4026531836]`). */
+  readonly pidns?: string;
   /** The stable `worker` label value. */
   readonly worker: string;
   /** Where `worker` came from; a `pid` label is not stable across restarts. */
@@ -49,14 +56,34 @@ export function readStat(path: string): Stat | null | undefined {
   return state !== undefined && start !== undefined ? { state, start } : null;
 }
 
+/**
+ * Whether /proc describes this process's own PID namespace: one mounted for another namespace (a
+ * container started without its own /proc) shows other pids, which would judge stores wrongly.
+ */
 const HAS_PROC = (() => {
   try {
     readFileSync('/proc/self/stat');
-    return true;
+    return readlinkSync('/proc/self') === String(process.pid);
   } catch {
     return false;
   }
 })();
+
+/** This process's PID namespace, `undefined` where Linux does not tell it. */
+const PID_NS = (() => {
+  try {
+    const link = readlinkSync('/proc/self/ns/pid');
+    return /^pid:\[\d+\]$/.test(link) ? link : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** The PID namespace this process's pids mean something in (`pid:[4026531836]`), if known. */
+export const pidNamespace = (): string | undefined => PID_NS;
+
+/** `-n<inode>`, the part of an id that names the PID namespace. */
+const NS_SUFFIX = PID_NS === undefined ? '' : `-n${/\d+/.exec(PID_NS)![0]}`;
 
 /** True when this system lets us read process start times (Linux). */
 export const hasProc = (): boolean => HAS_PROC;
@@ -93,9 +120,9 @@ function workerLabel(explicit: string | undefined, pid: number): { worker: strin
 
 let sequence = 0;
 
-/** `<pid>-<threadId>-<start>`: the part of every id this thread opens that names the thread. */
-export function processKey(): string {
-  return `${process.pid}-${threadId}-${processStart()}`;
+/** An id owned by this thread, for work that is not a store (`clearDirectory`'s own files). */
+export function workerId(seq = 0): string {
+  return `${process.pid}-${threadId}-${processStart()}-${seq}${NS_SUFFIX}`;
 }
 
 /** A new identity for a store opened by this thread (several registries in one thread get several). */
@@ -108,13 +135,24 @@ export function newIdentity(explicitWorker?: string): Identity {
   let label = worker;
   if (threadId !== 0) label += `-t${threadId}`;
   if (seq > 0) label += `-r${seq}`;
-  return { id: `${pid}-${threadId}-${start}-${seq}`, pid, threadId, start, ...(task ? { task } : {}), host: hostname(), worker: label, workerSource };
+  return {
+    id: `${pid}-${threadId}-${start}-${seq}${NS_SUFFIX}`,
+    pid,
+    threadId,
+    start,
+    ...(task ? { task } : {}),
+    host: hostname(),
+    ...(PID_NS !== undefined ? { pidns: PID_NS } : {}),
+    worker: label,
+    workerSource,
+  };
 }
 
-/** Parses the pid and start time back out of an id, for entries whose metadata cannot be read. */
-export function parseId(id: string): { pid: number; start: string } | undefined {
-  const match = /^(\d+)-\d+-(m?\d+)-\d+$/.exec(id);
-  return match ? { pid: Number(match[1]), start: match[2]! } : undefined;
+/** Parses the pid, start time and PID namespace back out of an id, for entries whose metadata cannot be read. */
+export function parseId(id: string): { pid: number; start: string; pidns?: string } | undefined {
+  const match = /^(\d+)-\d+-(m?\d+)-\d+(?:-n(\d+))?$/.exec(id);
+  if (!match) return undefined;
+  return { pid: Number(match[1]), start: match[2]!, ...(match[3] !== undefined ? { pidns: `pid:[${match[3]}]` } : {}) };
 }
 
-export const ID_PATTERN = '\\d+-\\d+-m?\\d+-\\d+';
+export const ID_PATTERN = '\\d+-\\d+-m?\\d+-\\d+(?:-n\\d+)?';

@@ -9,7 +9,7 @@ import { peekArena, setArena } from '../store/registry.js';
 import type { ClearResult } from './clear.js';
 import { clearEntries } from './clear.js';
 import { renderDirectoryView } from './collector.js';
-import { processKey } from './identity.js';
+import { workerId } from './identity.js';
 import { inIpcMode } from './ipc/worker.js';
 import { newReadCache } from './read.js';
 import type { MultiprocessOptions } from './options.js';
@@ -37,8 +37,9 @@ const WHERE = 'enableMultiprocess';
 /**
  * Puts a registry in multi-process mode: its promhttp metrics are recorded in the shared
  * directory, and its exposition (`metrics.render()`, `/metrics`) shows every process merged.
- * Setting `PROMETHEUS_MULTIPROC_DIR` does this by itself for every registry; call this to choose
- * options. Call it before creating metrics in the registry; calling it again returns the same store.
+ * Setting `PROMETHEUS_MULTIPROC_DIR` does this by itself for prom-client's global registry only;
+ * call this for another registry, or to choose options (`dir` defaults to the variable). Call it
+ * before creating metrics in the registry; calling it again returns the same store.
  * @example
  * const store = enableMultiprocess({ dir: '/run/myapp-metrics' });
  * const metrics = createHttpMetrics(); // records into the directory
@@ -73,7 +74,8 @@ function storeForRegistry(where: string, registry: Registry, resolved: ReturnTyp
 
 /**
  * Applies `createHttpMetrics`'s `multiprocess` option to its registry. `false` pins the registry to
- * memory even when `PROMETHEUS_MULTIPROC_DIR` is set; `undefined` leaves the choice to the variable.
+ * memory even when `PROMETHEUS_MULTIPROC_DIR` is set; `undefined` leaves the choice to the variable,
+ * which only prom-client's global registry follows.
  */
 export function applyMultiprocessOption(where: string, registry: Registry, value: unknown): void {
   if (value === undefined) return;
@@ -122,7 +124,7 @@ export async function renderDirectory(dir: string, options?: RenderDirectoryOpti
   // process's collector does, so only what changed since the last render is read again.
   let cache = renderCaches.get(path);
   if (cache === undefined) renderCaches.set(path, (cache = newReadCache()));
-  const text = await renderDirectoryView(path, format, cache);
+  const text = Buffer.concat(await renderDirectoryView(path, format, cache)).toString();
   return format === 'openmetrics' ? `${text}# EOF\n` : text;
 }
 
@@ -146,5 +148,5 @@ export function clearDirectory(dir: string, options?: ClearDirectoryOptions): Cl
   const o = checkObject(where, options);
   checkKeys(where, o, ['force']);
   // Not a store: the id only names this clear's own work files.
-  return clearEntries(path, `${processKey()}-0`, o.force === true);
+  return clearEntries(path, workerId(), o.force === true);
 }

@@ -1,11 +1,16 @@
 import { escapeLabelValue } from '../labels.js';
 import type { FamilyDef, GaugeMode, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
+import { WORKER_LABEL } from '../metric-names.js';
 
 /**
  * Merging promhttp families across stores. Counters, histograms and summaries are summed over
  * every store, live or dead, so totals never go down when a process exits. Gauges follow their
  * mode; `live*` modes ignore dead stores.
+ *
+ * Families are merged by name and definition: stores that disagree on a family (a deploy changed
+ * its buckets, labels or type) are kept apart, so that nothing is lost; which one is shown is
+ * decided at render time (see definitions.ts).
  */
 export interface MergedSeries extends Series {
   /** Label values without the worker label. */
@@ -17,26 +22,34 @@ export interface MergedSeries extends Series {
 }
 
 export interface MergedFamily {
-  readonly def: FamilyDef;
+  /** The definition as the most recently started source gave it (its help text is the one shown). */
+  def: FamilyDef;
   readonly mode: GaugeMode | undefined;
   readonly width: number;
   readonly series: MergedSeries[];
-}
-
-export interface FamilyMerger {
   /**
-   * Adds one series. `slots` is read at `offset` with the layout of `seriesWidth(def)`.
-   * `stableWorker` is false when the worker label is only a pid, which an archive does not keep.
+   * When the most recently started source of this definition started (unix ms): the newest
+   * definition of a name is the current code's. The rendering process's own store is `Infinity`.
    */
-  add(def: FamilyDef, labels: readonly string[], rendered: string, slots: ArrayLike<number>, offset: number, source: Source): void;
-  families(): MergedFamily[];
-  /** The merged slots every `MergedSeries.offset` points into. */
-  values(): Float64Array;
+  rank: number;
 }
 
 export interface Source {
   readonly alive: boolean;
   readonly worker: string;
+  /** When the source's process started (unix ms), `Infinity` for the rendering process itself. */
+  readonly rank: number;
+}
+
+export interface FamilyMerger {
+  /** Adds one series. `slots` is read at `offset` with the layout of `seriesWidth(def)`. */
+  add(def: FamilyDef, labels: readonly string[], rendered: string, slots: ArrayLike<number>, offset: number, source: Source): void;
+  /** Every definition of every name, in order of first appearance. */
+  families(): MergedFamily[];
+  /** The merged slots every `MergedSeries.offset` points into. Replaced when it grows: read it afresh. */
+  values(): Float64Array;
+  /** The series of `family` with `like`'s labels, created with zeroed slots if it has none yet. */
+  seriesLike(family: MergedFamily, like: MergedSeries): MergedSeries;
 }
 
 /** How a gauge without a declared mode is merged: one series per worker (info metrics: whether any live process says so). */
@@ -45,18 +58,23 @@ export function modeOf(def: FamilyDef): GaugeMode | undefined {
   return def.gaugeMode ?? (def.info ? 'livemax' : 'all');
 }
 
-function compatible(a: FamilyDef, b: FamilyDef): boolean {
-  return a.type === b.type && (a.buckets ?? []).join() === (b.buckets ?? []).join();
+/** What makes two definitions of a name mergeable; the help text is left out, it only describes. */
+export function definitionKey(def: FamilyDef): string {
+  return JSON.stringify([def.name, def.type, def.labelNames, def.buckets ?? [], modeOf(def) ?? '', def.info === true]);
 }
 
 /** The label the per-worker gauges get; a family that already has a `worker` label keeps it for itself. */
 export function workerLabelFor(def: FamilyDef): string {
-  return def.labelNames.includes('worker') ? 'promhttp_worker' : 'worker';
+  return def.labelNames.includes(WORKER_LABEL) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
 }
 
-export function createFamilyMerger(): FamilyMerger {
-  const byName = new Map<string, { family: MergedFamily; index: Map<string, MergedSeries> }>();
-  let v = new Float64Array(1024);
+/** @param initialSlots room to allocate at once, when the caller can tell how much the merge needs (growing copies it all). */
+export function createFamilyMerger(initialSlots = 1024): FamilyMerger {
+  const byKey = new Map<string, MergedFamily>();
+  // Stores share one def object per family: most lookups skip building the key.
+  const byDef = new Map<FamilyDef, MergedFamily>();
+  const indexOf = new Map<MergedFamily, Map<string, MergedSeries>>();
+  let v = new Float64Array(Math.max(1024, initialSlots));
   let used = 0;
 
   function slotsFor(width: number): number {
@@ -70,17 +88,36 @@ export function createFamilyMerger(): FamilyMerger {
     return offset;
   }
 
+  function familyFor(def: FamilyDef, rank: number): MergedFamily {
+    let family = byDef.get(def);
+    if (family === undefined) {
+      const key = definitionKey(def);
+      family = byKey.get(key);
+      if (family === undefined) {
+        family = { def, mode: modeOf(def), width: seriesWidth(def), series: [], rank };
+        byKey.set(key, family);
+        indexOf.set(family, new Map());
+      }
+      byDef.set(def, family);
+    }
+    if (rank > family.rank) {
+      family.rank = rank;
+      family.def = def;
+    }
+    return family;
+  }
+
+  function create(family: MergedFamily, index: Map<string, MergedSeries>, key: string, labels: readonly string[], alive: boolean, worker: string | undefined): MergedSeries {
+    const series: MergedSeries = { values: labels, labels, rendered: key, offset: slotsFor(family.width), alive, ...(worker !== undefined ? { worker } : {}) };
+    index.set(key, series);
+    family.series.push(series);
+    return series;
+  }
+
   return {
     add(def, labels, rendered, slots, offset, source) {
-      let entry = byName.get(def.name);
-      if (entry === undefined) {
-        entry = { family: { def, mode: modeOf(def), width: seriesWidth(def), series: [] }, index: new Map() };
-        byName.set(def.name, entry);
-      } else if (!compatible(entry.family.def, def)) {
-        // Stores disagree on the family (a deploy changed its buckets or type): the first one read wins.
-        return;
-      }
-      const { family, index } = entry;
+      const family = familyFor(def, source.rank);
+      const index = indexOf.get(family)!;
       const { mode, width } = family;
       if (mode !== undefined && mode.startsWith('live') && !source.alive) return;
       const perWorker = mode === 'all' || mode === 'liveall';
@@ -91,11 +128,8 @@ export function createFamilyMerger(): FamilyMerger {
       }
       const found = index.get(key);
       if (found === undefined) {
-        const at = slotsFor(width);
+        const at = create(family, index, key, labels, source.alive, perWorker ? source.worker : undefined).offset;
         for (let i = 0; i < width; i++) v[at + i] = slots[offset + i] ?? 0;
-        const series: MergedSeries = { values: labels, labels, rendered: key, offset: at, alive: source.alive, ...(perWorker ? { worker: source.worker } : {}) };
-        index.set(key, series);
-        family.series.push(series);
         return;
       }
       const at = found.offset;
@@ -136,7 +170,11 @@ export function createFamilyMerger(): FamilyMerger {
       }
       if (newer) v[at + 1] = time;
     },
-    families: () => [...byName.values()].map((e) => e.family),
+    families: () => [...byKey.values()],
     values: () => v,
+    seriesLike(family, like) {
+      const index = indexOf.get(family)!;
+      return index.get(like.rendered) ?? create(family, index, like.rendered, like.labels, like.alive, like.worker);
+    },
   };
 }

@@ -1,3 +1,5 @@
+import type { Steps } from '../exposition/slice.js';
+import { CHUNK } from '../exposition/slice.js';
 import { renderLabels } from '../labels.js';
 import type { FamilyDef, GaugeMode, MetricType, Series } from '../store/types.js';
 import type { Identity } from './identity.js';
@@ -37,6 +39,7 @@ export function headerLine(identity: Identity, startedAt: number): string {
     start: identity.start,
     ...(identity.task ? { task: identity.task } : {}),
     host: identity.host,
+    ...(identity.pidns !== undefined ? { pidns: identity.pidns } : {}),
     worker: identity.worker,
     workerSource: identity.workerSource,
     startedAt,
@@ -87,36 +90,45 @@ export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefi
 }
 
 /**
- * Parses the complete lines of `chunk` (the log from `meta.bytes` on). A trailing line without its
- * newline is being written: it is left for the next read. Lines that do not parse are skipped.
+ * Parses the complete lines of `chunk` (the log from `meta.bytes` on), yielding every `CHUNK`
+ * lines; `meta.bytes` follows each line, so a parse left half-way resumes where it stopped. A
+ * trailing line without its newline is being written: it is left for the next read. Lines that do
+ * not parse are skipped.
  */
-export function parseMeta(meta: ParsedMeta, chunk: Buffer): void {
-  const end = chunk.lastIndexOf(0x0a);
-  if (end < 0) return;
-  // A newline byte never occurs inside a UTF-8 sequence, so cutting there is safe.
-  for (const text of chunk.toString('utf8', 0, end).split('\n')) {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (line === null || typeof line !== 'object') continue;
-    if (meta.header === undefined) {
-      if (line.promhttp === 1 && typeof line.id === 'string' && typeof line.pid === 'number') meta.header = line as unknown as MetaHeader;
-      continue;
-    }
-    if (typeof line.f === 'number') {
-      const def = readFamilyDef(line);
-      if (def) meta.families.set(line.f, { index: line.f, def });
-    } else if (typeof line.s === 'number') {
-      const family = meta.families.get(line.s);
-      const values = line.v;
-      const offset = line.o;
-      if (!family || !isStrings(values) || values.length !== family.def.labelNames.length) continue;
-      if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < HEADER_SLOTS) continue;
-      meta.series.push({ family, values, rendered: renderLabels(family.def.labelNames, values), offset });
-    }
+export function* parseMeta(meta: ParsedMeta, chunk: Buffer): Steps<void> {
+  const base = meta.bytes;
+  let pos = 0;
+  let lines = 0;
+  for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, pos)) {
+    // A newline byte never occurs inside a UTF-8 sequence, so cutting there is safe.
+    parseLine(meta, chunk.toString('utf8', pos, nl));
+    pos = nl + 1;
+    meta.bytes = base + pos;
+    if (++lines % CHUNK === 0) yield;
   }
-  meta.bytes += end + 1;
+}
+
+function parseLine(meta: ParsedMeta, text: string): void {
+  let line: Record<string, unknown>;
+  try {
+    line = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  if (line === null || typeof line !== 'object') return;
+  if (meta.header === undefined) {
+    if (line.promhttp === 1 && typeof line.id === 'string' && typeof line.pid === 'number') meta.header = line as unknown as MetaHeader;
+    return;
+  }
+  if (typeof line.f === 'number') {
+    const def = readFamilyDef(line);
+    if (def) meta.families.set(line.f, { index: line.f, def });
+  } else if (typeof line.s === 'number') {
+    const family = meta.families.get(line.s);
+    const values = line.v;
+    const offset = line.o;
+    if (!family || !isStrings(values) || values.length !== family.def.labelNames.length) return;
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < HEADER_SLOTS) return;
+    meta.series.push({ family, values, rendered: renderLabels(family.def.labelNames, values), offset });
+  }
 }

@@ -1,4 +1,5 @@
 import { decodeNumber } from './numbers.js';
+import { WORKER_LABEL } from '../metric-names.js';
 
 /**
  * Plain prom-client metrics (the app's own `new Counter()`, the default process metrics) as one
@@ -46,6 +47,8 @@ export function readPlainMetrics(raw: unknown): PlainMetric[] {
 interface Slot {
   readonly metric: { name: string; help: string; type: string; values: PlainSample[] };
   readonly index: Map<string, number>;
+  /** When the most recently started process with this metric (of this type) started. */
+  rank: number;
 }
 
 function sampleKey(sample: PlainSample): string {
@@ -56,29 +59,53 @@ function sampleKey(sample: PlainSample): string {
 }
 
 export interface PlainMerger {
-  /** A process's metrics: summed kinds are added up, the others kept per process (live ones only). */
-  add(metrics: readonly PlainMetric[], alive: boolean, worker: string): void;
-  /** Everything merged, in order of first appearance. */
+  /**
+   * A process's metrics: summed kinds are added up, the others kept per process (live ones only).
+   * `rank` is when the process started (unix ms), `Infinity` for the rendering process itself.
+   */
+  add(metrics: readonly PlainMetric[], alive: boolean, worker: string, rank?: number): void;
+  /**
+   * Everything merged, in order of first appearance. Where processes disagree on a metric's type
+   * (a deploy changed it), the most recently started process's type is shown.
+   */
   result(): PlainMetric[];
-  /** Only the summed kinds: what an archive keeps. */
+  /** The metrics `result()` leaves out for another type of the same name: name → how many types. */
+  hidden(): Map<string, number>;
+  /** Only the summed kinds, of every type seen: what an archive keeps, so that nothing is lost. */
   summed(): PlainMetric[];
 }
 
-export function createPlainMerger(workerLabel = 'worker'): PlainMerger {
+/**
+ * The label that tells processes apart in a per-process metric: `worker`, or `promhttp_worker`
+ * when the metric has a `worker` label of its own (which must keep its values), as for families.
+ */
+function workerLabelOf(metric: PlainMetric): string {
+  return metric.values.some((s) => s.labels[WORKER_LABEL] !== undefined) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
+}
+
+export function createPlainMerger(): PlainMerger {
+  // By name and type: processes that disagree on a metric's type are kept apart.
   const slots = new Map<string, Slot>();
+  function shown(): Map<string, Slot> {
+    const byName = new Map<string, Slot>();
+    for (const slot of slots.values()) {
+      const best = byName.get(slot.metric.name);
+      if (best === undefined || slot.rank > best.rank) byName.set(slot.metric.name, slot);
+    }
+    return byName;
+  }
   return {
-    add(metrics, alive, worker) {
+    add(metrics, alive, worker, rank = 0) {
       for (const metric of metrics) {
         const perProcess = isPerProcess(metric);
         if (perProcess && !alive) continue;
-        let slot = slots.get(metric.name);
+        const key = `${metric.name}\u0000${metric.type}`;
+        let slot = slots.get(key);
         if (slot === undefined) {
-          slot = { metric: { name: metric.name, help: metric.help, type: metric.type, values: [] }, index: new Map() };
-          slots.set(metric.name, slot);
-        } else if (slot.metric.type !== metric.type) {
-          // Processes disagree on what this metric is (a deploy changed it): the first one seen wins.
-          continue;
-        }
+          slot = { metric: { name: metric.name, help: metric.help, type: metric.type, values: [] }, index: new Map(), rank };
+          slots.set(key, slot);
+        } else if (rank > slot.rank) slot.rank = rank;
+        const workerLabel = perProcess ? workerLabelOf(metric) : '';
         for (const sample of metric.values) {
           if (perProcess) {
             slot.metric.values.push({ ...sample, labels: { ...sample.labels, [workerLabel]: worker } });
@@ -98,7 +125,16 @@ export function createPlainMerger(workerLabel = 'worker'): PlainMerger {
         }
       }
     },
-    result: () => [...slots.values()].map((s) => s.metric),
+    result() {
+      const byName = shown();
+      return [...slots.values()].filter((s) => byName.get(s.metric.name) === s).map((s) => s.metric);
+    },
+    hidden() {
+      const byName = shown();
+      const hidden = new Map<string, number>();
+      for (const slot of slots.values()) if (byName.get(slot.metric.name) !== slot) hidden.set(slot.metric.name, (hidden.get(slot.metric.name) ?? 0) + 1);
+      return hidden;
+    },
     summed: () => [...slots.values()].map((s) => s.metric).filter((m) => !isPerProcess(m) && m.values.length > 0),
   };
 }

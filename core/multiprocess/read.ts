@@ -1,14 +1,25 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Slicer, Steps } from '../exposition/slice.js';
+import { runSliced, runSync } from '../exposition/slice.js';
 import type { Archive } from './archive.js';
-import { decodeArchive } from './archive.js';
 import type { Entry, OwnedEntry, WorkEntry } from './files.js';
 import { isCertainlyDead, isOwned, keyOf, parseEntry } from './files.js';
-import type { MetaHeader, ParsedMeta, StoredSeries } from './meta.js';
-import { SLOT_DONE, SLOT_HEARTBEAT, emptyMeta, parseMeta } from './meta.js';
+import type { MetaHeader, StoredSeries } from './meta.js';
+import { SLOT_DONE, SLOT_HEARTBEAT } from './meta.js';
 import type { PlainMetric } from './plain.js';
-import { readSnapshot } from './snapshot.js';
+import type { RawStore, ReadCache } from './read-entry.js';
+import { Missing, readArchive, readStore } from './read-entry.js';
 
+export type { ReadCache } from './read-entry.js';
+export { newReadCache } from './read-entry.js';
+
+export interface ReadOptions {
+  /** The reading store's own id: its files are not read (it has its values in memory), and it counts as live. */
+  readonly self?: string;
+  readonly cache?: ReadCache;
+  readonly now?: number;
+}
 
 /** A store as read from the directory. */
 export interface StoreView {
@@ -48,105 +59,6 @@ export interface DirectoryView {
   isAlive(id: string): boolean;
 }
 
-/**
- * What a long-lived reader keeps between reads, so that each scrape only parses what changed:
- * metadata logs by store id (they only grow), archives by name (replaced whole, so a new inode,
- * size or time means new content).
- */
-export interface ReadCache {
-  readonly meta: Map<string, ParsedMeta>;
-  readonly archives: Map<string, { ino: number; size: number; mtimeMs: number; archive: Archive | undefined }>;
-}
-
-export const newReadCache = (): ReadCache => ({ meta: new Map(), archives: new Map() });
-
-export interface ReadOptions {
-  /** The reading store's own id: its files are not read (it has its values in memory), and it counts as live. */
-  readonly self?: string;
-  readonly cache?: ReadCache;
-  readonly now?: number;
-}
-
-class Missing extends Error {}
-
-function open(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new Missing();
-    throw error;
-  }
-}
-
-function readFrom(fd: number, from: number): Buffer {
-  const size = fstatSync(fd).size;
-  const buffer = Buffer.alloc(Math.max(0, size - from));
-  let done = 0;
-  while (done < buffer.length) {
-    const n = readSync(fd, buffer, done, buffer.length - done, from + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done === buffer.length ? buffer : buffer.subarray(0, done);
-}
-
-function readMeta(fd: number, cached: ParsedMeta | undefined): ParsedMeta {
-  let meta = cached ?? emptyMeta();
-  if (fstatSync(fd).size < meta.bytes) meta = emptyMeta();
-  const chunk = readFrom(fd, meta.bytes);
-  if (chunk.length > 0) parseMeta(meta, chunk);
-  return meta;
-}
-
-function readValues(fd: number): Float64Array {
-  const bytes = readFrom(fd, 0);
-  // Values are written 8 bytes at a time at 8-byte offsets; anything not yet written reads as 0.
-  const v = new Float64Array(bytes.length >>> 3);
-  new Uint8Array(v.buffer).set(bytes.subarray(0, v.length * 8));
-  return v;
-}
-
-interface RawStore {
-  readonly entry: OwnedEntry;
-  readonly meta: ParsedMeta;
-  readonly v: Float64Array;
-  readonly plain: readonly PlainMetric[];
-}
-
-function readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): RawStore | undefined {
-  const path = join(dir, entry.name);
-  const metaFd = open(join(path, 'meta.jsonl'));
-  let valuesFd = -1;
-  try {
-    valuesFd = open(join(path, 'values.bin'));
-    const meta = readMeta(metaFd, cache?.meta.get(entry.id));
-    if (meta.header === undefined || meta.header.id !== entry.id) return undefined;
-    cache?.meta.set(entry.id, meta);
-    const v = readValues(valuesFd);
-    const plain = readSnapshot(path);
-    // No snapshot: either none was written yet, or the store moved away while we read it.
-    if (plain === undefined && !existsSync(join(path, 'meta.jsonl'))) throw new Missing();
-    return { entry, meta, v, plain: plain ?? [] };
-  } finally {
-    closeSync(metaFd);
-    if (valuesFd >= 0) closeSync(valuesFd);
-  }
-}
-
-function readArchive(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): Archive | undefined {
-  const fd = open(join(dir, entry.name));
-  try {
-    const { ino, size, mtimeMs } = fstatSync(fd);
-    const known = cache?.archives.get(entry.name);
-    if (known !== undefined && known.ino === ino && known.size === size && known.mtimeMs === mtimeMs) return known.archive;
-    const archive = decodeArchive(readFrom(fd, 0).toString('utf8'));
-    cache?.archives.set(entry.name, { ino, size, mtimeMs, archive });
-    return archive;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 const ATTEMPTS = 10;
 
 /**
@@ -159,14 +71,33 @@ const ATTEMPTS = 10;
  * archive lists it; otherwise a compactor moved it, and the read starts over.
  */
 export function readDirectory(dir: string, options: ReadOptions = {}): DirectoryView {
+  return runSync(readDirectorySteps(dir, options));
+}
+
+/**
+ * `readDirectory` for a scrape: the same reads, giving the event loop back between stores and
+ * within large ones. Reading later than listing is what the protocol above already allows for: a
+ * compactor (this process's own included) may run in between. Reads sharing a cache take turns.
+ */
+export async function readDirectorySliced(dir: string, options: ReadOptions = {}, slicer?: Slicer): Promise<DirectoryView> {
+  const cache = options.cache;
+  if (cache === undefined) return runSliced(readDirectorySteps(dir, options), slicer);
+  const previous = cache.turn ?? Promise.resolve();
+  const read = previous.then(() => runSliced(readDirectorySteps(dir, options), slicer));
+  cache.turn = read.catch(() => undefined);
+  return read;
+}
+
+/** `readDirectory` as steps, for work that reads the directory among other steps (compaction). */
+export function* readDirectorySteps(dir: string, options: ReadOptions): Steps<DirectoryView> {
   let view: DirectoryView | undefined;
   for (let attempt = 0; attempt < ATTEMPTS && (view === undefined || !view.consistent); attempt++) {
-    view = readOnce(dir, options, attempt === ATTEMPTS - 1);
+    view = yield* readOnce(dir, options, attempt === ATTEMPTS - 1);
   }
   return view!;
 }
 
-function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryView {
+function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<DirectoryView> {
   const now = options.now ?? Date.now();
   const entries: Entry[] = [];
   for (const name of readdirSync(dir)) {
@@ -191,8 +122,9 @@ function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryVi
       continue;
     }
     try {
-      const store = readStore(dir, entry, options.cache);
+      const store = yield* readStore(dir, entry, options.cache);
       if (store) raw.push(store);
+      yield;
     } catch (error) {
       if (!(error instanceof Missing)) throw error;
       // Still there without its files: not a move, someone deleted them. Otherwise a compactor moved it.
@@ -205,7 +137,8 @@ function readOnce(dir: string, options: ReadOptions, last: boolean): DirectoryVi
   for (const entry of entries) {
     if (entry.kind !== 'archive' || !isOwned(entry)) continue;
     try {
-      const archive = readArchive(dir, entry, options.cache);
+      const archive = yield* readArchive(dir, entry, options.cache);
+      yield;
       if (archive === undefined) continue;
       archives.push({ entry, archive });
       for (const [key, at] of Object.entries(archive.absorbed)) absorbed.set(key, Math.max(at, absorbed.get(key) ?? 0));

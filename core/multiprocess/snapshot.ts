@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import { defaultLabelsOf } from '../exposition/default-labels.js';
 import { encodeNumber } from './numbers.js';
 import type { PlainMetric, PlainSample } from './plain.js';
 import { readPlainMetrics } from './plain.js';
@@ -12,12 +13,6 @@ const RENDER_MERGED = Symbol.for('promhttp.renderMerged');
 interface PromClientMetric {
   name: string;
   get(): unknown;
-}
-
-/** prom-client keeps `setDefaultLabels` privately; the exposition adds them to every plain metric. */
-export function defaultLabelsOf(registry: Registry): Record<string, string> {
-  const labels = (registry as unknown as { _defaultLabels?: Record<string, string> })._defaultLabels;
-  return labels && typeof labels === 'object' ? labels : {};
 }
 
 /**

@@ -1,17 +1,18 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Registry } from 'prom-client';
+import { register as globalRegistry } from 'prom-client';
 import { optionError } from '../errors.js';
 import { resetOnOpen } from './clear.js';
 import { createMergedCollector } from './collector.js';
 import type { CompactResult } from './compact.js';
-import { compact } from './compact.js';
+import { createCompactor } from './compactor.js';
 import type { DirectoryArena } from './directory-arena.js';
 import { createDirectoryArena } from './directory-arena.js';
 import { HEARTBEAT_MS, keyOf } from './files.js';
 import { newIdentity } from './identity.js';
 import type { ResolvedMultiprocess } from './options.js';
 import { MULTIPROC_DIR_ENV, resolveMultiprocess } from './options.js';
-import { newReadCache, readDirectory } from './read.js';
+import { readDirectory } from './read.js';
 import { collectPlain, writeSnapshot } from './snapshot.js';
 
 /** This process's (or worker thread's) part of a multi-process directory. */
@@ -90,7 +91,6 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
   const identity = newIdentity(options.worker);
   resetOnOpen(dir, identity.id, options.reset);
   const arena = createDirectoryArena(dir, identity, { writeThrough: options.writeThrough });
-  const cache = newReadCache();
   const warn = warnOnce();
   let evicted = false;
 
@@ -103,23 +103,16 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
     }
   }
 
-  function runCompaction(): CompactResult {
-    if (arena.closed) return { absorbed: 0, removed: 0 };
-    try {
-      return compact({ dir, by: identity.id, cache });
-    } catch (error) {
-      warn('compaction', error);
-      return { absorbed: 0, removed: 0 };
-    }
-  }
+  const compactor = createCompactor({ dir, by: identity.id, closed: () => arena.closed, warn: (error) => warn('compaction', error) });
 
   function heartbeat(): void {
     if (arena.closed || evicted) return;
     arena.heartbeat();
     if (arena.present() && arena.writeErrors === 0) return;
     // Our files were deleted (a forced clear, a tmp cleaner) or a write failed: rewrite them from
-    // memory, unless a compactor took them for dead ones, which then already counts them.
-    if (readDirectory(dir, { self: identity.id, cache }).absorbed.has(keyOf('proc', identity.id))) {
+    // memory, unless a compactor took them for dead ones, which then already counts them. (Not
+    // through the compactor's cache: a sliced compaction may be reading with it.)
+    if (readDirectory(dir, { self: identity.id }).absorbed.has(keyOf('proc', identity.id))) {
       evicted = true;
       warn('store', new Error(`${arena.path} was absorbed while this process was running (its heartbeat looked stale); values recorded from now on are not shared`));
       return;
@@ -131,9 +124,9 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
     setInterval(heartbeat, HEARTBEAT_MS),
     setInterval(() => void snapshot(), options.snapshotInterval),
     // Jitter, so that workers started together do not all compact at the same moment.
-    setInterval(runCompaction, options.compactInterval * (0.8 + Math.random() * 0.4)),
+    setInterval(compactor.inBackground, options.compactInterval * (0.8 + Math.random() * 0.4)),
     // A first run soon after start takes over what a predecessor left (a restarted worker).
-    setTimeout(runCompaction, Math.min(1_000, options.compactInterval)),
+    setTimeout(compactor.inBackground, Math.min(1_000, options.compactInterval)),
     setTimeout(() => void snapshot(), Math.min(1_000, options.snapshotInterval)),
   ];
   for (const timer of timers) timer.unref();
@@ -149,10 +142,13 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
     registry,
     flush: () => arena.flush(),
     snapshot,
-    compact: runCompaction,
+    compact: compactor.now,
     async close() {
       if (arena.closed) return;
       for (const timer of timers) clearTimeout(timer);
+      // Its claims must be settled while the store is alive: a compactor that sees them held by a
+      // dead store takes them over.
+      compactor.finish();
       await snapshot();
       open.delete(handle);
       arena.close();
@@ -163,8 +159,14 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
   return { store, arena };
 }
 
-/** The arena for a registry when `PROMETHEUS_MULTIPROC_DIR` is set, else `undefined`. */
+/**
+ * The arena of prom-client's global registry when `PROMETHEUS_MULTIPROC_DIR` is set, else
+ * `undefined`. The variable speaks for the app's registry only, as in Python's client: a registry
+ * made for something else (a job's registry pushed to a Pushgateway, a library's own) must not be
+ * merged with the app's, and is shared only when asked (`multiprocess`, `enableMultiprocess`).
+ */
 export function arenaFromEnv(registry: Registry): DirectoryArena | undefined {
+  if (registry !== globalRegistry) return undefined;
   const options = resolveMultiprocess(MULTIPROC_DIR_ENV, undefined);
   return options === undefined ? undefined : openStore(registry, options).arena;
 }

@@ -5,13 +5,15 @@ import { checkLabelName } from '../names.js';
 export type GroupingKey = Readonly<Record<string, string>>;
 
 /**
- * One path segment pair. The Pushgateway cannot take a `/` in a plain segment, and an empty
- * segment would collapse the path, so those values go base64url-encoded (`name@base64/value`),
- * with an empty value written as `=`, as its API specifies.
+ * One path segment pair. A value that cannot travel as a plain segment goes base64url-encoded
+ * (`name@base64/value`), as the Pushgateway's API specifies: one with a `/`, which would split
+ * it; `.` and `..`, which URL handling (fetch's included) resolves as dot segments, so that
+ * `instance: '..'` would climb into another group's path; and the empty value, which would
+ * collapse the path (written as `=`).
  */
 function segment(name: string, value: string): string {
   if (value === '') return `${name}@base64/=`;
-  if (value.includes('/')) return `${name}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+  if (value.includes('/') || value === '.' || value === '..') return `${name}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
   return `${name}/${encodeURIComponent(value)}`;
 }
 

@@ -2,12 +2,20 @@ import { Registry } from 'prom-client';
 import { checkObject, optionError } from '../errors.js';
 import { counter } from '../metrics/counter.js';
 import { gauge } from '../metrics/gauge.js';
+import { JOB_METRICS } from '../metric-names.js';
 import { summary } from '../metrics/summary.js';
 import type { PushgatewayOptions } from './pushgateway.js';
 import { createPushgateway } from './pushgateway.js';
+import { PushgatewayError } from './send.js';
 
 /** Options of `runJob()`: where to push, as for `createPushgateway`. */
-export interface RunJobOptions extends Omit<PushgatewayOptions, 'registry'> {
+export interface RunJobOptions extends Omit<PushgatewayOptions, 'registry' | 'onError'> {
+  /**
+   * Receives the error of a push that failed after all retries. The run's outcome stands: a job
+   * that succeeded still resolves with its result, one that failed still rejects with its error.
+   * @default one process warning (`PushgatewayWarning`) naming the gateway, the job and the error
+   */
+  onError?: (error: Error) => void;
   /**
    * Where the job metrics are recorded and what gets pushed. Create your own metrics in
    * `ctx.registry` to push them along.
@@ -30,7 +38,7 @@ export interface JobContext {
 
 /**
  * Runs a batch job, records the conventional batch metrics and pushes them to the Pushgateway,
- * also when the job throws (the error is then rethrown):
+ * also when the job throws (the error is then rethrown, after the push):
  * - `job_duration_seconds` (summary): one observation per run, whatever its outcome;
  * - `job_last_success_timestamp_seconds`: when a run last succeeded (alert on its age);
  * - `job_last_failure_timestamp_seconds`: when a run last failed;
@@ -43,9 +51,11 @@ export interface JobContext {
  * they accumulate across runs. The push is a push-add (HTTP POST), so a failed run leaves the
  * last success time pushed by an earlier run in place.
  *
- * Resolves with the job's result; rejects with the job's error, or with the push error when the
- * job succeeded but its metrics could not be pushed. A push that fails after the job failed is
- * reported through `onError` (a process warning by default).
+ * Resolves with the job's result, also when its metrics could not be pushed: rejecting would make
+ * a scheduler run again a job that did its work and may not be idempotent, and the missed push
+ * shows in monitoring anyway, as a `job_last_success_timestamp_seconds` that grows old. The push
+ * error goes to `onError` (a process warning by default). A job that threw rejects with its own
+ * error, after the push.
  * @example
  * await runJob({ gateway: 'http://127.0.0.1:9091', job: 'nightly-export' }, async (ctx) => {
  *   const rows = await exportRows();
@@ -57,10 +67,10 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
   if (typeof fn !== 'function') throw optionError('runJob: the second argument must be the job, async (ctx) => { … }.');
   const registry = (o.registry as Registry | undefined) ?? new Registry();
   const gateway = createPushgateway({ ...(o as unknown as PushgatewayOptions), registry });
-  const onError = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => process.emitWarning(error));
-  const duration = summary({ name: 'job_duration_seconds', help: 'Duration of the runs of the job, successful or not, in seconds.', registry });
+  const onError = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => warnNotPushed(o.job as string, gateway.url, error));
+  const duration = summary({ name: JOB_METRICS.duration, help: 'Duration of the runs of the job, successful or not, in seconds.', registry });
   // Created before the run so that a successful push carries 0 and replaces the 1 of a failed one.
-  const failures = counter({ name: 'job_failures_total', help: 'Failed runs of the job.', registry });
+  const failures = counter({ name: JOB_METRICS.failures, help: 'Failed runs of the job.', registry });
 
   return (async function runPushedJob(): Promise<Awaited<T>> {
     let records = -1;
@@ -80,15 +90,15 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
     } catch (error) {
       end();
       failures.inc();
-      stamp('job_last_failure_timestamp_seconds', 'Unix time of the last failed run of the job.');
+      stamp(JOB_METRICS.lastFailure, 'Unix time of the last failed run of the job.');
       recordRecords(registry, records);
       await gateway.pushAdd().catch((pushError: Error) => onError(pushError));
       throw error;
     }
     end();
-    stamp('job_last_success_timestamp_seconds', 'Unix time of the last successful run of the job.');
+    stamp(JOB_METRICS.lastSuccess, 'Unix time of the last successful run of the job.');
     recordRecords(registry, records);
-    await gateway.pushAdd();
+    await gateway.pushAdd().catch((pushError: Error) => onError(pushError));
     return result;
   })();
 }
@@ -97,6 +107,12 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
 // figures of an earlier run in place at the gateway.
 function recordRecords(registry: Registry, records: number): void {
   if (records < 0) return;
-  gauge({ name: 'job_last_records_processed', help: 'Records the last run of the job reported as processed.', registry, mode: 'mostrecent' }).set(records);
-  counter({ name: 'job_records_processed_total', help: 'Records the runs of the job reported as processed.', registry }).inc(records);
+  gauge({ name: JOB_METRICS.lastRecords, help: 'Records the last run of the job reported as processed.', registry, mode: 'mostrecent' }).set(records);
+  counter({ name: JOB_METRICS.recordsTotal, help: 'Records the runs of the job reported as processed.', registry }).inc(records);
+}
+
+/** The default report of a failed push: one warning that says which job and gateway, and why. */
+function warnNotPushed(job: string, url: string, error: Error): void {
+  const detail = error instanceof PushgatewayError ? error.message.replace(`promhttp: ${error.method} ${error.url} `, `${error.method} `) : error.message;
+  process.emitWarning(`promhttp: runJob: the metrics of job "${job}" were not pushed to ${url}: ${detail}`, { type: 'PushgatewayWarning' });
 }

@@ -22,7 +22,7 @@ export interface PushgatewayOptions {
   /** The `job` label of the pushed group. */
   job: string;
   /**
-   * More labels that identify the group, next to `job` (a value may contain "/" or be empty).
+   * More labels that identify the group, next to `job` (any string: a value with "/", an empty one, "." or ".." is sent base64url-encoded).
    * @default {}
    * @example { instance: os.hostname() }
    */

@@ -14,12 +14,22 @@ export interface Family {
   get(values: readonly string[]): Series;
 }
 
-const SEP = '\u0000';
+const NUL = '\u0000';
+/** Between two values in a key: a NUL followed by anything but another NUL. */
+const SEP = '\u0000,';
 
+/**
+ * The map key of a label set, injective: every NUL in a value is doubled, so a NUL followed by
+ * "," can only be a separator, and no two label sets share a key. A value without NUL (nearly all)
+ * is used as it is.
+ */
 function keyOf(values: readonly string[]): string {
   if (values.length === 1) return values[0]!;
   let key = '';
-  for (let i = 0; i < values.length; i++) key += (i ? SEP : '') + values[i]!.replaceAll(SEP, '\\0');
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    key += (i ? SEP : '') + (value.includes(NUL) ? value.replaceAll(NUL, NUL + NUL) : value);
+  }
   return key;
 }
 
@@ -65,7 +75,7 @@ export function bucketIndex(buckets: readonly number[], value: number): number {
 
 export function observeHistogram(arena: Arena, buckets: readonly number[], offset: number, value: number): void {
   const v = arena.v;
-  v[offset]! += 1;
+  if (value < 0) v[offset]! += 1;
   v[offset + 1]! += value;
   v[offset + 2 + bucketIndex(buckets, value)]! += 1;
   arena.touch(offset, 3 + buckets.length);

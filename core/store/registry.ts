@@ -1,11 +1,13 @@
 import type { Registry } from 'prom-client';
 import { optionError } from '../errors.js';
 import type { Format, MetricObject } from '../exposition/format.js';
+import { defaultLabelsFor } from '../exposition/default-labels.js';
 import { renderFamily } from '../exposition/format.js';
 import { arenaFromEnv } from '../multiprocess/store.js';
 import { createLocalArena } from './arena.js';
 import type { Family } from './family.js';
 import { createFamily } from './family.js';
+import { guardRegistry, kindOfDef, refuseNameClash } from './name-clash.js';
 import type { Arena, FamilyDef } from './types.js';
 
 /** Marks the objects promhttp registers in a prom-client registry, so exposition can render them fast. */
@@ -23,8 +25,11 @@ export interface Collector {
   readonly aggregator: 'sum';
   get(): Promise<MetricObject>;
   reset(): void;
-  /** Renders series `from`..`to` (all by default); the header comes with `from === 0`. */
-  [RENDER](format: Format, from: number, to: number): string;
+  /**
+   * Renders series `from`..`to`; the header comes with `from === 0`. `defaults` are the registry's
+   * default labels, put on every series that does not have the label itself.
+   */
+  [RENDER](format: Format, from: number, to: number, defaults: Readonly<Record<string, string>>): string;
   /** How many series there are to render, for chunking. */
   size(): number;
   readonly family?: Family;
@@ -99,32 +104,37 @@ function toMetricObject(family: Family, staticLabels: Readonly<Record<string, st
 /**
  * Returns the family registered under `def.name`, creating and registering it on first use.
  * Creating the same family twice (hot reload, test suites) returns the first one; a clash with a
- * different definition or with a metric promhttp did not create fails here, at construction.
+ * different definition, with a metric promhttp did not create, or with the names another metric
+ * exposes in OpenMetrics fails here, at construction, with `where` in the message.
  */
 export function getOrCreateFamily(
   registry: Registry,
   def: FamilyDef,
   staticLabels: Readonly<Record<string, string>> = {},
+  where = 'registry',
 ): Family {
   const existing = registry.getSingleMetric(def.name) as unknown as Partial<Collector> | undefined;
   if (existing !== undefined) {
     const family = existing.family;
     if (family === undefined) {
       throw optionError(
-        `a metric named "${def.name}" is already registered in this registry and was not created by promhttp. Choose another name (the "names" or "prefix" option) or remove it first.`,
+        `${where}: a metric named "${def.name}" is already registered in this registry and was not created by promhttp. Choose another name (the "names" or "prefix" option) or remove it first.`,
       );
     }
     if (!sameDef(family.def, def)) {
       throw optionError(
-        `the metric "${def.name}" already exists in this registry with other labels, buckets or type. Use the same definition everywhere, or another name.`,
+        `${where}: the metric "${def.name}" already exists in this registry with other labels, buckets or type. Use the same definition everywhere, or another name.`,
       );
     }
     return family;
   }
+  refuseNameClash(where, registry, [{ name: def.name, kind: kindOfDef(def) }]);
   const arena = arenaFor(registry);
   const labels = { names: Object.keys(staticLabels), values: Object.values(staticLabels) };
   arena.describe?.(def, [...labels.names, ...def.labelNames]);
   const family = createFamily(arena, def, labels);
+  // A default label the family sets itself (a static label, its own labels) is not added again.
+  const ownLabels = [...labels.names, ...def.labelNames];
   const collector: Collector = {
     name: def.name,
     help: def.help,
@@ -140,12 +150,15 @@ export function getOrCreateFamily(
       }
     },
     size: () => (arena.shared ? 0 : family.series.length),
-    [RENDER](format, from, to) {
+    [RENDER](format, from, to, defaults) {
       // A shared arena is rendered, merged across processes, by the multi-process collector.
       if (arena.shared) return '';
-      return renderFamily(def, from === 0 && to === family.series.length ? family.series : family.series.slice(from, to), arena.v, format, from === 0);
+      // Once per chunk of series: a few labels to look at, whatever the registry's size.
+      const extra = defaultLabelsFor(defaults, ownLabels);
+      return renderFamily(def, from === 0 && to === family.series.length ? family.series : family.series.slice(from, to), arena.v, format, from === 0, extra);
     },
   };
+  guardRegistry(registry);
   registry.registerMetric(collector as never);
   return family;
 }

@@ -39,7 +39,9 @@ export interface FamilyDef {
  * Slots per series:
  * - counter: [value]
  * - gauge: [value, unix-ms of the last write] (the time serves `mostrecent` merging)
- * - histogram: [count, sum, bucket_0 … bucket_n-1, bucket_+Inf] (buckets are not cumulative)
+ * - histogram: [negative observations, sum, bucket_0 … bucket_n-1, bucket_+Inf] (buckets are not
+ *   cumulative; the count is their total, so the first slot counts what OpenMetrics needs to
+ *   know instead: a sum that took a negative value is no counter, and is not exposed there)
  * - summary: [count, sum]
  */
 export function seriesWidth(def: FamilyDef): number {
@@ -82,6 +84,7 @@ export interface Arena {
 
 /**
  * Marks the collector that renders a registry's whole exposition, merged across processes
- * (multi-process mode). The exposition hands the scrape to it instead of rendering metric by metric.
+ * (multi-process mode). The exposition hands the scrape to it instead of rendering metric by
+ * metric; it answers with the body as UTF-8 chunks, each encoded in the slice that rendered it.
  */
 export const RENDER_MERGED = Symbol.for('promhttp.renderMerged');

@@ -2,10 +2,10 @@ import { rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import promBundle from 'express-prom-bundle';
 import { getRequestListener } from '@hono/node-server';
-import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { expressMetrics } from 'promhttp/express';
 import { fastifyMetrics } from 'promhttp/fastify';
+import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
 import { instrument } from 'promhttp/node';
@@ -17,6 +17,7 @@ import { median, round } from './lib/stats.js';
 import { expressUsersApp } from './servers/express-app.js';
 import { fastifyUsersApp } from './servers/fastify-app.js';
 import { fastifyPeer } from './servers/fastify-peer.js';
+import { USERS_ROUTES, usersFetch } from './servers/fetch-app.js';
 import { honoUsersApp } from './servers/hono-app.js';
 import { koaUsersApp } from './servers/koa-app.js';
 import { usersApp, usersRoute } from './servers/node-app.js';
@@ -65,7 +66,7 @@ function overServer(label: string, role: Subject['role'], server: Server, regist
   return { label, role, serve: (paths) => connection.send(paths), ...(registry ? { recorded: () => counted(registry) } : {}) };
 }
 
-function overFetch(label: string, role: Subject['role'], fetch: Hono['fetch'], registry?: Registry): Subject {
+function overFetch(label: string, role: Subject['role'], fetch: (request: Request) => Response | Promise<Response>, registry?: Registry): Subject {
   return {
     label,
     role,
@@ -143,7 +144,18 @@ async function nodeGroups(): Promise<Group[]> {
 function bunGroups(): Group[] {
   const hono = new Registry();
   const honoMiddleware = new Registry();
+  const fetchRoutes = new Registry();
+  const fetchPaths = new Registry();
   return [
+    {
+      id: 'fetch-bun',
+      title: 'Bun.serve',
+      subjects: [
+        overFetch('bare', 'bare', usersFetch),
+        overFetch('promhttp/fetch (route templates)', 'promhttp', fetchMetrics(usersFetch, { registry: fetchRoutes, defaultMetrics: false, routes: USERS_ROUTES }), fetchRoutes),
+        overFetch('promhttp/fetch (path normaliser)', 'promhttp', fetchMetrics(usersFetch, { registry: fetchPaths, defaultMetrics: false }), fetchPaths),
+      ],
+    },
     {
       id: 'hono-bun',
       title: 'Hono on Bun',

@@ -7,13 +7,13 @@ import { buildPrograms, built } from './lib/build.js';
 import { run } from './lib/children.js';
 import { describeMachine, describeVersions } from './lib/machine.js';
 import { summarySentence, toMarkdown } from './lib/report.js';
-import type { InstrumentationResult, MicroResult, MultiprocessResult, Part, Results, ScrapeResult } from './lib/results.js';
+import type { InstrumentationResult, MicroResult, MultiprocessResult, Part, Results, ScrapeResult, SoakResult } from './lib/results.js';
 import { FULL, SMOKE } from './lib/settings.js';
 import { judge } from './lib/targets.js';
 
 /**
  * `npm run bench` (full, 15–20 minutes) and `npm run bench:smoke` (proves that every part runs).
- * `--only=http,micro,instrumentation,scrape,multiprocess` runs some parts, and `--frameworks=express,fastify`
+ * `--only=http,micro,instrumentation,scrape,multiprocess,soak` runs some parts, and `--frameworks=express,fastify`
  * some frameworks of the HTTP part (ids from http/servers.ts). A complete full run writes
  * test/bench/results/latest.{json,md} and the tables in docs/benchmarks.md; the smoke run and
  * partial runs write test/bench/results/raw/{smoke,partial}.{json,md}. `--render` measures
@@ -57,7 +57,8 @@ async function installPeers(): Promise<void> {
 async function runPart<T>(file: string, timeoutMs: number, runtime = process.execPath): Promise<T> {
   const failure = buildFailures.get(file);
   if (failure !== undefined) throw new Error(`${file} does not build: ${failure}`);
-  const args = ['-c', '1', runtime, built(file), ...(smoke ? ['--smoke'] : [])];
+  // --expose-gc lets a part start a measurement of memory from a collected heap.
+  const args = ['-c', '1', runtime, ...(runtime === process.execPath ? ['--expose-gc'] : []), built(file), ...(smoke ? ['--smoke'] : [])];
   const done = await run('taskset', args, { timeoutMs, echo: true });
   const last = done.stdout.trim().split('\n').at(-1);
   if (done.code !== 0 || last === undefined || !last.startsWith('{')) throw new Error(`${file} failed (exit ${done.code}):\n${done.stdout}${done.stderr}`);
@@ -104,7 +105,7 @@ function updateDocs(results: Results, markdown: string): void {
 
 if (process.argv.includes('--render')) {
   const results = JSON.parse(readFileSync(`${RESULTS}latest.json`, 'utf8')) as Results;
-  results.targets = judge(results.http, results.instrumentation ?? { skipped: 'not in this run' }, results.scrape, results.multiprocess);
+  results.targets = judge(results.http, results.instrumentation ?? { skipped: 'not in this run' }, results.scrape, results.multiprocess, results.soak);
   writeFileSync(`${RESULTS}latest.md`, `# promhttp benchmark results\n\n${toMarkdown(results, 2)}`);
   updateDocs(results, toMarkdown(results, 3));
   process.exit(0);
@@ -119,7 +120,7 @@ log(`promhttp benchmarks, ${settings.mode} run: ${machine.cpu}, ${machine.cores}
 const tools = missingTools();
 if (tools !== undefined) problems.push(tools);
 await installPeers();
-const buildFailures = await buildPrograms([...serverFiles(), 'micro.ts', 'instrumentation.ts', 'scrape.ts', 'multiprocess.ts']);
+const buildFailures = await buildPrograms([...serverFiles(), 'micro.ts', 'instrumentation.ts', 'scrape.ts', 'multiprocess.ts', 'soak.ts']);
 for (const [file, failure] of buildFailures) log(`${file} does not build: ${failure}`);
 
 const http = await part<HttpResult>('http', async () => {
@@ -134,6 +135,7 @@ const instrumentation = await part<InstrumentationResult>('instrumentation', asy
 }, problems);
 const scrape = await part<ScrapeResult>('scrape', () => runPart('scrape.ts', 900_000), problems);
 const multiprocess = await part<MultiprocessResult>('multiprocess', () => runPart('multiprocess.ts', 900_000), problems);
+const soak = await part<SoakResult>('soak', () => runPart('soak.ts', 900_000), problems);
 
 machine.loadAverage.end = os.loadavg()[0]!;
 const results: Results = {
@@ -148,7 +150,8 @@ const results: Results = {
   instrumentation,
   scrape,
   multiprocess,
-  targets: judge(http, instrumentation, scrape, multiprocess),
+  soak,
+  targets: judge(http, instrumentation, scrape, multiprocess, soak),
   problems,
 };
 

@@ -1,7 +1,12 @@
+import { rmSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createHttpMetrics, respond } from 'promhttp';
+import { gzipSync } from 'node:zlib';
+import { createHttpMetrics, enableMultiprocess, renderRegistry, respond } from 'promhttp';
+import { createScrapeAnswer } from 'promhttp/adapter';
 import { emit, partSettings, progress } from './lib/part.js';
+import type { ConcurrentScrapeResult, DirectoryScrape } from './lib/results.js';
 import { recordRoutes, SAMPLES_PER_ROUTE } from './lib/routes.js';
+import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
 
 /**
@@ -118,4 +123,125 @@ for (const size of settings.sizes) {
   progress(`scrape ${result.series} samples: promhttp ${result.promhttpMs} ms (longest block ${result.promhttpMaxBlockMs} ms CPU, ${result.promhttpMaxLagMs} ms wall), prom-client ${result.promClientMs} ms (${result.promClientMaxBlockMs} ms CPU, ${result.promClientMaxLagMs} ms wall), ${result.speedup}×`);
 }
 
-emit({ sizes: results, problems });
+/**
+ * The same scrape in directory mode: `processes` stores in one directory, each with routes of its
+ * own, so the merged scrape holds all of them. The stores are opened by this process (one registry
+ * each); the scraped one reads its own from memory and the others from their files, as it would
+ * read other processes'. The first render parses every store's metadata; later ones resume.
+ */
+async function directoryScrape(): Promise<DirectoryScrape> {
+  const { processes, seriesPerProcess, runs } = settings.directory;
+  const routes = Math.ceil(seriesPerProcess / SAMPLES_PER_ROUTE);
+  const dir = scratchDirectory();
+  const stores = [];
+  try {
+    const registries: Registry[] = [];
+    for (let p = 0; p < processes; p++) {
+      const registry = new Registry();
+      stores.push(enableMultiprocess({ registry, dir, worker: `w${p}` }));
+      const metrics = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: routes + 1 });
+      recordRoutes(metrics, new Registry(), routes, p * routes);
+      registries.push(registry);
+    }
+    for (const store of stores) store.flush();
+    const ms: number[] = [];
+    let coldMs = 0;
+    let coldBlockMs = 0;
+    let maxBlockMs = 0;
+    let maxLagMs = 0;
+    let series = 0;
+    for (let r = 0; r < runs + 1; r++) {
+      const t = await timed(() => promhttpScrape(registries[0]!));
+      series = samples(t.text);
+      maxBlockMs = Math.max(maxBlockMs, t.blockMs);
+      maxLagMs = Math.max(maxLagMs, t.lagMs);
+      if (r === 0) {
+        coldMs = t.ms;
+        coldBlockMs = t.blockMs;
+      } else ms.push(t.ms);
+    }
+    // The merged view adds one sample per in-flight gauge and the processes gauge; the routes are the rest.
+    const expected = processes * routes * SAMPLES_PER_ROUTE;
+    if (series < expected) problems.push(`directory mode: rendered ${series} samples, expected at least ${expected}`);
+    return { processes, series, runs, ms: round(median(ms), 2), coldMs: round(coldMs, 2), coldBlockMs: round(coldBlockMs, 1), maxBlockMs: round(maxBlockMs, 1), maxLagMs: round(maxLagMs, 1) };
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const directory = await directoryScrape();
+progress(`scrape in directory mode, ${directory.processes} stores, ${directory.series} samples: ${directory.ms} ms (first ${directory.coldMs} ms, block ${directory.coldBlockMs} ms CPU), longest block ${directory.maxBlockMs} ms CPU, ${directory.maxLagMs} ms wall`);
+
+/**
+ * CPU, longest event-loop block and peak resident memory of `work`, measured from a quiet start:
+ * garbage collected first (the part runs with --expose-gc when it can), RSS sampled at each timer
+ * callback.
+ */
+async function measureBurst(work: () => Promise<unknown>): Promise<{ cpuMs: number; blockMs: number; lagMs: number; peakMb: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const rssBefore = process.memoryUsage.rss();
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 1);
+  const stop = lagProbe();
+  const cpuBefore = cpuMs();
+  await work();
+  const cpu = cpuMs() - cpuBefore;
+  const lag = stop();
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  return { cpuMs: cpu, blockMs: lag.cpuMs, lagMs: lag.wallMs, peakMb: (peak - rssBefore) / 2 ** 20 };
+}
+
+const OPENMETRICS_GZIP = { method: 'GET', headers: { accept: 'application/openmetrics-text; version=1.0.0', 'accept-encoding': 'gzip' } };
+
+async function concurrentScrapes(): Promise<ConcurrentScrapeResult> {
+  const { series, scrapes, runs } = settings.concurrent;
+  const { promhttp: registry } = build(series);
+  const answer = createScrapeAnswer('bench', registry, { scrape: { maxInFlight: scrapes } });
+  const atDefault = createScrapeAnswer('bench', registry);
+  const burst = async (answerWith: typeof answer): Promise<number[]> => (await Promise.all(Array.from({ length: scrapes }, () => answerWith(OPENMETRICS_GZIP)))).map((a) => a.status);
+  const one = { cpu: [] as number[], peak: [] as number[] };
+  const shared = { cpu: [] as number[], peak: [] as number[], block: [] as number[], lag: [] as number[] };
+  const unshared = { cpu: [] as number[], peak: [] as number[] };
+  let refused = 0;
+  for (let r = 0; r < runs + 1; r++) {
+    const a = await measureBurst(() => answer(OPENMETRICS_GZIP));
+    let statuses: number[] = [];
+    const b = await measureBurst(async () => (statuses = await burst(answer)));
+    if (statuses.some((status) => status !== 200)) problems.push(`concurrent scrapes: answered ${[...new Set(statuses)].join(', ')}`);
+    const c = await measureBurst(() => Promise.all(Array.from({ length: scrapes }, async () => gzipSync(await renderRegistry(registry, 'openmetrics')))));
+    refused = (await burst(atDefault)).filter((status) => status === 503).length;
+    if (r === 0) continue;
+    one.cpu.push(a.cpuMs);
+    one.peak.push(a.peakMb);
+    shared.cpu.push(b.cpuMs);
+    shared.peak.push(b.peakMb);
+    shared.block.push(b.blockMs);
+    shared.lag.push(b.lagMs);
+    unshared.cpu.push(c.cpuMs);
+    unshared.peak.push(c.peakMb);
+  }
+  const result: ConcurrentScrapeResult = {
+    series: samples(String((await respond(registry, { method: 'GET' })).body)),
+    scrapes,
+    runs,
+    oneCpuMs: round(median(one.cpu), 1),
+    burstCpuMs: round(median(shared.cpu), 1),
+    unsharedCpuMs: round(median(unshared.cpu), 1),
+    cpuRatio: round(median(shared.cpu) / median(one.cpu), 2),
+    burstMaxBlockMs: round(Math.max(...shared.block), 1),
+    burstMaxLagMs: round(Math.max(...shared.lag), 1),
+    onePeakMb: round(median(one.peak), 1),
+    burstPeakMb: round(median(shared.peak), 1),
+    unsharedPeakMb: round(median(unshared.peak), 1),
+    refusedAtDefaultLimit: refused,
+  };
+  progress(
+    `${scrapes} concurrent scrapes of ${result.series} samples: ${result.burstCpuMs} ms CPU against ${result.oneCpuMs} for one (${result.cpuRatio}×; unshared ${result.unsharedCpuMs}), longest block ${result.burstMaxBlockMs} ms, peak RSS +${result.burstPeakMb} MB (one: +${result.onePeakMb}, unshared: +${result.unsharedPeakMb}); ${refused} refused at the default limit`,
+  );
+  return result;
+}
+
+emit({ sizes: results, directory, concurrent: await concurrentScrapes(), problems });

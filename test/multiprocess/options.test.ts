@@ -1,7 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics, enableMultiprocess, renderDirectory, type MultiprocessStore } from 'promhttp';
-import { parseExposition, sum } from '../support/scrape.js';
 import { tempDir } from '../fixtures/mp-support.js';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];
@@ -42,22 +41,6 @@ describe('multi-process options', () => {
     expect(enableMultiprocess({ registry, dir })).toBe(store);
     expect(() => createHttpMetrics({ registry, defaultMetrics: false, multiprocess: { dir } })).not.toThrow();
     expect(() => enableMultiprocess({ registry, dir: newDir() })).toThrow(/one registry uses one directory/);
-  });
-
-  it('follows PROMETHEUS_MULTIPROC_DIR by default, and "multiprocess: false" keeps a registry in memory', async () => {
-    const dir = newDir();
-    process.env.PROMETHEUS_MULTIPROC_DIR = dir;
-    const shared = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
-    const local = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, multiprocess: false });
-    shared.start()({ method: 'GET', route: '/shared', status: 200 });
-    local.start()({ method: 'GET', route: '/local', status: 200 });
-    await new Promise((resolve) => setImmediate(resolve));
-    const inDir = parseExposition(await renderDirectory(dir));
-    expect(sum(inDir, 'http_requests_total', { route: '/shared' })).toBe(1);
-    expect(sum(inDir, 'http_requests_total', { route: '/local' })).toBe(0);
-    const own = parseExposition(String((await local.render()).body));
-    expect(sum(own, 'http_requests_total')).toBe(1);
-    expect(sum(own, 'promhttp_multiprocess_processes')).toBe(0);
   });
 
   it('renders prom-client\'s own view of a multi-process registry without failing', async () => {

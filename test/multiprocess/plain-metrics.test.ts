@@ -1,4 +1,6 @@
+import { Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { enableMultiprocess, renderRegistry } from 'promhttp';
 import { find, parseExposition, sum } from '../support/scrape.js';
 import { get, processes, runTs, tempDir } from '../fixtures/mp-support.js';
 
@@ -49,5 +51,27 @@ describe('plain prom-client metrics in multi-process mode', () => {
     expect(sum(after, 'jobs_total')).toBe(13);
     expect(workersOf(after, 'queue_depth')).toEqual(['p1']);
     expect(workersOf(after, 'process_cpu_user_seconds_total')).toEqual(['p1']);
+  });
+
+  it('keeps a plain metric\'s own worker label, and tells processes apart with promhttp_worker instead', async () => {
+    dir = tempDir();
+    const registry = new Registry();
+    const store = enableMultiprocess({ registry, dir: dir.path, worker: 'p1' });
+    try {
+      const pool = new Gauge({ name: 'pool_size', help: 'Connections per pool worker.', labelNames: ['worker'], registers: [registry] });
+      pool.set({ worker: 'a' }, 3);
+      pool.set({ worker: 'b' }, 4);
+      new Gauge({ name: 'queue_depth', help: 'Jobs waiting.', registers: [registry] }).set(2);
+      const samples = parseExposition(await renderRegistry(registry, 'text'));
+      expect(find(samples, 'pool_size').map((s) => s.labels)).toEqual([
+        { worker: 'a', promhttp_worker: 'p1' },
+        { worker: 'b', promhttp_worker: 'p1' },
+      ]);
+      expect(find(samples, 'pool_size').map((s) => s.value)).toEqual([3, 4]);
+      // A metric without a worker label of its own keeps the usual one.
+      expect(find(samples, 'queue_depth').map((s) => s.labels)).toEqual([{ worker: 'p1' }]);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startWorkerTarget } from 'promhttp';
+import { createHttpMetrics, enableMultiprocess, startWorkerTarget } from 'promhttp';
 import { Registry } from 'prom-client';
-import { eventually, processes, runTs, tempDir } from '../fixtures/mp-support.js';
+import { eventually, processes, runTs, startClusterFixture, tempDir } from '../fixtures/mp-support.js';
 import { freeRange } from '../fixtures/targets-ports.js';
 import type { Child } from '../support/process.js';
 import { promtoolCheckConfig, startPrometheus, type Prometheus } from '../support/prometheus.js';
@@ -135,5 +135,27 @@ describe('one Prometheus target per process', () => {
         else process.env[name] = value;
       }
     }
+  });
+
+  it('refuses a registry in directory or IPC mode, whose every target would serve the whole app\'s totals', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const refused = /^promhttp: startWorkerTarget: this registry is in directory mode \(PROMETHEUS_MULTIPROC_DIR or multiprocess\), so its \/metrics shows the whole app: every worker's target would serve the same totals, and sum\(\) over the targets would count them once per worker\./;
+    const registry = new Registry();
+    const store = enableMultiprocess({ registry, dir: dir.path });
+    try {
+      await expect(startWorkerTarget({ basePort: 9101, dir: dir.path, index: 0, registry })).rejects.toThrow(refused);
+      const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, multiprocess: { dir: dir.path } });
+      await expect(startWorkerTarget({ basePort: 9101, dir: dir.path, index: 0, metrics })).rejects.toThrow(refused);
+      // The control: a registry of this process alone is served.
+      const basePort = await freeRange(1);
+      const own = await startWorkerTarget({ basePort, dir: dir.path, index: 0, metrics: createHttpMetrics({ registry: new Registry(), defaultMetrics: false }) });
+      await own.close();
+    } finally {
+      await store.close();
+    }
+
+    const app = await startClusterFixture(procs, 'ipc-cluster.ts', { WORKERS: '1', PORT: '0', IPC_TRY_TARGET: '1' });
+    expect(await app.child.waitFor(/^(startWorkerTarget .*)$/m)).toMatch(/^startWorkerTarget refused: promhttp: startWorkerTarget: this registry is in IPC mode \(clusterWorker\(\)\), so its \/metrics shows the whole app/);
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ROOT, startBunApp, startTsApp, type Child } from './process.js';
+import { ROOT, startBunApp, startDenoApp, startTsApp, type Child } from './process.js';
 
 /** A runnable app in examples/, following the examples convention (PORT, routes, `listening on` line). */
 export interface ExampleApp {
@@ -8,7 +8,7 @@ export interface ExampleApp {
   readonly file: string;
   /** The adapter the example demonstrates. */
   readonly adapter: string;
-  readonly runtime: 'node' | 'bun';
+  readonly runtime: 'node' | 'bun' | 'deno';
 }
 
 export const EXAMPLES: readonly ExampleApp[] = [
@@ -20,6 +20,8 @@ export const EXAMPLES: readonly ExampleApp[] = [
   { name: 'fastify', file: 'examples/fastify.ts', adapter: 'adapters/fastify.ts', runtime: 'node' },
   { name: 'nest-express', file: 'examples/nest-express.ts', adapter: 'adapters/express.ts', runtime: 'node' },
   { name: 'nest-fastify', file: 'examples/nest-fastify.ts', adapter: 'adapters/fastify.ts', runtime: 'node' },
+  { name: 'bun-serve', file: 'examples/bun-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'bun' },
+  { name: 'deno-serve', file: 'examples/deno-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'deno' },
 ];
 
 /** Why an example cannot run yet (its adapter or its file is missing), or `undefined` when it can. */
@@ -35,6 +37,7 @@ export function missingPart(app: ExampleApp): string | undefined {
  * starts at once, as in the end-to-end test.
  */
 export function startExample(app: ExampleApp): Promise<Child & { url: string }> {
+  if (app.runtime === 'deno') return startDenoApp(app.file);
   return app.runtime === 'bun' ? startBunApp(app.file) : startTsApp(app.file, {}, 60_000);
 }
 

@@ -1,10 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './build.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TSX = `${ROOT}node_modules/.bin/tsx`;
 export const BUN = `${ROOT}node_modules/.bin/bun`;
+
+/**
+ * The Deno binary of the `deno` dev dependency. The binary ships in its platform package
+ * (@deno/linux-x64-glibc, …); the postinstall of `deno` only links it into place, and npm may not
+ * run install scripts. The package's own install API does that link on first use and returns the
+ * binary's path, so no Node wrapper (node_modules/.bin/deno may be one) stands between a test and
+ * the process it stops.
+ */
+export function denoBinary(): string {
+  const install = createRequire(import.meta.url)('deno/install_api.cjs') as { runInstall(): string };
+  return install.runInstall();
+}
+
+/**
+ * The permissions docs/fetch.md gives a Deno app: serve on loopback, read the environment
+ * (PORT, PROMETHEUS_MULTIPROC_DIR) and ask the OS what promhttp and prom-client's default metrics
+ * ask (the hostname, memory). No prompts: a missing permission fails the test.
+ */
+export const DENO_RUN = ['run', '--no-prompt', '--allow-net=127.0.0.1', '--allow-env', '--allow-sys'];
 
 /** A free TCP port on 127.0.0.1 (for programs that cannot listen on port 0 and report it). */
 export function freePort(): Promise<number> {
@@ -94,6 +115,23 @@ export async function startTsApp(file: string, env: NodeJS.ProcessEnv = {}, time
   const child = startChild(TSX, [file], { env: { PORT: '0', ...env } });
   try {
     const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs);
+    return Object.assign(child, { url });
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+/**
+ * Runs a TypeScript file with Deno, as Deno users run promhttp: `promhttp/*` resolves through
+ * package.json's exports to the built dist/ (built first if stale), dependencies from node_modules.
+ * `permissions` go beyond DENO_RUN's. Waits for the `listening on http://…` line.
+ */
+export async function startDenoApp(file: string, env: NodeJS.ProcessEnv = {}, permissions: readonly string[] = []): Promise<Child & { url: string }> {
+  await ensureBuilt();
+  const child = startChild(denoBinary(), [...DENO_RUN, ...permissions, file], { env: { PORT: '0', DENO_NO_UPDATE_CHECK: '1', ...env } });
+  try {
+    const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     return Object.assign(child, { url });
   } catch (error) {
     await child.stop();

@@ -20,6 +20,10 @@ export interface ScrapeJob {
   /** @default "/metrics" */
   metricsPath?: string;
   honorLabels?: boolean;
+  /** @default "http" */
+  scheme?: 'http' | 'https';
+  /** More of the job's configuration, as YAML lines indented under the job (authorization, basic_auth, tls_config). */
+  config?: readonly string[];
 }
 
 export interface Prometheus {
@@ -30,14 +34,21 @@ export interface Prometheus {
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: number }>>;
   /** Polls `promql` until `accept` holds for its first value (or for "no result" as NaN); returns that value. */
   waitFor(promql: string, accept: (value: number) => boolean, timeoutMs?: number): Promise<number>;
+  /** The active targets as Prometheus sees them: job, health and the last scrape's error. */
+  targets(): Promise<Array<{ job: string; health: string; lastError: string; lastScrape: string }>>;
   /** Waits until every target has been scraped successfully after this call. */
   waitForFreshScrape(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
   readonly child: Child;
 }
 
+export interface PrometheusOptions {
+  /** Rule files to load, evaluated every second like the scrapes. */
+  ruleFiles?: readonly string[];
+}
+
 /** Starts a real Prometheus on a free loopback port, scraping `jobs` every second. */
-export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prometheus> {
+export async function startPrometheus(jobs: readonly ScrapeJob[], options: PrometheusOptions = {}): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'promhttp-prom-'));
   const port = await freePort();
   const config = [
@@ -45,11 +56,14 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prome
     '  scrape_interval: 1s',
     '  scrape_timeout: 1s',
     '  evaluation_interval: 1s',
+    ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
     'scrape_configs:',
     ...jobs.flatMap((j) => [
       `  - job_name: ${JSON.stringify(j.job)}`,
       `    metrics_path: ${JSON.stringify(j.metricsPath ?? '/metrics')}`,
       `    honor_labels: ${j.honorLabels ? 'true' : 'false'}`,
+      `    scheme: ${j.scheme ?? 'http'}`,
+      ...(j.config ?? []).map((line) => `    ${line}`),
       ...(j.targets ? ['    static_configs:', `      - targets: ${JSON.stringify(j.targets)}`] : []),
       // Prometheus also watches the files; the short refresh is a fallback, so a test never waits minutes.
       ...(j.fileSd ? ['    file_sd_configs:', `      - files: ${JSON.stringify(j.fileSd)}`, '        refresh_interval: 1s'] : []),
@@ -107,6 +121,11 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Prome
         await new Promise((r) => setTimeout(r, 250));
       }
       throw new Error(`${promql} never satisfied the condition within ${timeoutMs} ms; last value ${last}`);
+    },
+    async targets() {
+      const response = await fetch(`${url}/api/v1/targets?state=active`);
+      const body = (await response.json()) as { data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastScrape: string; lastError: string }> } };
+      return body.data.activeTargets.map((t) => ({ job: t.labels.job ?? '', health: t.health, lastError: t.lastError, lastScrape: t.lastScrape }));
     },
     async waitForFreshScrape(timeoutMs = 30_000) {
       const since = Date.now();

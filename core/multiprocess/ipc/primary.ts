@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { checkKeys, checkObject, checkType, optionError } from '../../errors.js';
+import { runSliced } from '../../exposition/slice.js';
 import type { Archive } from '../archive.js';
 import { markPrimary } from './env.js';
 import type { CollectMessage, MergedMessage, PrimaryMessage, ResyncMessage, ScrapeMessage, StateMessage } from './protocol.js';
@@ -87,8 +88,8 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
     }
   }
 
-  function answer(asker: Worker, req: number, stale: number): void {
-    const view = mergeWorkers(states.values(), archive);
+  async function answer(asker: Worker, req: number, stale: number): Promise<void> {
+    const view = await runSliced(mergeWorkers(states.values(), archive, states.get(asker.id)));
     let slots = 0;
     for (const f of view.families) for (const s of f.series) slots = Math.max(slots, s.offset + f.width);
     const message: MergedMessage = {
@@ -97,6 +98,7 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
       families: view.families.map((f) => ({ def: encodeFamily(f.def), series: f.series.map((s) => [s.rendered, s.offset] as const) })),
       values: encodeValues(view.v, slots),
       plain: encodePlain(view.plain),
+      conflicts: view.conflicts.map((c) => [c.metric, c.action, c.count] as const),
       workers: { fresh: states.size - stale, stale, exited },
     };
     send(asker, message);
@@ -118,7 +120,8 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
       done = true;
       clearTimeout(timer);
       rounds.delete(round);
-      answer(asker, message.req, waiting.size);
+      // A merge that fails leaves the asking worker to its reply timeout, which fails its scrape with 500.
+      answer(asker, message.req, waiting.size).catch((error: unknown) => process.emitWarning(`promhttp: clusterPrimary: merging the workers' metrics failed: ${error instanceof Error ? error.message : String(error)}`));
     };
     const timer = setTimeout(finish, timeoutMs);
     timer.unref();

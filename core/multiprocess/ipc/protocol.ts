@@ -72,6 +72,8 @@ export interface MergedMessage {
   readonly families: ReadonlyArray<{ readonly def: EncodedFamily; readonly series: ReadonlyArray<readonly [string, number]> }>;
   readonly values: string;
   readonly plain: readonly unknown[];
+  /** Definitions left out or rebucketed where workers disagree: [metric, action, count]. */
+  readonly conflicts?: ReadonlyArray<readonly [string, string, number]>;
   readonly workers: WorkerCounts;
 }
 

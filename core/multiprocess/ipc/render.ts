@@ -1,6 +1,8 @@
 import type { Format, MetricObject } from '../../exposition/format.js';
 import type { FamilyDef, Series } from '../../store/types.js';
-import { renderMergedView } from '../collector.js';
+import { renderMergedView } from '../render-merged.js';
+import type { Conflict } from '../definitions.js';
+import { conflictsMetric } from '../definitions.js';
 import type { MergedMessage, WorkerCounts } from './protocol.js';
 import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
 
@@ -21,8 +23,19 @@ export function workersMetric(counts: WorkerCounts): MetricObject {
 }
 
 /** Renders the primary's merged answer in the layout of directory mode: promhttp families, the workers gauge, plain metrics. */
-export async function renderMerged(message: MergedMessage, format: Format): Promise<string> {
-  return renderMergedView(decodedFamilies(message), decodeValues(message.values), workersMetric(message.workers), decodePlain(message.plain), format);
+export async function renderMerged(message: MergedMessage, format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]> {
+  const gauges = [workersMetric(message.workers), conflictsMetric(decodeConflicts(message.conflicts))];
+  return renderMergedView(decodedFamilies(message), decodeValues(message.values), gauges, decodePlain(message.plain), format, defaults);
+}
+
+function decodeConflicts(raw: unknown): Conflict[] {
+  const conflicts: Conflict[] = [];
+  for (const c of Array.isArray(raw) ? (raw as unknown[]) : []) {
+    if (!Array.isArray(c)) continue;
+    const [metric, action, count] = c as unknown[];
+    if (typeof metric === 'string' && (action === 'rebucketed' || action === 'hidden') && typeof count === 'number') conflicts.push({ metric, action, count });
+  }
+  return conflicts;
 }
 
 /** Decoded one at a time, so a large answer is decoded in the render's slices; families this process cannot read are skipped. */

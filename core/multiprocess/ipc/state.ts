@@ -1,7 +1,11 @@
+import type { Steps } from '../../exposition/slice.js';
+import { CHUNK, runSync } from '../../exposition/slice.js';
 import { renderLabels } from '../../labels.js';
 import type { FamilyDef } from '../../store/types.js';
 import type { Archive } from '../archive.js';
-import { addArchive, toArchive } from '../compact.js';
+import { addArchive, toArchive } from '../absorb.js';
+import type { Conflict } from '../definitions.js';
+import { resolveDefinitions } from '../definitions.js';
 import type { FamilyMerger, MergedFamily } from '../merge.js';
 import { createFamilyMerger, modeOf } from '../merge.js';
 import type { PlainMerger, PlainMetric } from '../plain.js';
@@ -12,6 +16,8 @@ import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
 /** What the primary holds of one live worker: its series and the values it sent last. */
 export interface WorkerState {
   readonly pid: number;
+  /** When the primary first heard from the worker (unix ms): the newest worker's definitions are the current code's. */
+  readonly since: number;
   worker: string;
   stable: boolean;
   readonly families: Array<FamilyDef | undefined>;
@@ -21,7 +27,7 @@ export interface WorkerState {
 }
 
 export function newWorkerState(pid: number): WorkerState {
-  return { pid, worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
+  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
 }
 
 /**
@@ -46,43 +52,54 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   return true;
 }
 
-function addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string): void {
-  const source = { alive, worker };
+function* addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string, rank = state.since): Steps<void> {
+  const source = { alive, worker, rank };
+  let n = 0;
   for (const s of state.series) {
     const mode = modeOf(s.def);
     // A dead worker whose label will not come back (node:cluster ids grow on re-fork) would keep its per-worker gauges for ever.
     if (!alive && !state.stable && (mode === 'all' || mode === 'liveall')) continue;
     families.add(s.def, s.values, s.rendered, state.v, s.offset, source);
+    if (++n % CHUNK === 0) yield;
   }
-  plain.add(state.plain, alive, worker);
+  plain.add(state.plain, alive, worker, rank);
 }
 
 /** The workers that exited, merged: what they counted stays in the totals without keeping each of them. */
 export function absorbWorker(archive: Archive | undefined, state: WorkerState): Archive {
   const families = createFamilyMerger();
   const plain = createPlainMerger();
-  if (archive !== undefined) addArchive(families, plain, archive);
-  addWorker(families, plain, state, false, state.worker);
-  return toArchive('primary', {}, families, plain);
+  if (archive !== undefined) runSync(addArchive(families, plain, archive));
+  runSync(addWorker(families, plain, state, false, state.worker));
+  return runSync(toArchive('primary', {}, families, plain));
 }
 
 export interface ClusterView {
   readonly families: MergedFamily[];
   readonly v: Float64Array;
   readonly plain: PlainMetric[];
+  readonly conflicts: Conflict[];
 }
 
-/** Merges the live workers (as last heard from) and the exited ones, by the same rules as directory mode. */
-export function mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined): ClusterView {
+/**
+ * Merges the live workers (as last heard from) and the exited ones, by the same rules as directory
+ * mode, yielding every `CHUNK` series. Where workers disagree on a definition, `asker`'s (the
+ * worker serving the scrape) is shown.
+ */
+export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined, asker?: WorkerState): Steps<ClusterView> {
+  // As they are now: a state message applied while the merge gives the loop back changes the
+  // worker's series in place, and an exiting worker moves into a new archive.
+  const states = [...live].map((state) => ({ ...state, series: state.series.slice(), own: state === asker }));
   const families = createFamilyMerger();
   const plain = createPlainMerger();
   // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
   const taken = new Set<string>();
-  for (const state of live) {
+  for (const state of states) {
     const worker = taken.has(state.worker) ? `${state.worker}@${state.pid}` : state.worker;
     taken.add(worker);
-    addWorker(families, plain, state, true, worker);
+    yield* addWorker(families, plain, state, true, worker, state.own ? Infinity : state.since);
   }
-  if (archive !== undefined) addArchive(families, plain, archive);
-  return { families: families.families().filter((f) => f.series.length > 0), v: families.values(), plain: plain.result() };
+  if (archive !== undefined) yield* addArchive(families, plain, archive);
+  const resolved = yield* resolveDefinitions(families, plain.hidden());
+  return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts };
 }

@@ -1,11 +1,14 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
+import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, checkType, describeValue, optionError } from '../../errors.js';
 import type { HttpMetrics } from '../../http-metrics.js';
 import { checkLabelName } from '../../names.js';
-import type { MetricsServer } from '../../server.js';
-import { startMetricsServer } from '../../server.js';
+import { sharedModeOf } from '../mode.js';
+import { MULTIPROC_DIR_ENV } from '../options.js';
+import type { MetricsServer } from '../../scrape/server.js';
+import { startMetricsServer } from '../../scrape/server.js';
 import { onGracefulExit } from './exit-hook.js';
 import type { FileSdGroup } from './target-file.js';
 import { removeTargetFile, writeTargetFile } from './target-file.js';
@@ -136,6 +139,13 @@ export async function startWorkerTarget(options: WorkerTargetOptions): Promise<W
   const waitForPort = (o.waitForPort as number | undefined) ?? 10_000;
   if (!Number.isFinite(waitForPort) || waitForPort < 0) throw optionError(`${WHERE}: "waitForPort" must be a number of milliseconds from 0, got ${waitForPort}.`);
   const dir = resolve(o.dir);
+  const registry = (o.metrics as HttpMetrics | undefined)?.registry ?? (o.registry as Registry | undefined) ?? globalRegistry;
+  const mode = sharedModeOf(registry);
+  if (mode !== undefined) {
+    throw optionError(
+      `${WHERE}: this registry is in ${mode === 'ipc' ? 'IPC mode (clusterWorker())' : `directory mode (${MULTIPROC_DIR_ENV} or multiprocess)`}, so its /metrics shows the whole app: every worker's target would serve the same totals, and sum() over the targets would count them once per worker. Use one of the two: drop ${mode === 'ipc' ? 'clusterWorker()' : `directory mode (unset ${MULTIPROC_DIR_ENV}, or pass multiprocess: false)`} for one target per process, or drop startWorkerTarget() and scrape the app's own /metrics.`,
+    );
+  }
 
   const server = await listen({ port, host, path, ...(o.registry !== undefined ? { registry: o.registry as Registry } : {}), ...(o.metrics !== undefined ? { metrics: o.metrics as HttpMetrics } : {}) }, waitForPort);
   const shownHost = address.includes(':') ? `[${address}]` : address;

@@ -82,6 +82,15 @@ export const FRAMEWORKS: readonly FrameworkSpec[] = [
     ],
   },
   {
+    id: 'fetch-bun',
+    title: 'Bun.serve',
+    targetRatio: 0.9,
+    servers: [
+      { file: 'fetch-bare', runtime: 'bun', role: 'bare', label: 'bare' },
+      { file: 'fetch-promhttp', runtime: 'bun', role: 'promhttp', label: 'promhttp/fetch (route templates)', needs: 'adapters/fetch.ts', primary: true },
+    ],
+  },
+  {
     id: 'express',
     title: 'Express 5',
     targetRatio: 0.97,

@@ -1,5 +1,5 @@
 import type { HttpResult } from '../http/run.js';
-import type { InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, Target } from './results.js';
+import type { ConcurrentScrapeResult, DirectoryScrape, InstrumentationResult, MicroResult, MultiprocessResult, Results, ScrapeResult, SoakResult, Target } from './results.js';
 import { ran } from './results.js';
 
 const num = (value: number | undefined, digits = 0): string =>
@@ -66,7 +66,25 @@ function scrapeTable(scrape: ScrapeResult): string {
       (s) =>
         `| ${num(s.series)} | ${num(s.promhttpMs, 1)} | ${num(s.promClientMs, 1)} | ${num(s.speedup, 1)}× | ${num(s.promhttpMaxBlockMs, 1)} (${num(s.promhttpMaxLagMs, 1)}) | ${num(s.promClientMaxBlockMs, 1)} (${num(s.promClientMaxLagMs, 1)}) |`,
     ),
+    ...(scrape.directory === undefined ? [] : ['', directoryLine(scrape.directory)]),
+    ...(scrape.concurrent ? ['', concurrentTable(scrape.concurrent)] : []),
   ].join('\n');
+}
+
+function concurrentTable(c: ConcurrentScrapeResult): string {
+  return [
+    `${c.scrapes} identical scrapes (OpenMetrics, gzip) sent at once to one registry of ${num(c.series)} samples, against one scrape of it, in process through promhttp's scrape answer with \`scrape.maxInFlight\` raised to ${c.scrapes} (median of ${c.runs} runs). *Each on its own* renders and compresses every scrape separately, as every scrape did before concurrent scrapes shared a render. Peak memory is the resident set above its level before the scrapes, sampled every millisecond. At the default limit of 10, ${c.refusedAtDefaultLimit} of the ${c.scrapes} were answered 503.`,
+    '',
+    '| | CPU ms | × one scrape | peak RSS MB | longest block ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| one scrape | ${num(c.oneCpuMs, 1)} | 1× | +${num(c.onePeakMb, 1)} | |`,
+    `| ${c.scrapes} at once, shared | ${num(c.burstCpuMs, 1)} | ${num(c.cpuRatio, 2)}× | +${num(c.burstPeakMb, 1)} | ${num(c.burstMaxBlockMs, 1)} (${num(c.burstMaxLagMs, 1)} wall) |`,
+    `| ${c.scrapes} at once, each on its own | ${num(c.unsharedCpuMs, 1)} | ${num(c.unsharedCpuMs / c.oneCpuMs, 1)}× | +${num(c.unsharedPeakMb, 1)} | |`,
+  ].join('\n');
+}
+
+function directoryLine(d: DirectoryScrape): string {
+  return `Directory mode: ${d.processes} stores in one directory, each with routes of its own, merged into ${num(d.series)} samples by one of them (\`respond()\`): ${num(d.ms, 1)} ms median, ${num(d.coldMs, 1)} ms for the first render (which parses every store's metadata; longest block ${num(d.coldBlockMs, 1)} ms); longest block over all renders ${num(d.maxBlockMs, 1)} ms (${num(d.maxLagMs, 1)}).`;
 }
 
 function multiprocessTable(mp: MultiprocessResult): string {
@@ -76,6 +94,18 @@ function multiprocessTable(mp: MultiprocessResult): string {
     '| Processes × series | promhttp `renderDirectory()` ms | prom-client `clusterMetrics()` ms | speed-up |',
     '| ---: | ---: | ---: | ---: |',
     `| ${mp.processes} × ${num(mp.seriesPerProcess)} | ${num(mp.promhttpMs, 1)} | ${num(mp.promClientMs, 1)} | ${num(mp.speedup, 1)}× |`,
+  ].join('\n');
+}
+
+function soakTable(soak: SoakResult): string {
+  const { requests, sampleEvery, routes } = soak.settings;
+  const header = `| Framework | ${soak.frameworks[0]!.samples.map((s) => num(s.requests)).join(' | ')} | growth | recorded |`;
+  return [
+    `${num(requests)} requests through each framework in one process, over in-memory connections: ${routes} route templates with ever new ids, one request in ten a 404 on a never-seen path, ids ending in 99 a 500, a scrape every ${num(sampleEvery)} requests. Heap used (MB) after a forced collection at each sample; RSS in brackets.`,
+    '',
+    header,
+    `| --- | ${soak.frameworks[0]!.samples.map(() => '---:').join(' | ')} | ---: | ---: |`,
+    ...soak.frameworks.map((f) => `| ${f.title} | ${f.samples.map((s) => `${num(s.heapMb, 1)} (${num(s.rssMb, 0)})`).join(' | ')} | ${num(f.heapGrowth, 3)}× | ${num(f.recorded)} |`),
   ].join('\n');
 }
 
@@ -122,6 +152,10 @@ export function toMarkdown(results: Results, level = 2): string {
     `${h} Multi-process`,
     '',
     ran(results.multiprocess) ? multiprocessTable(results.multiprocess) : `Not run: ${results.multiprocess.skipped}.`,
+    '',
+    `${h} Soak`,
+    '',
+    results.soak === undefined ? 'Not in this run.' : ran(results.soak) ? soakTable(results.soak) : `Not run: ${results.soak.skipped}.`,
   ];
   if (results.problems.length > 0) sections.push('', `${h} Problems`, '', ...results.problems.map((p) => `- ${p.split('\n')[0]}`));
   return `${sections.join('\n')}\n`;

@@ -34,7 +34,65 @@ export interface ScrapeResult {
     promhttpMaxBlockMs: number;
     promClientMaxBlockMs: number;
   }[];
+  /** A scrape in multi-process directory mode, merged from several stores (absent in older results). */
+  directory?: DirectoryScrape;
+  /** A burst of identical scrapes against one, on the same registry (medians over runs). */
+  concurrent?: ConcurrentScrapeResult;
   problems: string[];
+}
+
+export interface ConcurrentScrapeResult {
+  series: number;
+  scrapes: number;
+  runs: number;
+  /** CPU of one scrape, of the burst through promhttp's scrape answer, and of the burst rendered each on its own (what every scrape cost before renders were shared). */
+  oneCpuMs: number;
+  burstCpuMs: number;
+  unsharedCpuMs: number;
+  /** burstCpuMs / oneCpuMs. */
+  cpuRatio: number;
+  /** Longest CPU block of the event loop during the burst (wall-clock gap in `burstMaxLagMs`). */
+  burstMaxBlockMs: number;
+  burstMaxLagMs: number;
+  /** Peak resident memory above the level before the scrape, in MB. */
+  onePeakMb: number;
+  burstPeakMb: number;
+  unsharedPeakMb: number;
+  /** Scrapes of the burst answered 503 under the default limit (scrape.maxInFlight 10). */
+  refusedAtDefaultLimit: number;
+}
+
+export interface SoakResult {
+  settings: BenchSettings['soak'];
+  frameworks: {
+    id: string;
+    title: string;
+    requests: number;
+    /** What http_requests_total counted: must equal `requests`. */
+    recorded: number;
+    seconds: number;
+    /** After each stretch of requests and a forced collection. */
+    samples: { requests: number; heapMb: number; rssMb: number }[];
+    /** Last sample over first. */
+    heapGrowth: number;
+    rssGrowth: number;
+  }[];
+  problems: string[];
+}
+
+export interface DirectoryScrape {
+  processes: number;
+  /** Samples rendered, merged over every store. */
+  series: number;
+  runs: number;
+  /** Median of the warm renders. */
+  ms: number;
+  /** The first render, which parses every store's metadata, and its longest block. */
+  coldMs: number;
+  coldBlockMs: number;
+  /** Longest block and wall-clock gap over every render, the cold one included. */
+  maxBlockMs: number;
+  maxLagMs: number;
 }
 
 export interface MultiprocessResult {
@@ -71,6 +129,8 @@ export interface Results {
   instrumentation: Part<InstrumentationResult>;
   scrape: Part<ScrapeResult>;
   multiprocess: Part<MultiprocessResult>;
+  /** Absent in results from before the soak part existed. */
+  soak?: Part<SoakResult>;
   targets: Target[];
   problems: string[];
 }

@@ -10,14 +10,15 @@ export const LABEL_NAMES = ['method', 'route', 'status_code'];
 /**
  * Records the same `routes` routes, three requests each with durations spread over the buckets,
  * into promhttp's `metrics` and into the same three metrics made with prom-client in `registry`.
+ * Routes are numbered from `first`, so that several processes can serve routes of their own.
  */
-export function recordRoutes(metrics: HttpMetrics, registry: Registry, routes: number): void {
+export function recordRoutes(metrics: HttpMetrics, registry: Registry, routes: number, first = 0): void {
   const registers = [registry];
   const labelNames = LABEL_NAMES;
   const counter = new client.Counter({ name: 'http_requests_total', help: 'Total HTTP requests.', labelNames, registers });
   const histogram = new client.Histogram({ name: 'http_request_duration_seconds', help: 'Duration of HTTP requests in seconds.', labelNames, buckets: BUCKETS, registers });
   new client.Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served right now.', registers });
-  for (let i = 0; i < routes; i++) {
+  for (let i = first; i < first + routes; i++) {
     const route = `/api/v1/resource${i}/:id`;
     for (let k = 0; k < 3; k++) {
       // finish() times from startedAt; moving it back gives durations spread over the buckets.

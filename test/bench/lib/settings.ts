@@ -20,9 +20,19 @@ export interface BenchSettings {
   readonly micro: { readonly iterations: number; readonly runs: number };
   /** In-process servers over in-memory connections: requests pipelined per batch, batches per measurement. */
   readonly instrumentation: { readonly rounds: number; readonly batchesPerRun: number; readonly requestsPerBatch: number };
-  /** Scrape sizes in samples, as Prometheus counts series, and how many renders each. */
-  readonly scrape: { readonly sizes: readonly { readonly series: number; readonly runs: number }[] };
+  /**
+   * Scrape sizes in samples, as Prometheus counts series, and how many renders each; `directory`:
+   * the same scrape in multi-process directory mode, `processes` stores of `seriesPerProcess` each;
+   * `concurrent`: a burst of identical scrapes (OpenMetrics, gzip) against one scrape of the same registry.
+   */
+  readonly scrape: {
+    readonly sizes: readonly { readonly series: number; readonly runs: number }[];
+    readonly directory: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
+    readonly concurrent: { readonly series: number; readonly scrapes: number; readonly runs: number };
+  };
   readonly multiprocess: { readonly processes: number; readonly seriesPerProcess: number; readonly runs: number };
+  /** Requests through each framework, the heap measured every `sampleEvery` (a multiple of 16). */
+  readonly soak: { readonly requests: number; readonly sampleEvery: number; readonly routes: number };
 }
 
 export const FULL: BenchSettings = {
@@ -36,8 +46,11 @@ export const FULL: BenchSettings = {
       { series: 10_000, runs: 21 },
       { series: 100_000, runs: 7 },
     ],
+    directory: { processes: 4, seriesPerProcess: 25_000, runs: 7 },
+    concurrent: { series: 30_000, scrapes: 50, runs: 7 },
   },
   multiprocess: { processes: 4, seriesPerProcess: 2_000, runs: 11 },
+  soak: { requests: 1_000_000, sampleEvery: 100_000, routes: 200 },
 };
 
 export const SMOKE: BenchSettings = {
@@ -51,6 +64,9 @@ export const SMOKE: BenchSettings = {
       { series: 10_000, runs: 2 },
       { series: 100_000, runs: 1 },
     ],
+    directory: { processes: 2, seriesPerProcess: 2_000, runs: 1 },
+    concurrent: { series: 5_000, scrapes: 10, runs: 1 },
   },
   multiprocess: { processes: 2, seriesPerProcess: 200, runs: 2 },
+  soak: { requests: 8_000, sampleEvery: 2_000, routes: 200 },
 };

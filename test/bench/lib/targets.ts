@@ -1,13 +1,17 @@
 import type { HttpResult } from '../http/run.js';
-import type { InstrumentationResult, MultiprocessResult, Part, ScrapeResult, Target } from './results.js';
+import type { InstrumentationResult, MultiprocessResult, Part, ScrapeResult, SoakResult, Target } from './results.js';
 import { ran } from './results.js';
 
-/** Overhead allowed per request on Node, in CPU µs. */
+/** Overhead allowed per request on Node, and on Bun.serve, in CPU µs. */
 const NODE_OVERHEAD_US = 1;
+/** Bun frameworks held to the same in-process target: a plain fetch handler has no framework to blame. Hono on Bun is not. */
+const JUDGED_IN_PROCESS_ON_BUN = new Set(['fetch-bun']);
 const SCRAPE_SPEEDUP_AT_10K = 2;
 const MAX_LAG_AT_100K_MS = 50;
 const DIRECTORY_OVERHEAD_US = 1;
 const CLUSTER_SPEEDUP = 10;
+const CONCURRENT_CPU_RATIO = 2;
+const SOAK_HEAP_GROWTH = 1.05;
 
 /** The spread of the bare server's CPU per request: the noise an overhead has to stand out of. */
 function bareRange(framework: HttpResult['frameworks'][number]): string {
@@ -47,7 +51,7 @@ function httpTargets(http: HttpResult, instrumentation: Part<InstrumentationResu
       measured: missing ?? `${ours!.cpuRatio} on CPU time (${ours!.ratio} on req/s${implied})`,
       holds: missing ? undefined : ours!.cpuRatio! >= framework.targetRatio,
     });
-    if (framework.servers.some((s) => s.runtime === 'node')) {
+    if (framework.servers.some((s) => s.runtime === 'node') || JUDGED_IN_PROCESS_ON_BUN.has(framework.id)) {
       // Judged in process, where the noise is a fraction of a µs; over loopback it is several µs.
       const overhead = measuredInProcess?.overheadNs;
       targets.push({
@@ -79,6 +83,7 @@ function scrapeTargets(scrape: ScrapeResult): Target[] {
   const near = (n: number) => scrape.sizes.find((s) => s.series >= n && s.series < n * 1.1);
   const at10k = near(10_000);
   const at100k = near(100_000);
+  const dir = scrape.directory;
   return [
     {
       name: 'Scrape of 10,000 series: faster than registry.metrics()',
@@ -91,6 +96,37 @@ function scrapeTargets(scrape: ScrapeResult): Target[] {
       goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
       measured: at100k ? `${at100k.promhttpMaxBlockMs} ms CPU (${at100k.promhttpMaxLagMs} ms wall clock)` : 'not measured',
       holds: at100k ? at100k.promhttpMaxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+    {
+      name: `Scrape of ${dir ? `${dir.processes} × ${dir.series / dir.processes >= 1000 ? `${Math.round(dir.series / dir.processes / 1000)}k` : dir.series / dir.processes}` : '4 × 25k'} series in directory mode: longest event-loop block`,
+      goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
+      measured: dir ? `${dir.maxBlockMs} ms CPU (${dir.maxLagMs} ms wall clock)` : 'not measured',
+      holds: dir ? dir.maxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+    ...concurrentTargets(scrape.concurrent),
+  ];
+}
+
+function concurrentTargets(c: ScrapeResult['concurrent']): Target[] {
+  const name = `${c?.scrapes ?? 50} concurrent scrapes of ${c ? c.series.toLocaleString('en-US') : '30,000'} series`;
+  return [
+    {
+      name: `${name}: CPU against one scrape`,
+      goal: `≤ ${CONCURRENT_CPU_RATIO}×`,
+      measured: c ? `${c.cpuRatio}× (${c.burstCpuMs} vs ${c.oneCpuMs} ms; each on its own ${c.unsharedCpuMs} ms)` : 'not measured',
+      holds: c ? c.cpuRatio <= CONCURRENT_CPU_RATIO : undefined,
+    },
+    {
+      name: `${name}: longest event-loop block`,
+      goal: `≤ ${MAX_LAG_AT_100K_MS} ms`,
+      measured: c ? `${c.burstMaxBlockMs} ms CPU (${c.burstMaxLagMs} ms wall clock)` : 'not measured',
+      holds: c ? c.burstMaxBlockMs <= MAX_LAG_AT_100K_MS : undefined,
+    },
+    {
+      name: `${name}: peak memory over one scrape's`,
+      goal: 'reported',
+      measured: c ? `+${c.burstPeakMb} MB against +${c.onePeakMb} MB (each on its own: +${c.unsharedPeakMb} MB)` : 'not measured',
+      holds: undefined,
     },
   ];
 }
@@ -126,7 +162,21 @@ function multiprocessTargets(http: Part<HttpResult>, instrumentation: Part<Instr
   ];
 }
 
+function soakTargets(soak: SoakResult): Target[] {
+  return soak.frameworks.map((f) => ({
+    name: `Soak, ${f.title}: heap after ${f.requests.toLocaleString('en-US')} requests`,
+    goal: `≤ ${SOAK_HEAP_GROWTH}× the first sample`,
+    measured: `${f.heapGrowth}× (${f.samples[0]!.heapMb} → ${f.samples.at(-1)!.heapMb} MB; RSS ${f.samples[0]!.rssMb} → ${f.samples.at(-1)!.rssMb} MB)`,
+    holds: f.heapGrowth <= SOAK_HEAP_GROWTH,
+  }));
+}
+
 /** The project's promises, judged on one run's figures. */
-export function judge(http: Part<HttpResult>, instrumentation: Part<InstrumentationResult>, scrape: Part<ScrapeResult>, multiprocess: Part<MultiprocessResult>): Target[] {
-  return [...(ran(http) ? httpTargets(http, instrumentation) : []), ...(ran(scrape) ? scrapeTargets(scrape) : []), ...multiprocessTargets(http, instrumentation, multiprocess)];
+export function judge(http: Part<HttpResult>, instrumentation: Part<InstrumentationResult>, scrape: Part<ScrapeResult>, multiprocess: Part<MultiprocessResult>, soak?: Part<SoakResult>): Target[] {
+  return [
+    ...(ran(http) ? httpTargets(http, instrumentation) : []),
+    ...(ran(scrape) ? scrapeTargets(scrape) : []),
+    ...multiprocessTargets(http, instrumentation, multiprocess),
+    ...(soak !== undefined && ran(soak) ? soakTargets(soak) : []),
+  ];
 }

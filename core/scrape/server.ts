@@ -1,14 +1,18 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
-import { checkKeys, checkObject, describeValue, optionError } from './errors.js';
-import { respond } from './exposition/respond.js';
+import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
+import type { HttpMetrics } from '../http-metrics.js';
+import type { ScrapeAnswerOptions } from './answer.js';
+import { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from './answer.js';
 import { sendScrape } from './handler.js';
-import type { HttpMetrics } from './http-metrics.js';
+import type { MetricsServerTls } from './tls.js';
+import { checkTls } from './tls.js';
 
 /** Options of `startMetricsServer()`. */
-export interface MetricsServerOptions {
+export interface MetricsServerOptions extends ScrapeAnswerOptions {
   /**
    * The port to listen on; 0 picks a free one (read it from `port` on the result).
    * @default 9464 (the port OpenTelemetry's Prometheus exporter uses)
@@ -35,11 +39,18 @@ export interface MetricsServerOptions {
    * @default none
    */
   metrics?: HttpMetrics;
+  /**
+   * Serve HTTPS with this certificate and key; with `ca` and `requestClientCert`, only clients
+   * presenting a certificate signed by `ca` get in (mutual TLS).
+   * @default none: plain HTTP
+   * @example { cert: readFileSync('metrics.crt'), key: readFileSync('metrics.key') }
+   */
+  tls?: MetricsServerTls;
 }
 
 /** A running metrics server. */
 export interface MetricsServer {
-  /** The scrape URL, e.g. `http://127.0.0.1:9464/metrics`. */
+  /** The scrape URL, e.g. `http://127.0.0.1:9464/metrics` (`https://…` with `tls`). */
   readonly url: string;
   /** The port listened on (the real one when 0 was asked for). */
   readonly port: number;
@@ -53,9 +64,9 @@ export interface MetricsServer {
 
 const WHERE = 'startMetricsServer';
 
-function checkOptions(options: unknown): { port: number; host: string; path: string; registry: Registry } {
+function checkOptions(options: unknown): { port: number; host: string; path: string; registry: Registry; o: Record<string, unknown> } {
   const o = checkObject(WHERE, options);
-  checkKeys(WHERE, o, ['port', 'host', 'path', 'registry', 'metrics']);
+  checkKeys(WHERE, o, ['port', 'host', 'path', 'registry', 'metrics', 'tls', ...SCRAPE_ANSWER_KEYS]);
   const port = o.port ?? 9464;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw optionError(`${WHERE}: "port" must be a whole number from 0 to 65535 (0 picks a free port), got ${describeValue(o.port)}.`);
@@ -71,7 +82,12 @@ function checkOptions(options: unknown): { port: number; host: string; path: str
   if (typeof (registry as Partial<Registry>).getMetricsAsArray !== 'function') {
     throw optionError(`${WHERE}: "${o.metrics !== undefined ? 'metrics' : 'registry'}" must be ${o.metrics !== undefined ? 'the result of createHttpMetrics()' : 'a prom-client Registry'}, got ${describeValue(o.metrics ?? o.registry)}.`);
   }
-  return { port, host, path, registry };
+  return { port, host, path, registry, o };
+}
+
+/** True for addresses only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./.test(host);
 }
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
@@ -95,10 +111,16 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
  * console.log(`metrics on ${server.url}`);
  */
 export function startMetricsServer(options?: MetricsServerOptions): Promise<MetricsServer> {
-  const { port, host, path, registry } = checkOptions(options);
+  const { port, host, path, registry, o } = checkOptions(options);
+  const tls = checkTls(WHERE, o.tls);
+  const scrape = createScrapeAnswer(WHERE, registry, o as ScrapeAnswerOptions);
+  if (o.auth !== undefined && tls === undefined && !isLoopback(host)) {
+    // Often right (TLS ends at a proxy in front), so a warning rather than an error.
+    process.emitWarning(`promhttp: ${WHERE}: credentials for ${host}:${port} travel over plain HTTP; give "tls" (or make sure TLS ends at a proxy in front of it).`);
+  }
   let closing = false;
   const answering = new Set<ServerResponse>();
-  const server = createServer(function servePromhttpMetrics(req, res) {
+  const listener: RequestListener = function servePromhttpMetrics(req, res) {
     answering.add(res);
     res.once('close', () => {
       answering.delete(res);
@@ -112,8 +134,9 @@ export function startMetricsServer(options?: MetricsServerOptions): Promise<Metr
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`promhttp: not found; metrics are served at ${path}\n`);
       return;
     }
-    void sendScrape((request) => respond(registry, request), req, res);
-  });
+    void sendScrape(scrape, req, res);
+  };
+  const server = tls === undefined ? createServer(listener) : createHttpsServer(tls, listener);
   return new Promise((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, port));
     server.once('error', failed);
@@ -125,7 +148,7 @@ export function startMetricsServer(options?: MetricsServerOptions): Promise<Metr
       const shownHost = host.includes(':') ? `[${host}]` : host;
       let closed: Promise<void> | undefined;
       resolve({
-        url: `http://${shownHost}:${actual}${path}`,
+        url: `${tls === undefined ? 'http' : 'https'}://${shownHost}:${actual}${path}`,
         port: actual,
         host,
         close() {

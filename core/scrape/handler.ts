@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
-import { checkKeys, checkObject, describeValue, optionError } from './errors.js';
-import type { ScrapeRequest, ScrapeResponse } from './exposition/respond.js';
-import { respond } from './exposition/respond.js';
-import type { HttpMetrics } from './http-metrics.js';
+import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
+import type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
+import type { HttpMetrics } from '../http-metrics.js';
+import type { ScrapeAnswerOptions } from './answer.js';
+import { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from './answer.js';
 
-export interface MetricsHandlerOptions {
+export interface MetricsHandlerOptions extends ScrapeAnswerOptions {
   /** Serve the registry of these metrics. */
   metrics?: HttpMetrics;
   /**
@@ -18,7 +19,7 @@ export interface MetricsHandlerOptions {
 
 /** The scrape request a node:http request describes. */
 export function scrapeRequestOf(req: IncomingMessage): ScrapeRequest {
-  return { method: req.method ?? 'GET', accept: req.headers.accept, acceptEncoding: req.headers['accept-encoding'] };
+  return { method: req.method ?? 'GET', accept: req.headers.accept, acceptEncoding: req.headers['accept-encoding'], headers: req.headers, remoteAddress: req.socket?.remoteAddress };
 }
 
 /** Answers a scrape on a node:http response with `scrape` (an adapter's resolved `scrape`); never throws. */
@@ -43,7 +44,7 @@ export async function sendScrape(scrape: (request: ScrapeRequest) => Promise<Scr
  */
 export function metricsHandler(options?: MetricsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const o = checkObject('metricsHandler', options);
-  checkKeys('metricsHandler', o, ['metrics', 'registry']);
+  checkKeys('metricsHandler', o, ['metrics', 'registry', ...SCRAPE_ANSWER_KEYS]);
   if (o.metrics !== undefined && o.registry !== undefined) {
     throw optionError('metricsHandler: give "metrics" or "registry", not both (metrics.registry is what gets served).');
   }
@@ -51,7 +52,7 @@ export function metricsHandler(options?: MetricsHandlerOptions): (req: IncomingM
   if (typeof (registry as Partial<Registry>).getMetricsAsArray !== 'function') {
     throw optionError(`metricsHandler: "registry" must be a prom-client Registry, got ${describeValue(o.registry)}.`);
   }
-  const scrape = (request: ScrapeRequest): Promise<ScrapeResponse> => respond(registry, request);
+  const scrape = createScrapeAnswer('metricsHandler', registry, o as ScrapeAnswerOptions);
   return function promhttpMetricsHandler(req, res) {
     void sendScrape(scrape, req, res);
   };

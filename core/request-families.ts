@@ -1,0 +1,140 @@
+import type { Registry } from 'prom-client';
+import { optionError } from './errors.js';
+import { METHODS, OVERFLOW, UNMATCHED, statusLabel } from './labels.js';
+import type { Family } from './store/family.js';
+import type { Collector } from './store/registry.js';
+import { refuseNameClash } from './store/name-clash.js';
+import { getOrCreateFamily } from './store/registry.js';
+import { REQUEST_LABELS } from './metric-names.js';
+
+/** The names of the three request metrics, prefix applied. */
+export interface RequestMetricNames {
+  readonly requests: string;
+  readonly duration: string;
+  readonly inFlight: string;
+}
+
+/** What decides the series the request metrics hold; every `createHttpMetrics` on the same families must agree on it. */
+export interface RequestDefinition {
+  readonly names: RequestMetricNames;
+  readonly buckets: readonly number[];
+  /** Registry static labels, then the `labels` option. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly maxRoutes: number;
+}
+
+export interface SeriesSlots {
+  /** Histogram offset in the arena. */
+  readonly h: number;
+  /** Counter offset in the arena. */
+  readonly c: number;
+}
+
+/**
+ * The request metrics of one registry: their families, and the route table with its cap. Shared
+ * by every `createHttpMetrics` that records into them (several servers, a hot reload, a test
+ * suite), so that `maxRoutes` bounds the series of the family, not of each instance.
+ */
+export interface RequestFamilies {
+  readonly definition: RequestDefinition;
+  readonly duration: Family;
+  readonly requests: Family;
+  readonly inFlight: Family;
+  /** The series slots of a request, `overflow` once `maxRoutes` routes are taken. */
+  slotsFor(route: string, method: number, status: number): SeriesSlots;
+}
+
+const byFamily = new WeakMap<Family, RequestFamilies>();
+
+const DURATION_HELP = 'Duration of HTTP requests in seconds, by method, route template and status code.';
+const REQUESTS_HELP = 'Total HTTP requests, by method, route template and status code.';
+const IN_FLIGHT_HELP = 'HTTP requests being served right now.';
+const LABEL_NAMES: readonly string[] = REQUEST_LABELS;
+
+function familyNamed(registry: Registry, name: string): Family | undefined {
+  return (registry.getSingleMetric(name) as unknown as Partial<Collector> | undefined)?.family;
+}
+
+const showLabels = (labels: Readonly<Record<string, string>>): string =>
+  `{${Object.entries(labels)
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(', ')}}`;
+
+/** What differs between the existing definition and the requested one, in the words of the options. */
+function differences(was: RequestDefinition, now: RequestDefinition): string[] {
+  const out: string[] = [];
+  for (const key of ['requests', 'duration', 'inFlight'] as const) {
+    if (was.names[key] !== now.names[key]) out.push(`"names.${key}" is "${was.names[key]}" there, "${now.names[key]}" here`);
+  }
+  if (showLabels(was.labels) !== showLabels(now.labels)) out.push(`"labels" are ${showLabels(was.labels)} there, ${showLabels(now.labels)} here`);
+  if (was.buckets.join() !== now.buckets.join()) out.push(`"buckets" are [${was.buckets.join(', ')}] there, [${now.buckets.join(', ')}] here`);
+  if (was.maxRoutes !== now.maxRoutes) out.push(`"maxRoutes" is ${was.maxRoutes} there, ${now.maxRoutes} here`);
+  return out;
+}
+
+/**
+ * The request families an earlier `createHttpMetrics` made in `registry` with the same
+ * definition, if any. A different definition over any of the same metrics, or names that would
+ * clash with other metrics in OpenMetrics, fail here, before anything is created.
+ */
+export function existingRequestFamilies(where: string, registry: Registry, definition: RequestDefinition): RequestFamilies | undefined {
+  const { names } = definition;
+  for (const name of [names.duration, names.requests, names.inFlight]) {
+    const family = familyNamed(registry, name);
+    const existing = family && byFamily.get(family);
+    if (existing === undefined) continue;
+    const diff = differences(existing.definition, definition);
+    if (diff.length === 0) return existing;
+    throw optionError(
+      `${where}: "${name}" is already recorded in this registry by an earlier createHttpMetrics with other options: ${diff.join('; ')}. ` +
+        'Give every createHttpMetrics on one registry the same options (or pass the first one as the "metrics" option), or use another registry or "prefix".',
+    );
+  }
+  // All three are checked before any is created, so that a clash leaves nothing half made.
+  refuseNameClash(where, registry, [
+    { name: names.requests, kind: 'counter' },
+    { name: names.duration, kind: 'histogram' },
+    { name: names.inFlight, kind: 'gauge' },
+  ]);
+  return undefined;
+}
+
+/** Creates the request families for `definition` (after `existingRequestFamilies` found none). */
+export function createRequestFamilies(registry: Registry, definition: RequestDefinition): RequestFamilies {
+  const { names } = definition;
+  const { labels, buckets } = definition;
+  const duration = getOrCreateFamily(registry, { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets }, labels, 'createHttpMetrics');
+  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES }, labels, 'createHttpMetrics');
+  const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
+
+  /** route → (method index × 1000 + status) → slots. Nested maps: no key string is built per request. */
+  const routes = new Map<string, Map<number, SeriesSlots>>();
+  let cappedRoutes = 0;
+  const maxRoutes = definition.maxRoutes;
+
+  function slotsFor(route: string, method: number, status: number): SeriesSlots {
+    let byRoute = routes.get(route);
+    if (byRoute === undefined) {
+      // The two fixed labels are outside the cap: overflow, or this would recurse forever, and
+      // unmatched, so that 404s stay apart from real routes however many there are.
+      if (route !== OVERFLOW && route !== UNMATCHED) {
+        if (cappedRoutes >= maxRoutes) return slotsFor(OVERFLOW, method, status);
+        cappedRoutes++;
+      }
+      byRoute = new Map();
+      routes.set(route, byRoute);
+    }
+    const key = method * 1000 + status;
+    let slots = byRoute.get(key);
+    if (slots === undefined) {
+      const values = [METHODS[method]!, route, statusLabel(status)];
+      slots = { h: duration.get(values).offset, c: requests.get(values).offset };
+      byRoute.set(key, slots);
+    }
+    return slots;
+  }
+
+  const shared: RequestFamilies = { definition, duration, requests, inFlight, slotsFor };
+  for (const family of [duration, requests, inFlight]) byFamily.set(family, shared);
+  return shared;
+}

@@ -1,0 +1,128 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkKeys, describeValue, optionError } from '../errors.js';
+
+/** What an `auth` function is told about a scrape. */
+export interface AuthRequest {
+  /** The request method. */
+  readonly method: string;
+  /** The request headers, names in lower case; a repeated header's values joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The client's address as the socket sees it (a proxy's, behind one); `undefined` where the runtime does not tell. */
+  readonly remoteAddress: string | undefined;
+}
+
+/** Decides whether a scrape may read the metrics; a refusal answers 403. */
+export type AuthFunction = (request: AuthRequest) => boolean | Promise<boolean>;
+
+/**
+ * Who may read the metrics: a bearer token (several during a rotation), a user name and password
+ * (HTTP basic authentication), or a function of the request.
+ * @example { bearer: process.env.METRICS_TOKEN! }
+ * @example { bearer: [oldToken, newToken] }
+ * @example { basic: { username: 'prometheus', password: process.env.METRICS_PASSWORD! } }
+ * @example (request) => request.remoteAddress === '10.0.0.7'
+ */
+export type AuthOption =
+  | { readonly bearer: string | readonly string[] }
+  | { readonly basic: { readonly username: string; readonly password: string } }
+  | AuthFunction;
+
+/** How a refused scrape is answered. */
+export interface Refusal {
+  readonly status: 401 | 403;
+  /** The challenge of a 401. */
+  readonly challenge?: string;
+}
+
+/** Checks a scrape's credentials; resolves to `undefined` when it may proceed. Never rejects. */
+export type AuthCheck = (request: { method: string; headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined; remoteAddress?: string | undefined }) => Refusal | undefined | Promise<Refusal | undefined>;
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * True when `given` equals one of `secrets`, in time that depends on neither: every secret is
+ * compared, each through a fixed-length digest, so neither where the first difference lies nor
+ * which secret matched shows in the timing.
+ */
+function matchesOne(given: string, secrets: readonly Buffer[]): boolean {
+  const candidate = digest(given);
+  let match = false;
+  for (const secret of secrets) match = timingSafeEqual(candidate, secret) || match;
+  return match;
+}
+
+function headerOf(headers: Readonly<Record<string, string | readonly string[] | undefined>> | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return typeof value === 'string' ? value : value?.join(', ');
+}
+
+/** The credentials after `scheme ` in an Authorization header (the scheme is case-insensitive), else `undefined`. */
+function credentials(header: string | undefined, scheme: string): string | undefined {
+  if (header === undefined || header.length <= scheme.length || header[scheme.length] !== ' ') return undefined;
+  if (header.slice(0, scheme.length).toLowerCase() !== scheme.toLowerCase()) return undefined;
+  return header.slice(scheme.length + 1).trim();
+}
+
+function secret(where: string, what: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw optionError(`${where}: ${what} must be a non-empty string, got ${describeValue(value)}. An empty secret would let anyone in; read it from the environment, e.g. process.env.METRICS_TOKEN.`);
+  }
+  return value;
+}
+
+/** Validates `auth` once; returns the check a scrape runs, or `undefined` when everyone may scrape. */
+export function compileAuth(where: string, option: unknown): AuthCheck | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option === 'function') return functionCheck(where, option as AuthFunction);
+  if (option === null || typeof option !== 'object' || Array.isArray(option)) {
+    throw optionError(`${where}: "auth" must be { bearer: "token" }, { basic: { username, password } } or a function (request) => boolean, got ${describeValue(option)}.`);
+  }
+  const o = option as Record<string, unknown>;
+  checkKeys(`${where}: "auth"`, o, ['bearer', 'basic']);
+  if ((o.bearer === undefined) === (o.basic === undefined)) {
+    throw optionError(`${where}: "auth" takes either "bearer" or "basic", not ${o.bearer === undefined ? 'neither' : 'both'}.`);
+  }
+  if (o.bearer !== undefined) {
+    const tokens = Array.isArray(o.bearer) ? (o.bearer as unknown[]) : [o.bearer];
+    if (tokens.length === 0) throw optionError(`${where}: "auth.bearer" must name at least one token.`);
+    const secrets = tokens.map((t, i) => digest(secret(where, Array.isArray(o.bearer) ? `"auth.bearer[${i}]"` : '"auth.bearer"', t)));
+    const refusal: Refusal = { status: 401, challenge: 'Bearer realm="metrics"' };
+    return function bearerCheck(request) {
+      const token = credentials(headerOf(request.headers, 'authorization'), 'Bearer');
+      return token !== undefined && matchesOne(token, secrets) ? undefined : refusal;
+    };
+  }
+  const basic = o.basic as Record<string, unknown> | null;
+  if (basic === null || typeof basic !== 'object') throw optionError(`${where}: "auth.basic" must be { username, password }, got ${describeValue(basic)}.`);
+  checkKeys(`${where}: "auth.basic"`, basic, ['username', 'password']);
+  const username = secret(where, '"auth.basic.username"', basic.username);
+  if (username.includes(':')) throw optionError(`${where}: "auth.basic.username" cannot contain ":" (HTTP basic authentication splits user and password there).`);
+  const secrets = [digest(`${username}:${secret(where, '"auth.basic.password"', basic.password)}`)];
+  const refusal: Refusal = { status: 401, challenge: 'Basic realm="metrics", charset="UTF-8"' };
+  return function basicCheck(request) {
+    const encoded = credentials(headerOf(request.headers, 'authorization'), 'Basic');
+    return encoded !== undefined && matchesOne(Buffer.from(encoded, 'base64').toString('utf8'), secrets) ? undefined : refusal;
+  };
+}
+
+function functionCheck(where: string, allow: AuthFunction): AuthCheck {
+  const forbidden: Refusal = { status: 403 };
+  let warned = false;
+  return async function functionAuthCheck(request) {
+    const headers: Record<string, string> = {};
+    for (const name in request.headers) {
+      const value = headerOf(request.headers, name);
+      if (value !== undefined) headers[name.toLowerCase()] = value;
+    }
+    try {
+      return (await allow({ method: request.method, headers, remoteAddress: request.remoteAddress })) === true ? undefined : forbidden;
+    } catch (error) {
+      // A failing check keeps the metrics closed, and says why once, where the operator looks.
+      if (!warned) {
+        warned = true;
+        process.emitWarning(`promhttp: ${where}: the "auth" function threw (${error instanceof Error ? error.message : String(error)}); scrapes are refused while it does.`);
+      }
+      return forbidden;
+    }
+  };
+}

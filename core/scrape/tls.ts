@@ -1,0 +1,45 @@
+import type { ServerOptions } from 'node:https';
+import { checkKeys, checkType, describeValue, optionError } from '../errors.js';
+
+/** HTTPS for the metrics server. Certificates and keys are PEM text or bytes (read them with `readFileSync`). */
+export interface MetricsServerTls {
+  /** The server's certificate chain, PEM. */
+  cert: string | Buffer;
+  /** The server's private key, PEM. */
+  key: string | Buffer;
+  /**
+   * The certificate authority that signs client certificates, PEM; needed for `requestClientCert`.
+   * @default none
+   */
+  ca?: string | Buffer;
+  /**
+   * Require every client to present a certificate signed by `ca` (mutual TLS): Prometheus's
+   * `tls_config` with `cert_file` and `key_file`. Connections without one are refused.
+   * @default false
+   */
+  requestClientCert?: boolean;
+}
+
+const isPem = (value: unknown): boolean => (typeof value === 'string' || Buffer.isBuffer(value)) && value.length > 0;
+
+/** Validates the `tls` option; returns the options for `https.createServer`, or `undefined` for plain HTTP. */
+export function checkTls(where: string, tls: unknown): ServerOptions | undefined {
+  if (tls === undefined) return undefined;
+  if (tls === null || typeof tls !== 'object' || Array.isArray(tls)) throw optionError(`${where}: "tls" must be { cert, key } (PEM text or bytes), got ${describeValue(tls)}.`);
+  const o = tls as Record<string, unknown>;
+  checkKeys(`${where}: "tls"`, o, ['cert', 'key', 'ca', 'requestClientCert']);
+  for (const name of ['cert', 'key'] as const) {
+    if (!isPem(o[name])) throw optionError(`${where}: "tls.${name}" must be the PEM ${name === 'cert' ? 'certificate' : 'private key'} as text or bytes, e.g. readFileSync('metrics.${name === 'cert' ? 'crt' : 'key'}'), got ${describeValue(o[name])}.`);
+  }
+  if (o.ca !== undefined && !isPem(o.ca)) throw optionError(`${where}: "tls.ca" must be the PEM certificate of the authority that signs client certificates, got ${describeValue(o.ca)}.`);
+  checkType(where, 'tls.requestClientCert', o.requestClientCert, 'boolean', 'true or false');
+  const mutual = o.requestClientCert === true;
+  if (mutual && o.ca === undefined) throw optionError(`${where}: "tls.requestClientCert" needs "tls.ca", the authority whose client certificates are accepted.`);
+  return {
+    cert: o.cert as string | Buffer,
+    key: o.key as string | Buffer,
+    ...(o.ca !== undefined ? { ca: o.ca as string | Buffer } : {}),
+    requestCert: mutual,
+    rejectUnauthorized: mutual,
+  };
+}

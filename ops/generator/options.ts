@@ -1,0 +1,135 @@
+import { checkBuckets, DEFAULT_BUCKETS } from '../../core/buckets.js';
+import { checkKeys, checkObject, checkType, optionError } from '../../core/errors.js';
+import type { MetricNames } from '../../core/metric-names.js';
+import { checkRequestLabels, requestMetricNames } from '../../core/metric-names.js';
+import { checkPrefix } from '../../core/names.js';
+import { parseDuration } from './duration.js';
+
+/** What the dashboard, rules and alerts are generated for: the app's metric options and its objectives. */
+export interface OpsOptions {
+  /**
+   * The `prefix` option of `createHttpMetrics` (or of the adapter).
+   * @default ""
+   */
+  prefix?: string;
+  /** The `names` option of `createHttpMetrics`. */
+  names?: MetricNames;
+  /**
+   * The `labels` option of `createHttpMetrics`: every request query selects these values, and the
+   * rules keep these labels.
+   * @default {}
+   */
+  labels?: Readonly<Record<string, string>>;
+  /**
+   * The Prometheus job that scrapes the app. The rules and alerts then cover that job only, and the
+   * dashboard's job list offers only it.
+   * @default every job with request metrics
+   */
+  job?: string;
+  /**
+   * Availability objective, in percent: the share of requests answered without a 5xx.
+   * @default 99.9
+   */
+  availability?: number;
+  /**
+   * Latency threshold in seconds: a request slower than this counts against the latency objective.
+   * It must be one of the histogram's bucket bounds, since only those can be read exactly.
+   * @default 0.5
+   */
+  latency?: number;
+  /**
+   * Latency objective, in percent: the share of requests faster than `latency`.
+   * @default 99
+   */
+  latencyObjective?: number;
+  /**
+   * The `buckets` option of `createHttpMetrics`, to check `latency` against.
+   * @default DEFAULT_BUCKETS
+   */
+  buckets?: readonly number[];
+  /**
+   * The period the objectives hold over. The burn-rate windows and `for` durations scale with it
+   * (the usual 1h/5m pair is for 30 days).
+   * @default "30d"
+   */
+  sloPeriod?: string;
+  /**
+   * How long a batch job may go without a successful run before it alerts.
+   * @default "1d"
+   */
+  batchMaxAge?: string;
+  /**
+   * A scrape slower than this, in seconds, on average over 5 minutes, alerts.
+   * @default 1
+   */
+  scrapeSlow?: number;
+  /**
+   * Where the runbook lives; each alert links to its section (`#anchor`).
+   * @default https://unpkg.com/promhttp/docs/operations.md (the runbook published with the package)
+   */
+  runbookUrl?: string;
+}
+
+/** The options after defaults and checks. */
+export interface ResolvedOps {
+  readonly names: Readonly<Required<MetricNames>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly job: string | undefined;
+  /** Allowed share of 5xx (1 - availability), as a fraction. */
+  readonly errorBudget: number;
+  readonly latency: number;
+  /** Allowed share of requests slower than `latency`, as a fraction. */
+  readonly latencyBudget: number;
+  readonly buckets: readonly number[];
+  readonly sloPeriodMs: number;
+  readonly batchMaxAgeMs: number;
+  readonly scrapeSlow: number;
+  readonly runbookUrl: string;
+}
+
+/** The runbook published with the package (docs/operations.md ships in it), as unpkg serves it. */
+export const DEFAULT_RUNBOOK_URL = 'https://unpkg.com/promhttp/docs/operations.md';
+const KEYS = ['prefix', 'names', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
+const WHERE = 'promhttp-ops';
+
+/** The share a percentage objective leaves to failures, as a fraction. */
+function budget(name: string, value: unknown, fallback: number): number {
+  checkType(WHERE, name, value, 'number', 'a percentage between 0 and 100, e.g. 99.9');
+  const p = (value as number | undefined) ?? fallback;
+  if (!(p > 0 && p < 100)) throw optionError(`${WHERE}: "${name}" must be a percentage above 0 and below 100, e.g. 99.9; got ${p}.`);
+  // The budget as the user would write it: (100 - 99.9) / 100 is 0.0009999999999999432 in floating point.
+  return Number(((100 - p) / 100).toPrecision(12));
+}
+
+/** Checks the options and fills in the defaults; throws a `TypeError` starting with `promhttp:`. */
+export function resolveOps(options?: OpsOptions): ResolvedOps {
+  const o = checkObject(WHERE, options);
+  checkKeys(WHERE, o, KEYS);
+  const names = requestMetricNames(WHERE, checkPrefix(WHERE, o.prefix), o.names);
+  const labels = checkRequestLabels(WHERE, o.labels);
+  checkType(WHERE, 'job', o.job, 'string', 'the job name in your Prometheus configuration, e.g. "checkout"');
+  if (o.job === '') throw optionError(`${WHERE}: "job" must not be empty; leave it out to cover every job.`);
+  const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.1, 0.5, 1]');
+  checkType(WHERE, 'latency', o.latency, 'number', 'a bucket bound in seconds, e.g. 0.5');
+  const latency = (o.latency as number | undefined) ?? 0.5;
+  if (!buckets.includes(latency)) {
+    throw optionError(`${WHERE}: "latency" must be one of the histogram's bucket bounds (${buckets.join(', ')}), got ${latency}. Pick one of them, or add it to "buckets" in the app and here.`);
+  }
+  checkType(WHERE, 'scrapeSlow', o.scrapeSlow, 'number', 'seconds, e.g. 1');
+  const scrapeSlow = (o.scrapeSlow as number | undefined) ?? 1;
+  if (!(scrapeSlow > 0)) throw optionError(`${WHERE}: "scrapeSlow" must be a number of seconds above 0, got ${scrapeSlow}.`);
+  checkType(WHERE, 'runbookUrl', o.runbookUrl, 'string', 'a URL, e.g. "https://wiki.example.com/promhttp"');
+  return {
+    names,
+    labels,
+    job: o.job as string | undefined,
+    errorBudget: budget('availability', o.availability, 99.9),
+    latency,
+    latencyBudget: budget('latencyObjective', o.latencyObjective, 99),
+    buckets,
+    sloPeriodMs: parseDuration(`${WHERE}: "sloPeriod"`, o.sloPeriod ?? '30d'),
+    batchMaxAgeMs: parseDuration(`${WHERE}: "batchMaxAge"`, o.batchMaxAge ?? '1d'),
+    scrapeSlow,
+    runbookUrl: (o.runbookUrl as string | undefined) ?? DEFAULT_RUNBOOK_URL,
+  };
+}

@@ -1,0 +1,99 @@
+import { formatDuration, parseDuration } from './duration.js';
+import type { ResolvedOps } from './options.js';
+import { baseName, FIVE_XX, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
+import type { Rule } from './recording-rules.js';
+import { runbookUrl } from './runbook.js';
+
+/** A multi-window burn-rate condition: both windows must burn faster than `factor` times the budget. */
+export interface BurnPair {
+  readonly severity: 'page' | 'ticket';
+  readonly long: string;
+  readonly short: string;
+  readonly factor: number;
+  readonly for: string;
+}
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+/**
+ * The Google SRE workbook's pairs for a 30-day objective: 2 % of the budget gone in 1 h or 5 % in
+ * 6 h pages; 10 % in 1 d or in 3 d opens a ticket. The short window ends the alert soon after the
+ * burn stops.
+ */
+const WORKBOOK: ReadonlyArray<{ severity: BurnPair['severity']; long: number; short: number; factor: number; for: number }> = [
+  { severity: 'page', long: HOUR, short: 5 * MINUTE, factor: 14.4, for: 2 * MINUTE },
+  { severity: 'page', long: 6 * HOUR, short: 30 * MINUTE, factor: 6, for: 15 * MINUTE },
+  { severity: 'ticket', long: DAY, short: 2 * HOUR, factor: 3, for: HOUR },
+  { severity: 'ticket', long: 3 * DAY, short: 6 * HOUR, factor: 1, for: 3 * HOUR },
+];
+
+/** The workbook's pairs, with windows and `for` scaled from 30 days to the objective's period. */
+export function burnPairs(ops: ResolvedOps): BurnPair[] {
+  const scale = ops.sloPeriodMs / (30 * DAY);
+  return WORKBOOK.map((p) => ({
+    severity: p.severity,
+    long: formatDuration(p.long * scale),
+    short: formatDuration(p.short * scale),
+    factor: p.factor,
+    for: formatDuration(p.for * scale),
+  }));
+}
+
+/** The two service level indicators, each a bad-request ratio recorded per window. */
+function indicators(ops: ResolvedOps) {
+  const { requests, duration } = ops.names;
+  const by = serviceLabels(ops).join(', ');
+  const level = serviceLabels(ops).join('_');
+  const base = baseName(requests);
+  const all = selector(ruleMatchers(ops));
+  return {
+    errors: {
+      alert: 'PromhttpErrorBudgetBurn' as const,
+      record: (w: string) => `${level}:${base}_5xx:ratio_rate${w}`,
+      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), FIVE_XX)}[${w}])) / sum by (${by}) (rate(${requests}${all}[${w}]))`,
+      budget: ops.errorBudget,
+      what: 'answered with a 5xx',
+    },
+    latency: {
+      alert: 'PromhttpLatencyBudgetBurn' as const,
+      record: (w: string) => `${level}:${base}_slow:ratio_rate${w}`,
+      expr: (w: string) =>
+        `1 - sum by (${by}) (rate(${duration}_bucket${selector(ruleMatchers(ops), leMatcher(ops.latency))}[${w}])) / sum by (${by}) (rate(${duration}_count${all}[${w}]))`,
+      budget: ops.latencyBudget,
+      what: `slower than ${ops.latency} s`,
+    },
+  };
+}
+
+const percent = (fraction: number): string => `${Number((fraction * 100).toPrecision(6))} %`;
+
+/** The ratio of each indicator over every window a burn pair needs, then the burn-rate alerts. */
+export function sloRules(ops: ResolvedOps): Rule[] {
+  const pairs = burnPairs(ops);
+  const windows = [...new Set(pairs.flatMap((p) => [p.short, p.long]))].sort((a, b) => parseDuration('window', a) - parseDuration('window', b));
+  const labels = serviceLabels(ops).map((l) => `${l}={{ $labels.${l} }}`).join(', ');
+  const period = formatDuration(ops.sloPeriodMs);
+  const rules: Rule[] = [];
+  for (const sli of Object.values(indicators(ops))) {
+    for (const w of windows) rules.push({ record: sli.record(w), expr: sli.expr(w) });
+    for (const p of pairs) {
+      const threshold = `(${p.factor} * ${sli.budget})`;
+      rules.push({
+        alert: sli.alert,
+        expr: `${sli.record(p.long)} > ${threshold} and ${sli.record(p.short)} > ${threshold}`,
+        for: p.for,
+        labels: { severity: p.severity, window: p.long },
+        annotations: {
+          summary: `Requests ${sli.what} burn the error budget at ${p.factor}× the sustainable rate (${labels})`,
+          description:
+            `{{ $value | humanizePercentage }} of the requests of ${labels} were ${sli.what} over the last ${p.long}, and more than ${percent(p.factor * sli.budget)} over the last ${p.short}; ` +
+            `the objective allows ${percent(sli.budget)} over ${period}. At this rate the budget of ${period} lasts ${formatDuration(ops.sloPeriodMs / p.factor)}.`,
+          runbook_url: runbookUrl(ops, sli.alert),
+        },
+      });
+    }
+  }
+  return rules;
+}

@@ -1,0 +1,4 @@
+import { usersFetch } from './fetch-app.js';
+import { serveFetch } from './fetch-serve.js';
+
+serveFetch(usersFetch);

@@ -1,0 +1,185 @@
+import { Gauge, Registry } from 'prom-client';
+import { describe, expect, test } from 'vitest';
+import { counter, createHttpMetrics, metricsHandler, startMetricsServer } from 'promhttp';
+import { instrument } from 'promhttp/node';
+import { listen, request, type RawResponse } from './support/http.js';
+import { find, parseExposition } from './support/scrape.js';
+
+const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
+
+/**
+ * A registry whose one plain collector waits at a gate: every render of it holds there until
+ * `release()`, so a test can keep scrapes in flight, and `renders()` says how many renders ran.
+ */
+function gatedRegistry(): { registry: Registry; renders(): number; entered(): Promise<void>; release(): void } {
+  const registry = new Registry();
+  let calls = 0;
+  let open!: () => void;
+  let gate = new Promise<void>((resolve) => (open = resolve));
+  let signalEntered!: () => void;
+  let entered = new Promise<void>((resolve) => (signalEntered = resolve));
+  new Gauge({
+    name: 'gated_value',
+    help: 'Rendered only when the test lets it.',
+    registers: [registry],
+    async collect() {
+      const render = ++calls;
+      signalEntered();
+      await gate;
+      this.set(render);
+    },
+  });
+  counter({ name: 'work_total', help: 'Work done.', registry }).inc(7);
+  return {
+    registry,
+    renders: () => calls,
+    entered: () => entered,
+    release() {
+      open();
+      gate = new Promise<void>((resolve) => (open = resolve));
+      entered = new Promise<void>((resolve) => (signalEntered = resolve));
+    },
+  };
+}
+
+async function rejected(url: string, reason: string): Promise<number> {
+  const body = (await request(url)).body.toString();
+  return find(parseExposition(body), 'promhttp_scrape_rejected_total', { reason })[0]?.value ?? NaN;
+}
+
+describe('scrape protection', () => {
+  test('concurrent scrapes of the same format and encoding share one render', async () => {
+    const gated = gatedRegistry();
+    const server = await listen(metricsHandler({ registry: gated.registry, scrape: { maxInFlight: 100 } }));
+    try {
+      const text = Array.from({ length: 20 }, () => request(server.url));
+      const gzipped = Array.from({ length: 10 }, () => request(server.url, { headers: { accept: OPENMETRICS, 'accept-encoding': 'gzip' } }));
+      await gated.entered();
+      // Give every request time to arrive and join a render before it ends.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      gated.release();
+      const answers = await Promise.all([...text, ...gzipped]);
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      // One render for the text scrapes, one for the gzipped OpenMetrics ones.
+      expect(gated.renders()).toBe(2);
+      const bodies = new Set(answers.slice(0, 20).map((a) => a.body.toString()));
+      expect(bodies.size).toBe(1);
+      expect([...bodies][0]).toMatch(/^gated_value [12]$/m);
+      expect(answers[20]!.headers['content-encoding']).toBe('gzip');
+      // Once a render has ended, the next scrape renders afresh.
+      const later = request(server.url);
+      await gated.entered();
+      gated.release();
+      expect((await later).body.toString()).toContain('gated_value 3');
+    } finally {
+      gated.release();
+      await server.close();
+    }
+  });
+
+  test('beyond maxInFlight, answers 503 with Retry-After and a reason, and counts it', async () => {
+    const gated = gatedRegistry();
+    const server = await listen(metricsHandler({ registry: gated.registry, scrape: { maxInFlight: 2 } }));
+    try {
+      const first = [request(server.url), request(server.url)];
+      await gated.entered();
+      const refused = await request(server.url);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(refused.body.toString()).toMatch(/^promhttp: 2 scrapes are being answered already \(scrape\.maxInFlight\)/);
+      gated.release();
+      expect((await Promise.all(first)).map((a) => a.status)).toEqual([200, 200]);
+      const counted = rejected(server.url, 'max_in_flight');
+      await gated.entered();
+      gated.release();
+      expect(await counted).toBe(1);
+    } finally {
+      gated.release();
+      await server.close();
+    }
+  });
+
+  test("honours Prometheus's X-Prometheus-Scrape-Timeout-Seconds: a render that cannot finish in time answers 503", async () => {
+    const gated = gatedRegistry();
+    const server = await listen(metricsHandler({ registry: gated.registry }));
+    try {
+      const started = performance.now();
+      const late = await request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '0.3' } });
+      const waited = performance.now() - started;
+      expect(late.status).toBe(503);
+      expect(late.headers['retry-after']).toBe('1');
+      expect(late.body.toString()).toMatch(/^promhttp: the metrics could not be rendered within the scrape timeout \(270 ms\)/);
+      // Answered before Prometheus gives up (a tenth earlier), never long after.
+      expect(waited).toBeGreaterThanOrEqual(260);
+      gated.release();
+      const counted = rejected(server.url, 'timeout');
+      await gated.entered();
+      gated.release();
+      expect(await counted).toBe(1);
+    } finally {
+      gated.release();
+      await server.close();
+    }
+  });
+
+  test('scrape.timeoutMs bounds a scrape without the header; the shorter of the two applies', async () => {
+    const gated = gatedRegistry();
+    const server = await listen(metricsHandler({ registry: gated.registry, scrape: { timeoutMs: 150 } }));
+    try {
+      const late = await request(server.url);
+      expect(late.status).toBe(503);
+      expect(late.body.toString()).toContain('(150 ms)');
+      const shorter = await request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '10' } });
+      expect(shorter.body.toString()).toContain('(150 ms)');
+    } finally {
+      gated.release();
+      await server.close();
+    }
+  });
+
+  test('a render nobody waits for any more stops, and the next scrape gets a fresh one', async () => {
+    const gated = gatedRegistry();
+    // Enough series that the render yields to the event loop, where it notices it was abandoned.
+    const big = counter({ name: 'big_total', help: 'Many series.', labelNames: ['n'], registry: gated.registry });
+    for (let i = 0; i < 20_000; i++) big.inc({ n: String(i) });
+    const server = await listen(metricsHandler({ registry: gated.registry }));
+    try {
+      expect((await request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '0.2' } })).status).toBe(503);
+      gated.release();
+      // The abandoned render ends at its next slice; a new scrape renders again, and in time.
+      const fresh = request(server.url);
+      await gated.entered();
+      gated.release();
+      const answer: RawResponse = await fresh;
+      expect(answer.status).toBe(200);
+      expect(gated.renders()).toBe(2);
+    } finally {
+      gated.release();
+      await server.close();
+    }
+  });
+
+  test('adapters, metricsHandler and startMetricsServer reject bad scrape options at construction', () => {
+    const registry = new Registry();
+    expect(() => metricsHandler({ registry, scrape: { maxInFlight: 0 } })).toThrow('promhttp: metricsHandler: "scrape.maxInFlight" must be a whole number of at least 1, got number 0.');
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: -5 } })).toThrow('"scrape.timeoutMs" must be a positive number of milliseconds');
+    expect(() => metricsHandler({ registry, scrape: { maxInflight: 3 } as never })).toThrow('promhttp: metricsHandler: "scrape": unknown option "maxInflight". Did you mean "maxInFlight"?');
+    expect(() => instrument((_req, res) => res.end(), { registry, scrape: { maxInFlight: 1.5 } })).toThrow('promhttp: instrument: "scrape.maxInFlight"');
+    expect(() => startMetricsServer({ port: 0, registry, scrape: { timeoutMs: 0 } })).toThrow('promhttp: startMetricsServer: "scrape.timeoutMs"');
+  });
+
+  test('the refusal counter exists at 0 from the start, beside the metrics it protects', async () => {
+    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+    const server = await listen(instrument((_req, res) => res.end('ok'), { metrics }));
+    try {
+      const samples = parseExposition((await request(`${server.url}/metrics`)).body.toString());
+      expect(find(samples, 'promhttp_scrape_rejected_total').map((s) => [s.labels.reason, s.value])).toEqual([
+        ['max_in_flight', 0],
+        ['timeout', 0],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
