@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { ensureBuilt } from './build.js';
 import { ROOT, startBunApp, startDenoApp, startTsApp, type Child } from './process.js';
 
 /** A runnable app in examples/, following the examples convention (PORT, routes, `listening on` line). */
@@ -23,6 +24,14 @@ export const EXAMPLES: readonly ExampleApp[] = [
   { name: 'bun-serve', file: 'examples/bun-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'bun' },
   { name: 'deno-serve', file: 'examples/deno-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'deno' },
 ];
+
+/**
+ * What the examples need before any starts: Deno runs the built package, and building it takes
+ * longer than an example may take to start. Call it from a `beforeAll` with a long timeout.
+ */
+export async function prepareExamples(): Promise<void> {
+  if (EXAMPLES.some((app) => app.runtime === 'deno')) await ensureBuilt();
+}
 
 /** Why an example cannot run yet (its adapter or its file is missing), or `undefined` when it can. */
 export function missingPart(app: ExampleApp): string | undefined {
