@@ -87,8 +87,10 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
     const scrapes = path === metricsPath;
     if (scrapes ? includeMetricsPath : !metrics.isExcluded(path)) {
       const res = reply.raw as Tracked;
-      res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
       res[REPLY] = reply;
+      // Begun already, and listened to, by the server's listener: it records the route now known.
+      if (res[TOKEN] !== undefined) return next();
+      res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
       whenClosed(res, scrapes ? recordFastifyScrape : recordFastifyRequest);
     }
     next();
@@ -108,14 +110,20 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
       },
     });
   }
-  // Fastify answers a URL it cannot decode (400) or a parameter past maxParamLength (414) itself,
-  // before any hook runs; its request listener has ended such a response by the time this one runs.
+  // Fastify answers some requests itself, before any hook runs: a URL it cannot decode (400), a
+  // parameter past maxParamLength (414), a request queued behind one it answered that way. Its
+  // request listener has run by the time this one does: a response it did not hand to the hook is
+  // begun here and recorded unmatched at its close.
   app.server.on('request', function promhttpFastifyUnrouted(req: IncomingMessage, res: Tracked) {
-    if (res[TOKEN] !== undefined || !res.writableEnded) return;
+    if (res[TOKEN] !== undefined) return;
     const path = pathOf(req.url ?? '/');
     if (path === metricsPath || metrics.isExcluded(path)) return;
-    const startedAt = metrics.begin();
-    whenClosed(res, () => metrics.finish(startedAt, req.method ?? '', undefined, closedStatus(res)));
+    res[TOKEN] = metrics.begin();
+    whenClosed(res, function recordFastifyUnrouted(this: Tracked) {
+      // The hook may still have run for it since (an asynchronous constraint): then it has a route.
+      if (this[REPLY] !== undefined) return recordFastifyRequest.call(this);
+      endRequest(this[TOKEN], req.method ?? '', undefined, closedStatus(this));
+    });
   });
   app.decorate('promhttp', api);
 }

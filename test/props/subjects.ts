@@ -7,11 +7,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import KoaRouter from '@koa/router';
+import express from 'express';
+import express4 from 'express4';
+import Fastify from 'fastify';
 import { Hono, type Context } from 'hono';
 import Koa from 'koa';
 import Koa2 from 'koa2';
 import type { Registry } from 'prom-client';
 import { pathOfUrl } from 'promhttp/adapter';
+import { expressMetrics } from 'promhttp/express';
+import { fastifyMetrics } from 'promhttp/fastify';
 import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
@@ -170,6 +175,59 @@ function honoMiddlewareApp(registry: Registry, answered: Set<string>, route?: 'p
   return app;
 }
 
+/**
+ * The same app on Express; `express` is Express 5 or 4 (their wildcard syntax differs). What
+ * reaches the adapter is counted at the middleware: Express answers a target it cannot parse
+ * (`http://[::1`) with a 404 of its own, before any middleware runs.
+ */
+function expressApp(make: typeof express, wildcard: string, registry: Registry, answered: Set<string>): { entry: (req: IncomingMessage, res: ServerResponse) => void; entered: () => number } {
+  const app = make();
+  const { entry: middleware, entered } = counting(expressMetrics({ registry, ...OPTIONS }));
+  app.use(middleware);
+  const answer = (req: express.Request, res: express.Response): void => {
+    answered.add(req.path);
+    res.send('ok');
+  };
+  app.get('/', answer);
+  app.get('/users/:id', answer);
+  app.get(wildcard, answer);
+  app.get('/slow', (req, res) => {
+    answered.add(req.path);
+    setTimeout(() => res.send('ok'), SLOW_MS);
+  });
+  app.get('/boom', (req) => {
+    answered.add(req.path);
+    throw new Error('boom');
+  });
+  // Express logs a thrown error by default; the 500 is the same without the noise.
+  app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).send('boom'));
+  return { entry: app as unknown as (req: IncomingMessage, res: ServerResponse) => void, entered };
+}
+
+function onExpress(app: ReturnType<typeof expressApp>): Promise<Running> {
+  return listening(createServer(app.entry).listen(0, '127.0.0.1'), app.entered, new Set());
+}
+
+/** The same app on Fastify, whose own server is served as it is. */
+async function onFastify(registry: Registry, answered: Set<string>): Promise<Running> {
+  const app = Fastify();
+  await app.register(fastifyMetrics, { registry, ...OPTIONS });
+  const answer = async (request: { url: string }): Promise<string> => (answered.add(request.url.split('?')[0]!), 'ok');
+  app.get('/', answer);
+  app.get('/users/:id', answer);
+  app.get('/files/*', answer);
+  app.get('/slow', async (request) => (answered.add(request.url.split('?')[0]!), await later(), 'ok'));
+  app.get('/boom', async (request) => {
+    answered.add(request.url.split('?')[0]!);
+    throw new Error('boom');
+  });
+  // Fastify's own server: the adapter also listens to it, for the answers Fastify gives before any hook.
+  let entered = 0;
+  app.server.prependListener('request', () => void entered++);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return listening(app.server, () => entered, new Set());
+}
+
 const HONO_ROUTES = ['/', '/users/:id', '/files/*', '/slow', '/boom', METRICS];
 const NORMALISED = ['/', '/users/:id', '/slow', '/boom', METRICS];
 
@@ -179,6 +237,21 @@ const FETCH_TEMPLATES = ['/', '/users/:id', '/files/*', '/slow', '/boom'];
 const PATHS = [METRICS];
 
 export const SUBJECTS: readonly Subject[] = [
+  {
+    name: 'Express 5',
+    routes: ['/', '/users/:id', '/files/*rest', '/slow', '/boom', METRICS],
+    start: (registry, answered) => onExpress(expressApp(express, '/files/*rest', registry, answered)),
+  },
+  {
+    name: 'Express 4',
+    routes: ['/', '/users/:id', '/files/*', '/slow', '/boom', METRICS],
+    start: (registry, answered) => onExpress(expressApp(express4 as unknown as typeof express, '/files/*', registry, answered)),
+  },
+  {
+    name: 'Fastify 5',
+    routes: HONO_ROUTES,
+    start: (registry, answered) => onFastify(registry, answered),
+  },
   {
     name: 'node:http instrument',
     routes: NORMALISED,
