@@ -41,6 +41,9 @@ function keyOf(values: readonly string[]): string {
   return key;
 }
 
+const isWellFormed = (value: string): boolean => value.isWellFormed();
+const wellFormed = (value: string): string => value.toWellFormed();
+
 /**
  * @param staticLabels label names and values put before the family's own on every series
  *   (service, version, region).
@@ -58,9 +61,10 @@ export function createFamily(
   const maxSeries = def.labelNames.length > 0 ? (def.maxSeries ?? Infinity) : Infinity;
   const overflowKey = def.labelNames.length > 0 ? keyOf(overflowValues(def.labelNames.length)) : undefined;
   let overflow: Series | undefined;
+  const staticValues = staticLabels.values.map(wellFormed);
 
   function create(key: string, values: readonly string[]): Series {
-    const all = [...staticLabels.values, ...values];
+    const all = [...staticValues, ...values];
     const created = { values: Object.freeze([...values]), rendered: renderLabels(names, all), offset: arena.alloc(def, all, width) };
     byKey.set(key, created);
     series.push(created);
@@ -69,6 +73,16 @@ export function createFamily(
 
   /** Checked on a miss only: a label set seen before costs one map lookup, as without a limit. */
   function miss(key: string, values: readonly string[]): Series {
+    if (!values.every(isWellFormed)) {
+      // A lone surrogate has no UTF-8 encoding: the exposition writes U+FFFD for it, so values that
+      // differ only in their lone surrogates are one series, kept under its well-formed key. Only a
+      // miss comes here, never a series found by its values; a value with a lone surrogate misses
+      // every time and adds no key of its own, so odd input cannot grow the map.
+      values = values.map(wellFormed);
+      key = keyOf(values);
+      const found = byKey.get(key);
+      if (found !== undefined) return found;
+    }
     // A label set given as all `overflow` is the overflow series, and outside the count like it.
     if (key === overflowKey) return (overflow = create(key, values));
     if (series.length - (overflow === undefined ? 0 : 1) < maxSeries) return create(key, values);
