@@ -1,7 +1,7 @@
 import type { Steps } from '../exposition/slice.js';
 import type { FamilyDef } from '../store/types.js';
 import { FORMAT, foreignVersion } from './damage.js';
-import { readFamilyDef } from './meta.js';
+import { encodeFamilyDef, readFamilyDef } from './meta.js';
 import { decodeNumber, encodeNumber } from './numbers.js';
 import type { PlainMetric } from './plain.js';
 import { readPlainMetrics } from './plain.js';
@@ -53,7 +53,7 @@ const SERIES_PER_LINE = 256;
 export function* encodeArchive(archive: Archive): Steps<string> {
   const lines: string[] = [];
   for (const { def, since, series } of archive.families) {
-    const family = { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info, since };
+    const family = { ...encodeFamilyDef(def), since };
     for (let from = 0; from < series.length; from += SERIES_PER_LINE) {
       lines.push(JSON.stringify({ ...family, series: series.slice(from, from + SERIES_PER_LINE).map((s) => ({ l: s.labels, w: s.worker, v: s.slots.map(encodeNumber) })) }));
       yield;

@@ -74,7 +74,9 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
   // Series of one label set in several stores share their slots: the stores' sizes are the most it needs.
   let slots = self?.arena.v.length ?? 0;
   for (const store of view.stores) slots += store.v.length;
-  const families = createFamilyMerger(slots);
+  // Each store keeps to its families' limits: the merged output of a family holds at most that per store read.
+  const read = (self ? 1 : 0) + view.stores.filter((s) => !s.absorbed).length + view.archives.filter((a) => !a.absorbed).length;
+  const families = createFamilyMerger({ initialSlots: slots, stores: read });
   const plain = createPlainMerger();
   // Two live processes may claim the same worker label (two apps, same PM2 instance number): keep per-process series apart.
   const taken = new Set<string>();

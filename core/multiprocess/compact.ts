@@ -137,7 +137,8 @@ export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
   const after = claimed.length > 0 ? yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
   if (!after.consistent || unreadableArchives(after).has(by)) return { absorbed: 0, removed };
   const current: ArchiveView | undefined = after.archives.find((a) => a.id === by && a.entry.claimedBy === undefined);
-  const merger = createFamilyMerger();
+  // The archive is one store: its families keep to their limits however many processes it absorbs.
+  const merger = createFamilyMerger({ stores: 1 });
   const plain = createPlainMerger();
   const absorbed: Record<string, number> = { ...current?.archive.absorbed };
   if (current) yield* addArchive(merger, plain, current.archive);

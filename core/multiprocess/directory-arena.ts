@@ -70,7 +70,8 @@ export function createFamilyBook(): FamilyBook {
         const names = labelNamesOf.get(def) ?? def.labelNames;
         // Static labels come first in the values; name any the family was not told about.
         const labelNames = names.length === labelValues.length ? names : [...labelValues.slice(def.labelNames.length).map((_, i) => `label_${i}`), ...def.labelNames];
-        family = { index: families.length, def: { ...def, labelNames } };
+        const staticCount = labelNames.length - def.labelNames.length;
+        family = { index: families.length, def: { ...def, labelNames, ...(staticCount > 0 ? { staticCount } : {}) } };
         familyOf.set(def, family);
         families.push(family);
       }

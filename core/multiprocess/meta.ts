@@ -50,9 +50,27 @@ export function headerLine(identity: Identity, startedAt: number): string {
   return `${JSON.stringify(header)}\n`;
 }
 
+/** A family definition as the directory, archives and IPC messages carry it; `readFamilyDef` reads it back. */
+export interface EncodedFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[] | undefined;
+  readonly mode?: string | undefined;
+  readonly info?: boolean | undefined;
+  /** `maxSeries`. */
+  readonly max?: number | undefined;
+  /** `staticCount`. */
+  readonly fixed?: number | undefined;
+}
+
+export function encodeFamilyDef(def: FamilyDef): EncodedFamily {
+  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info, max: def.maxSeries, fixed: def.staticCount };
+}
+
 export function familyLine(family: StoredFamily): string {
-  const { def } = family;
-  return `${JSON.stringify({ f: family.index, name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info })}\n`;
+  return `${JSON.stringify({ f: family.index, ...encodeFamilyDef(family.def) })}\n`;
 }
 
 export function seriesLine(series: StoredSeries): string {
@@ -87,10 +105,12 @@ const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((n)
 
 /** Builds a family definition from untrusted JSON, or `undefined` when it is not one. */
 export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefined {
-  const { name, help, type, labels, buckets, mode, info } = line;
+  const { name, help, type, labels, buckets, mode, info, max, fixed } = line;
   if (typeof name !== 'string' || typeof help !== 'string' || !TYPES.includes(type as MetricType) || !isStrings(labels)) return undefined;
   if (type === 'histogram' && !isNumbers(buckets)) return undefined;
   if (mode !== undefined && !MODES.includes(mode as GaugeMode)) return undefined;
+  // Files from versions without a series limit have neither: their families merge without one.
+  const isCount = (x: unknown, least: number): x is number => Number.isInteger(x) && (x as number) >= least;
   return {
     name,
     help,
@@ -99,6 +119,8 @@ export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefi
     ...(type === 'histogram' ? { buckets: buckets as number[] } : {}),
     ...(mode !== undefined ? { gaugeMode: mode as GaugeMode } : {}),
     ...(info === true ? { info: true } : {}),
+    ...(isCount(max, 1) ? { maxSeries: max } : {}),
+    ...(isCount(fixed, 1) && fixed < labels.length ? { staticCount: fixed } : {}),
   };
 }
 
