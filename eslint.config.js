@@ -22,7 +22,7 @@ export default tseslint.config(
   {
     files: ['core/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(koa|hono|@hono/.*|@koa/.*|koa-router)$', message: 'The core knows no framework.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(koa|hono|express|fastify|@hono/.*|@koa/.*|@nestjs/.*|koa-router)$', message: 'The core knows no framework.' }] }],
     },
   },
   {

@@ -8,7 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^promhttp$/, replacement: here('./core/index.ts') },
       { find: /^promhttp\/adapter$/, replacement: here('./core/adapter/index.ts') },
-      { find: /^promhttp\/(node|koa|hono|fetch)$/, replacement: here('./adapters/$1.ts') },
+      { find: /^promhttp\/(node|koa|hono|express|fastify|fetch)$/, replacement: here('./adapters/$1.ts') },
     ],
   },
   test: {

@@ -1,6 +1,18 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
-import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, optionError, pathOfUrl, remoteAddressOf, resolveAdapterOptions, scrapeResponse, untilSettled } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, CloseEmitter, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import {
+  closedStatus,
+  compileRouteOption,
+  createRouteMetrics,
+  labelStatus,
+  optionError,
+  pathOfUrl,
+  remoteAddressOf,
+  resolveAdapterOptions,
+  scrapeResponse,
+  untilSettled,
+  whenClosed,
+} from '../core/adapter/index.js';
 import type { Handler, Matched } from './hono-routes.js';
 import { matchOf, registeredOn, routeOf, templateOf, unwrapped } from './hono-routes.js';
 
@@ -35,7 +47,11 @@ export type HonoMetrics = MiddlewareHandler &
   };
 
 /** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = ClosedResponse & { readonly closed: boolean; on(event: 'close', listener: () => void): unknown };
+type NodeResponse = ClosedResponse & {
+  readonly closed: boolean;
+  readonly req: { readonly method?: string; readonly socket: CloseEmitter | null };
+  on(event: 'close', listener: () => void): unknown;
+};
 
 function nodeResponse(env: unknown): NodeResponse | undefined {
   const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
@@ -85,13 +101,14 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
   const TOKEN = Symbol('promhttp.request');
   const PATH = Symbol('promhttp.path');
   const MATCHED = Symbol('promhttp.matched');
-  type Tracked = NodeResponse & { [CTX]: Context; [TOKEN]: RequestToken; [PATH]: string; [MATCHED]: Matched | undefined; readonly req: { readonly method?: string } };
+  type Tracked = NodeResponse & { [CTX]: Context; [TOKEN]: RequestToken; [PATH]: string; [MATCHED]: Matched | undefined };
 
   // The response and its socket tell how it ended: after its last byte, or cut short by the client or the server.
   function recordHonoRequest(this: Tracked): void {
     const c = this[CTX];
     const status = closedStatus(this);
-    endRequest(this[TOKEN], c.req.method, grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    const labelled = labelStatus(this, status);
+    endRequest(this[TOKEN], c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled), status);
   }
 
   function recordHonoScrape(this: Tracked): void {
@@ -111,7 +128,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       outgoing[TOKEN] = token;
       outgoing[CTX] = c;
       if (outgoing.closed) record.call(outgoing);
-      else outgoing.on('close', record);
+      else whenClosed(outgoing, record);
       return scrape ? serveMetrics(c) : void (await next());
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
@@ -199,7 +216,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     function recordWrapped(this: Tracked): void {
       const method = this.req.method ?? '';
       const status = closedStatus(this);
-      endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], status), status);
+      endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], labelStatus(this, status)), status);
     }
     function recordFetched(token: RequestToken, method: string, scrape: boolean, path: string, matched: Matched | undefined, status: number): void {
       endRequest(token, method, scrape ? metricsPath : routeFor(method, path, matched, status), status);
@@ -215,7 +232,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const outgoing = nodeResponse(env) as Tracked | undefined;
       if (outgoing !== undefined) {
         outgoing[TOKEN] = token;
-        outgoing.on('close', scrape ? recordHonoScrape : recordWrapped);
+        whenClosed(outgoing, scrape ? recordHonoScrape : recordWrapped);
         if (scrape) return serveRequest(request, env);
         try {
           return dispatch(request, env, executionCtx);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { AdapterOptions, ClosedResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, scrapeRequestOf } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, ClosingResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -26,10 +26,7 @@ export interface KoaMetricsContext {
   set(field: string, value: string): void;
   /** node:http's request: its headers and socket serve `auth`. */
   readonly req: IncomingMessage;
-  readonly res: ClosedResponse & {
-    once(event: 'close', listener: () => void): unknown;
-    on(event: 'close', listener: () => void): unknown;
-  };
+  readonly res: ClosedResponse & ClosingResponse;
   /** The route template, set by `@koa/router` and `koa-router` (a RegExp for RegExp routes). */
   readonly _matchedRoute?: string | RegExp | undefined;
 }
@@ -79,7 +76,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
     // At 'close', like the request metrics: the status is the one sent, also after a throw.
     metric: (metric) =>
       function promhttpKoaRoute(ctx, next) {
-        ctx.res.once('close', metric.begin([ctx as KoaRouteContext]));
+        whenClosed(ctx.res, metric.begin([ctx as KoaRouteContext]));
         return next();
       },
     untracked: (untrack) =>
@@ -100,7 +97,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
     const status = closedStatus(this);
-    endRequest(this[TOKEN], ctx.method, grouping ? grouping(status, [ctx]) : routeOf(ctx._matchedRoute), status);
+    endRequest(this[TOKEN], ctx.method, grouping ? grouping(labelStatus(this, status), [ctx]) : routeOf(ctx._matchedRoute), status);
   }
 
   function recordKoaScrape(this: Tracked): void {
@@ -111,7 +108,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
     const res = ctx.res as Tracked;
     res[TOKEN] = plain() ? metrics.begin() : beginRequest(ctx, [ctx as KoaRouteContext]);
     res[CTX] = ctx;
-    res.on('close', record);
+    whenClosed(res, record);
   }
 
   async function serveMetrics(ctx: KoaMetricsContext): Promise<void> {

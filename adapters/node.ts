@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, normalizePath, optionError, resolveAdapterOptions, sendScrape } from '../core/adapter/index.js';
+import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
@@ -50,7 +50,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
     metric: (metric) => (handler) =>
       function promhttpRoute(req, res) {
         // 'close' comes after the last byte or when the response was cut short, whoever answered (or failed to).
-        res.once('close', metric.begin([req, res]));
+        whenClosed(res, metric.begin([req, res]));
         return handler(req, res);
       },
     untracked: (untrack) => (handler) =>
@@ -67,7 +67,8 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   function recordRequest(this: Tracked): void {
     const req = this.req;
     const status = closedStatus(this);
-    const route = routeOf !== undefined ? routeOf(status, [req]) : status === 404 ? UNMATCHED : normalizePath(req.url);
+    const labelled = labelStatus(this, status);
+    const route = routeOf !== undefined ? routeOf(labelled, [req]) : labelled === 404 ? UNMATCHED : normalizePath(req.url);
     endRequest(this[TOKEN], req.method ?? '', route, status);
   }
 
@@ -81,7 +82,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
     }
     (res as Tracked)[TOKEN] = plain() ? metrics.begin() : beginRequest(req, [req, res]);
     // 'close' comes after the last byte, or when the client or the server cut the response short.
-    res.on('close', recordRequest);
+    whenClosed(res as Tracked, recordRequest);
     if (path === metricsPath) return void sendScrape(scrape, req, res);
     handle(req, res);
   }

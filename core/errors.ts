@@ -42,7 +42,9 @@ function closest(key: string, known: readonly string[]): string | undefined {
 export function checkKeys(where: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
-    const close = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase().slice(0, 3))) ?? closest(key, known);
+    // Among keys that start alike (maxRoutes, maxSeries), the nearest one.
+    const alike = known.filter((k) => k.toLowerCase().startsWith(key.toLowerCase().slice(0, 3)));
+    const close = alike.length > 0 ? alike.reduce((a, b) => (distance(key, b) < distance(key, a) ? b : a)) : closest(key, known);
     throw optionError(
       `${where}: unknown option "${key}".${close ? ` Did you mean "${close}"?` : ''} Known options: ${known.join(', ')}.`,
     );

@@ -17,6 +17,7 @@ import { bucketIndex } from './store/family.js';
 import type { MultiprocessOptions } from './multiprocess/index.js';
 import { applyMultiprocessOption } from './multiprocess/index.js';
 import { staticLabelsOf } from './metrics/static-labels.js';
+import { checkMaxSeries } from './metrics/options.js';
 
 export { DEFAULT_BUCKETS };
 export type { MetricNames };
@@ -58,6 +59,15 @@ export interface HttpMetricsOptions {
    * @default 500
    */
   maxRoutes?: number;
+  /**
+   * How many label sets (method × route × status) the request histogram and counter keep each,
+   * after `maxRoutes`. Past it, a request on a new label set is recorded into one overflow series
+   * whose labels are all `overflow` (constant and static labels stay), counted in
+   * `promhttp_series_overflow_total{metric}`, and the first one warns once. Shared like
+   * `maxRoutes` by every instance recording into the same metrics.
+   * @default 2000
+   */
+  maxSeries?: number;
   /**
    * Requests on these paths are not recorded: exact paths, RegExps, or predicates on the path.
    * @example ["/health", /^\/static\//]
@@ -108,7 +118,7 @@ export interface HttpMetrics {
   respond(request: ScrapeRequest): Promise<ScrapeResponse>;
 }
 
-const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'exclude', 'multiprocess'] as const;
+const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'maxSeries', 'exclude', 'multiprocess'] as const;
 const WHERE = 'createHttpMetrics';
 
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
@@ -127,7 +137,7 @@ function registerDefaultMetrics(registry: Registry): void {
 /**
  * Creates the standard request metrics and the hooks that feed them. Options are validated here;
  * nothing afterwards throws. Called again on the same registry with the same options, it records
- * into the same series; with other `labels`, `buckets`, `maxRoutes` or `names` over them, it throws.
+ * into the same series; with other `labels`, `buckets`, `maxRoutes`, `maxSeries` or `names` over them, it throws.
  * @example
  * const metrics = createHttpMetrics();
  * const end = metrics.start();
@@ -150,8 +160,9 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   checkType(WHERE, 'maxRoutes', o.maxRoutes, 'number', 'a whole number of at least 1');
   const maxRoutes = (o.maxRoutes as number | undefined) ?? 500;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw optionError(`${WHERE}: "maxRoutes" must be a whole number of at least 1, got ${maxRoutes}.`);
+  const maxSeries = checkMaxSeries(WHERE, o.maxSeries);
   const excluded = compileExclude(WHERE, o.exclude as HttpMetricsOptions['exclude']);
-  const definition = { names, buckets, labels: staticLabels, maxRoutes };
+  const definition = { names, buckets, labels: staticLabels, maxRoutes, maxSeries };
   const existing = existingRequestFamilies(WHERE, registry, definition);
   // Last, once every other option is valid: it may create files in the shared directory.
   applyMultiprocessOption(WHERE, registry, o.multiprocess);
@@ -184,6 +195,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     arena.touch(h, histogramWidth);
     arena.touch(slots.c, 1);
     arena.touch(inFlight, 1);
+    if (slots.overflow !== undefined) slots.overflow();
   }
 
   function leave(): void {

@@ -40,7 +40,7 @@ export const HEALTH_METRICS = Object.freeze({
   processes: 'promhttp_multiprocess_processes',
   /** Counter, label `metric`: samples that went to a metric's overflow series past its series limit. */
   seriesOverflow: 'promhttp_series_overflow_total',
-  /** Counter: files in the multi-process directory a scrape could not read. */
+  /** Counter, label `file` (`meta`, `values`, `snapshot`, `archive`): files in the multi-process directory a scrape could not read, once per scrape. */
   readErrors: 'promhttp_multiprocess_read_errors_total',
   /** Counter: failed writes of a process's own file in the multi-process directory. */
   writeErrors: 'promhttp_multiprocess_write_errors_total',

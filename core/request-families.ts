@@ -6,6 +6,7 @@ import type { Collector } from './store/registry.js';
 import { refuseNameClash } from './store/name-clash.js';
 import { getOrCreateFamily } from './store/registry.js';
 import { REQUEST_LABELS } from './metric-names.js';
+import { overflowCounter } from './metrics/record-errors.js';
 
 /** The names of the three request metrics, prefix applied. */
 export interface RequestMetricNames {
@@ -21,6 +22,8 @@ export interface RequestDefinition {
   /** Registry static labels, then the `labels` option. */
   readonly labels: Readonly<Record<string, string>>;
   readonly maxRoutes: number;
+  /** Label sets of the histogram and of the counter each (method × route × status). */
+  readonly maxSeries: number;
 }
 
 export interface SeriesSlots {
@@ -28,6 +31,8 @@ export interface SeriesSlots {
   readonly h: number;
   /** Counter offset in the arena. */
   readonly c: number;
+  /** For the slots of an overflow series: counts a request recorded there. */
+  readonly overflow: (() => void) | undefined;
 }
 
 /**
@@ -40,7 +45,10 @@ export interface RequestFamilies {
   readonly duration: Family;
   readonly requests: Family;
   readonly inFlight: Family;
-  /** The series slots of a request, `overflow` once `maxRoutes` routes are taken. */
+  /**
+   * The series slots of a request: route `overflow` once `maxRoutes` routes are taken, and the
+   * overflow series (every label `overflow`) once the families hold `maxSeries` label sets.
+   */
   slotsFor(route: string, method: number, status: number): SeriesSlots;
 }
 
@@ -69,6 +77,7 @@ function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   if (showLabels(was.labels) !== showLabels(now.labels)) out.push(`"labels" are ${showLabels(was.labels)} there, ${showLabels(now.labels)} here`);
   if (was.buckets.join() !== now.buckets.join()) out.push(`"buckets" are [${was.buckets.join(', ')}] there, [${now.buckets.join(', ')}] here`);
   if (was.maxRoutes !== now.maxRoutes) out.push(`"maxRoutes" is ${was.maxRoutes} there, ${now.maxRoutes} here`);
+  if (was.maxSeries !== now.maxSeries) out.push(`"maxSeries" is ${was.maxSeries} there, ${now.maxSeries} here`);
   return out;
 }
 
@@ -102,10 +111,18 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
 /** Creates the request families for `definition` (after `existingRequestFamilies` found none). */
 export function createRequestFamilies(registry: Registry, definition: RequestDefinition): RequestFamilies {
   const { names } = definition;
-  const { labels, buckets } = definition;
-  const duration = getOrCreateFamily(registry, { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets }, labels, 'createHttpMetrics');
-  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES }, labels, 'createHttpMetrics');
+  const { labels, buckets, maxSeries } = definition;
+  const duration = getOrCreateFamily(registry, { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets, maxSeries }, labels, 'createHttpMetrics');
+  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES, maxSeries }, labels, 'createHttpMetrics');
+  const overflowed = { duration: overflowCounter(registry, names.duration), requests: overflowCounter(registry, names.requests) };
   const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
+
+  function countOverflow(inH: boolean, inC: boolean): () => void {
+    return function countRequestOverflow() {
+      if (inH) overflowed.duration();
+      if (inC) overflowed.requests();
+    };
+  }
 
   /** route → (method index × 1000 + status) → slots. Nested maps: no key string is built per request. */
   const routes = new Map<string, Map<number, SeriesSlots>>();
@@ -128,7 +145,13 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
     let slots = byRoute.get(key);
     if (slots === undefined) {
       const values = [METHODS[method]!, route, statusLabel(status)];
-      slots = { h: duration.get(values).offset, c: requests.get(values).offset };
+      const h = duration.get(values).offset;
+      const c = requests.get(values).offset;
+      // Both families see the same label sets, so they overflow together; each counts its own samples.
+      const inH = h === duration.overflowOffset;
+      const inC = c === requests.overflowOffset;
+      const overflow = inH || inC ? countOverflow(inH, inC) : undefined;
+      slots = { h, c, overflow };
       byRoute.set(key, slots);
     }
     return slots;

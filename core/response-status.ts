@@ -14,6 +14,16 @@ export interface ClosedResponse {
   readonly socket: ClosedSocket | null;
 }
 
+/**
+ * The status that decides a response's route label, read at 'close' with the status `closedStatus`
+ * gave: a 404 the app set, also when the connection went before it was sent (recorded as 400 or
+ * 499); else that status. A path a client chose must not become a label, under `route: 'path'`
+ * or the path normaliser, because the client broke its connection.
+ */
+export function labelStatus(res: ClosedResponse, status: number): number {
+  return res.statusCode === 404 ? 404 : status;
+}
+
 /** Status recorded for a response the server abandoned: destroyed, errored or timed out before its end. */
 export const SERVER_ABANDONED = 500;
 

@@ -1,11 +1,15 @@
 import { serve, type ServerType } from '@hono/node-server';
 import Router from '@koa/router';
 import { Hono } from 'hono';
+import express from 'express';
+import Fastify from 'fastify';
 import Koa from 'koa';
 import { request as httpsRequest } from 'node:https';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counter, createHttpMetrics, metricsHandler, startMetricsServer, type AuthRequest } from 'promhttp';
+import { expressMetrics } from 'promhttp/express';
+import { fastifyMetrics } from 'promhttp/fastify';
 import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
@@ -145,6 +149,24 @@ describe('auth on every adapter: the metrics stay closed, and the metrics path u
     const server = track((await listen(instrument((_req, res) => res.end('hi'), { metrics, auth, route: () => '/hello' }))).server);
     const { port } = server.address() as { port: number };
     await checkAdapter(`http://127.0.0.1:${port}`, metrics);
+  });
+
+  test('promhttp/express', async () => {
+    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+    const app = express();
+    app.use(expressMetrics({ metrics, auth }));
+    app.get('/hello', (_req, res) => void res.send('hi'));
+    await checkAdapter(await serveKoa(app as unknown as { listen(port: number, host: string): import('node:http').Server }), metrics);
+  });
+
+  test('promhttp/fastify', async () => {
+    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+    const app = Fastify();
+    await app.register(fastifyMetrics, { metrics, auth });
+    app.get('/hello', async () => 'hi');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    track({ close: (done: () => void) => void app.close().then(done) });
+    await checkAdapter(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`, metrics);
   });
 
   test('promhttp/koa', async () => {

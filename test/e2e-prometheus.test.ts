@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, missingPart, sendTraffic, startExample, type ExampleApp } from './support/examples.js';
+import { EXAMPLES, missingPart, prepareExamples, sendTraffic, startExample, type ExampleApp } from './support/examples.js';
 import type { Child } from './support/process.js';
 import { startPrometheus, type Prometheus } from './support/prometheus.js';
 import { scrapeSettled } from './support/scrape.js';
@@ -13,6 +13,8 @@ interface Running {
 
 let running: Running[] = [];
 let prometheus: Prometheus | undefined;
+
+beforeAll(prepareExamples, 180_000);
 
 // One Prometheus scrapes every example (a job each): starting it once keeps the suite short.
 beforeAll(async () => {

@@ -252,7 +252,7 @@ describe('metricsHandler', () => {
 describe('large registries', () => {
   it('renders 20,000 series while letting the event loop run', async () => {
     // 10,000 routes give 10,000 histogram and 10,000 counter series.
-    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: 10_000 });
+    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: 10_000, maxSeries: 10_000 });
     for (let i = 0; i < 10_000; i++) metrics.finish(metrics.begin(), 'GET', `/r/${i}`, 200);
     const order: string[] = [];
     setImmediate(() => order.push('event loop ran'));

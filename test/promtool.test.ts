@@ -1,7 +1,9 @@
 import { Gauge, Registry } from 'prom-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrument } from 'promhttp/node';
-import { EXAMPLES, missingPart, sendTraffic, startExample } from './support/examples.js';
+import { EXAMPLES, missingPart, prepareExamples, sendTraffic, startExample } from './support/examples.js';
+
+beforeAll(prepareExamples, 180_000);
 import { listen, request, type Listening } from './support/http.js';
 import type { Child } from './support/process.js';
 import { promtoolCheckMetrics } from './support/prometheus.js';

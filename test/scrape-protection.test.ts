@@ -141,7 +141,7 @@ describe('scrape protection', () => {
   test('a render nobody waits for any more stops, and the next scrape gets a fresh one', async () => {
     const gated = gatedRegistry();
     // Enough series that the render yields to the event loop, where it notices it was abandoned.
-    const big = counter({ name: 'big_total', help: 'Many series.', labelNames: ['n'], registry: gated.registry });
+    const big = counter({ name: 'big_total', help: 'Many series.', labelNames: ['n'], maxSeries: 20_000, registry: gated.registry });
     for (let i = 0; i < 20_000; i++) big.inc({ n: String(i) });
     const server = await listen(metricsHandler({ registry: gated.registry }));
     try {

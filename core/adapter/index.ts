@@ -29,8 +29,10 @@ export type {
   RouteSummaryOptions,
 } from '../route-metrics/index.js';
 export { scrapeRequestOf, sendScrape } from '../scrape/handler.js';
-export { closedStatus } from '../response-status.js';
+export { closedStatus, labelStatus } from '../response-status.js';
 export type { ClosedResponse, ClosedSocket } from '../response-status.js';
+export { whenClosed } from '../response-close.js';
+export type { CloseEmitter, ClosingResponse } from '../response-close.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 export { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from '../scrape/answer.js';
 export type { ScrapeAnswerOptions, ScrapeProtection } from '../scrape/answer.js';

@@ -31,11 +31,12 @@ const WHERE = 'counter';
 
 function childAt(core: MetricCore, offset: number): CounterChild {
   const { arena, errors } = core;
+  const add = core.recorder(offset, incCounter);
   return {
     inc(value?: number) {
       const by = value === undefined ? 1 : value;
       if (typeof by !== 'number' || !(by >= 0) || by === Infinity) return errors.value();
-      incCounter(arena, offset, by);
+      add(arena, offset, by);
     },
   };
 }
@@ -43,7 +44,7 @@ function childAt(core: MetricCore, offset: number): CounterChild {
 /**
  * Creates a counter, or returns the one already registered under this name with the same labels.
  * Never throws once created: wrong labels are recorded as `__invalid__` and counted in
- * `promhttp_label_errors_total{metric}`.
+ * `promhttp_label_errors_total{metric}`; past `maxSeries` label sets, samples go to the overflow series.
  * @example
  * const processed = counter({ name: 'messages_processed_total', help: 'Messages handled.', labelNames: ['queue'] });
  * processed.inc({ queue: 'emails' });

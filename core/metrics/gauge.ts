@@ -59,19 +59,21 @@ const WHERE = 'gauge';
 
 function childAt(core: MetricCore, offset: number): GaugeChild {
   const { arena, errors } = core;
+  const put = core.recorder(offset, setGauge);
+  const addTo = core.recorder(offset, incGauge);
   function add(by: unknown): void {
     if (typeof by !== 'number' || !Number.isFinite(by)) return errors.value();
-    incGauge(arena, offset, by);
+    addTo(arena, offset, by);
   }
   return {
     set(value) {
       if (typeof value !== 'number') return errors.value();
-      setGauge(arena, offset, value);
+      put(arena, offset, value);
     },
     inc: (value = 1) => add(value),
     dec: (value = 1) => add(typeof value === 'number' ? -value : value),
-    setToCurrentTime: () => setGauge(arena, offset, Date.now() / 1000),
-    startTimer: () => startTimer(undefined, (_labels, seconds) => setGauge(arena, offset, seconds)),
+    setToCurrentTime: () => put(arena, offset, Date.now() / 1000),
+    startTimer: () => startTimer(undefined, (_labels, seconds) => put(arena, offset, seconds)),
   };
 }
 

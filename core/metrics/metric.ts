@@ -38,7 +38,16 @@ export interface MetricCore {
   offsetFor(labels: unknown): number;
   /** Returns the child cached for a series, creating it with `make` on first use. */
   child<C>(offset: number, make: (offset: number) => C): C;
+  /**
+   * `record` itself, or for the overflow series `record` that also counts the sample in
+   * `promhttp_series_overflow_total`. A child takes it once, when it is made: recording into any
+   * other series costs nothing more for the limit.
+   */
+  recorder(offset: number, record: RecordValue): RecordValue;
 }
+
+/** How a child stores one value at its series' offset. */
+export type RecordValue = (arena: Arena, offset: number, value: number) => void;
 
 const cores = new WeakMap<Family, MetricCore>();
 const objects = new WeakMap<MetricCore, unknown>();
@@ -46,7 +55,8 @@ const objects = new WeakMap<MetricCore, unknown>();
 function describeDef(def: FamilyDef): string {
   const labels = def.labelNames.length ? `labels [${def.labelNames.join(', ')}]` : 'no labels';
   const extra = def.buckets ? `, buckets [${def.buckets.join(', ')}]` : def.gaugeMode ? `, mode "${def.gaugeMode}"` : '';
-  return `a ${def.info ? 'info metric' : def.type} with ${labels}${extra}`;
+  const limit = def.maxSeries === undefined ? '' : `, maxSeries ${def.maxSeries}`;
+  return `a ${def.info ? 'info metric' : def.type} with ${labels}${extra}${limit}`;
 }
 
 function findFamily(where: string, registry: Registry, def: FamilyDef): Family {
@@ -123,6 +133,13 @@ function createCore(family: Family, registry: Registry): MetricCore {
       }
       return found;
     },
+    recorder(offset, record) {
+      if (offset !== family.overflowOffset) return record;
+      return function recordOverflow(arena, at, value) {
+        record(arena, at, value);
+        errors.overflow();
+      };
+    },
   };
 }
 
@@ -131,7 +148,9 @@ function createCore(family: Family, registry: Registry): MetricCore {
  * metric twice returns the first object; a different definition under the same name fails here.
  */
 export function defineMetric<M>(where: string, checked: CheckedOptions, def: Omit<FamilyDef, 'name' | 'help' | 'labelNames'>, build: (core: MetricCore) => M): M {
-  const family = findFamily(where, checked.registry, { name: checked.name, help: checked.help, labelNames: checked.labelNames, ...def });
+  // A metric without labels has one series: a limit would mean nothing, and does not set it apart.
+  const limit = checked.labelNames.length > 0 ? { maxSeries: checked.maxSeries } : {};
+  const family = findFamily(where, checked.registry, { name: checked.name, help: checked.help, labelNames: checked.labelNames, ...limit, ...def });
   let core = cores.get(family);
   if (core === undefined) {
     core = createCore(family, checked.registry);

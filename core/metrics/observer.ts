@@ -1,5 +1,4 @@
-import type { Arena } from '../store/types.js';
-import type { LabelValues, MetricCore } from './metric.js';
+import type { LabelValues, MetricCore, RecordValue } from './metric.js';
 import { labelsArgs } from './metric.js';
 import type { EndTimer } from './timer.js';
 import { startTimer } from './timer.js';
@@ -11,10 +10,11 @@ export interface ObserverChild {
 }
 
 /** How one observation is stored at a series' offset. */
-export type RecordObservation = (arena: Arena, offset: number, value: number) => void;
+export type RecordObservation = RecordValue;
 
-function childAt(core: MetricCore, offset: number, record: RecordObservation): ObserverChild {
+function childAt(core: MetricCore, offset: number, recordAny: RecordObservation): ObserverChild {
   const { arena, errors } = core;
+  const record = core.recorder(offset, recordAny);
   function observe(value: number): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) return errors.value();
     record(arena, offset, value);

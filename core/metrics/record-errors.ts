@@ -11,6 +11,8 @@ export interface RecordErrors {
   label(): void;
   /** A value the metric cannot take: not a finite number, or a negative counter increment. */
   value(): void;
+  /** A sample recorded into the overflow series, past the metric's series limit. */
+  overflow(): void;
 }
 
 function counterOf(registry: Registry, name: string, help: string): Family {
@@ -30,6 +32,20 @@ function incrementer(family: Family, metric: string): () => void {
   };
 }
 
+/**
+ * Counts the samples of `metric` that went to its overflow series. The counter is created here, at
+ * construction, so a clash surfaces there; its series for `metric` appears with the first overflow,
+ * as the alert on it expects ("grew or appeared").
+ */
+export function overflowCounter(registry: Registry, metric: string): () => void {
+  const family = counterOf(
+    registry,
+    HEALTH_METRICS.seriesOverflow,
+    'Samples recorded into the overflow series of a metric (every label "overflow") because the metric already held its maxSeries label sets.',
+  );
+  return incrementer(family, metric);
+}
+
 /** Creates (or finds) the error counters of `registry`; call at construction so clashes surface there. */
 export function recordErrors(registry: Registry, metric: string): RecordErrors {
   const labels = counterOf(
@@ -42,5 +58,5 @@ export function recordErrors(registry: Registry, metric: string): RecordErrors {
     HEALTH_METRICS.valueErrors,
     'Record calls with a value the metric cannot take (not a finite number, or a negative counter increment); the value was dropped.',
   );
-  return { label: incrementer(labels, metric), value: incrementer(values, metric) };
+  return { label: incrementer(labels, metric), value: incrementer(values, metric), overflow: overflowCounter(registry, metric) };
 }

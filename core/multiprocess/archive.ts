@@ -1,6 +1,7 @@
 import type { Steps } from '../exposition/slice.js';
 import type { FamilyDef } from '../store/types.js';
-import { readFamilyDef } from './meta.js';
+import { FORMAT, foreignVersion } from './damage.js';
+import { encodeFamilyDef, readFamilyDef } from './meta.js';
 import { decodeNumber, encodeNumber } from './numbers.js';
 import type { PlainMetric } from './plain.js';
 import { readPlainMetrics } from './plain.js';
@@ -13,7 +14,7 @@ import { readPlainMetrics } from './plain.js';
  * merged into one another, so nothing is lost when a deploy changes a definition.
  */
 export interface Archive {
-  readonly promhttp: 1;
+  readonly promhttp: typeof FORMAT;
   readonly owner: string;
   /** `p:<id>` (a store) or `a:<id>` (an archive) → unix ms of its absorption. */
   readonly absorbed: Readonly<Record<string, number>>;
@@ -45,35 +46,38 @@ export interface ArchivedSeries {
 const SERIES_PER_LINE = 256;
 
 /**
- * One JSON line with the owner, the absorbed keys and the plain metrics, then a line per family
- * (a large family over several lines), so that a reader parses a large archive a slice at a time.
+ * One JSON line with the owner, the absorbed keys, the plain metrics and the number of lines that
+ * follow, then a line per family (a large family over several lines), so that a reader parses a
+ * large archive a slice at a time and can tell an archive cut short.
  */
 export function* encodeArchive(archive: Archive): Steps<string> {
-  const head = JSON.stringify({
-    promhttp: 1,
-    owner: archive.owner,
-    absorbed: archive.absorbed,
-    plain: archive.plain.map((m) => ({ ...m, values: m.values.map((x) => ({ ...x, value: encodeNumber(x.value) })) })),
-  });
-  const lines = [head];
+  const lines: string[] = [];
   for (const { def, since, series } of archive.families) {
-    const family = { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info, since };
+    const family = { ...encodeFamilyDef(def), since };
     for (let from = 0; from < series.length; from += SERIES_PER_LINE) {
       lines.push(JSON.stringify({ ...family, series: series.slice(from, from + SERIES_PER_LINE).map((s) => ({ l: s.labels, w: s.worker, v: s.slots.map(encodeNumber) })) }));
       yield;
     }
   }
-  return `${lines.join('\n')}\n`;
+  const head = JSON.stringify({
+    promhttp: FORMAT,
+    owner: archive.owner,
+    absorbed: archive.absorbed,
+    plain: archive.plain.map((m) => ({ ...m, values: m.values.map((x) => ({ ...x, value: encodeNumber(x.value) })) })),
+    lines: lines.length,
+  });
+  return `${[head, ...lines].join('\n')}\n`;
 }
 
+/** A family line, or `undefined` when it is none; series that do not parse make it none. */
 function readFamily(f: Record<string, unknown>): ArchivedFamily | undefined {
   const def = f && typeof f === 'object' ? readFamilyDef(f) : undefined;
   if (!def || !Array.isArray(f.series)) return undefined;
   const series: ArchivedSeries[] = [];
   for (const s of f.series as Array<Record<string, unknown>>) {
-    if (!s || !Array.isArray(s.l) || !Array.isArray(s.v)) continue;
+    if (!s || !Array.isArray(s.l) || !Array.isArray(s.v)) return undefined;
     const slots = (s.v as unknown[]).map(decodeNumber);
-    if (slots.some((x) => x === undefined) || (s.l as unknown[]).some((x) => typeof x !== 'string')) continue;
+    if (slots.some((x) => x === undefined) || (s.l as unknown[]).some((x) => typeof x !== 'string')) return undefined;
     series.push({ labels: s.l as string[], ...(typeof s.w === 'string' ? { worker: s.w } : {}), slots: slots as number[] });
   }
   return { def, since: typeof f.since === 'number' && Number.isFinite(f.since) ? f.since : 0, series };
@@ -82,38 +86,70 @@ function readFamily(f: Record<string, unknown>): ArchivedFamily | undefined {
 function parseLine(text: string): Record<string, unknown> | undefined {
   try {
     const line = JSON.parse(text) as unknown;
-    return line !== null && typeof line === 'object' ? (line as Record<string, unknown>) : undefined;
+    return line !== null && typeof line === 'object' && !Array.isArray(line) ? (line as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Reads an archive from untrusted bytes, yielding between lines; parts that do not parse are
- * dropped, `undefined` if the first line does not. Also reads archives written as one JSON
- * document, with `families` inside (older versions).
+ * An archive read from untrusted bytes. `archive` is `undefined` when its first line is unreadable:
+ * then nothing in it can be used, not even the list of what it absorbed. Otherwise `problem` says
+ * what of the rest was skipped (lines that do not parse, lines missing from the end).
  */
-export function* decodeArchive(bytes: Buffer): Steps<Archive | undefined> {
+export interface DecodedArchive {
+  readonly archive: Archive | undefined;
+  readonly problem: string | undefined;
+}
+
+/** The first line's problem, if it is no archive head of ours. */
+function headProblem(raw: Record<string, unknown> | undefined, bytes: Buffer): string | undefined {
+  if (bytes.length === 0) return 'is empty (0 bytes)';
+  if (raw === undefined) return bytes.indexOf(0x0a) < 0 ? 'is truncated in its first line' : 'is corrupted: its first line is no promhttp archive';
+  if (raw.promhttp !== FORMAT) return raw.promhttp === undefined ? 'is corrupted: its first line is no promhttp archive' : `was ${foreignVersion(raw.promhttp)}`;
+  const shaped = typeof raw.owner === 'string' && (raw.lines === undefined || Number.isInteger(raw.lines)) && (raw.plain === undefined || Array.isArray(raw.plain)) && (raw.absorbed === undefined || (raw.absorbed !== null && typeof raw.absorbed === 'object'));
+  if (!shaped) return 'is corrupted: its first line lacks fields or has fields of the wrong type';
+  return undefined;
+}
+
+/**
+ * Reads an archive from untrusted bytes, yielding between lines; parts that do not parse are
+ * dropped and reported. Also reads archives written as one JSON document, with `families` inside,
+ * and ones without the count of lines (older versions).
+ */
+export function* decodeArchive(bytes: Buffer): Steps<DecodedArchive> {
   const first = bytes.indexOf(0x0a);
   const raw = parseLine(bytes.toString('utf8', 0, first < 0 ? bytes.length : first));
-  if (raw === undefined || raw.promhttp !== 1 || typeof raw.owner !== 'string') return undefined;
+  const problem = headProblem(raw, bytes);
+  if (problem !== undefined || raw === undefined) return { archive: undefined, problem };
   const absorbed: Record<string, number> = {};
   if (raw.absorbed && typeof raw.absorbed === 'object') {
     for (const [key, at] of Object.entries(raw.absorbed)) if (typeof at === 'number') absorbed[key] = at;
   }
   const families: ArchivedFamily[] = [];
+  let bad = 0;
   for (const f of Array.isArray(raw.families) ? (raw.families as Array<Record<string, unknown>>) : []) {
     const family = readFamily(f);
     if (family) families.push(family);
+    else bad++;
   }
+  let lines = 0;
   for (let pos = first + 1; first >= 0 && pos < bytes.length; ) {
     const nl = bytes.indexOf(0x0a, pos);
     const end = nl < 0 ? bytes.length : nl;
     yield;
     const line = parseLine(bytes.toString('utf8', pos, end));
     const family = line && readFamily(line);
+    lines++;
     if (family) families.push(family);
+    else bad++;
     pos = end + 1;
   }
-  return { promhttp: 1, owner: raw.owner, absorbed, families, plain: readPlainMetrics(raw.plain) };
+  const plain = { bad: 0 };
+  const archive: Archive = { promhttp: FORMAT, owner: raw.owner as string, absorbed, families, plain: readPlainMetrics(raw.plain, plain) };
+  const expected = raw.lines as number | undefined;
+  // An archive is written whole and renamed into place: a missing newline or line means it was cut.
+  if (expected !== undefined && (lines < expected || bytes[bytes.length - 1] !== 0x0a)) return { archive, problem: `is truncated: ${lines} of its ${expected} family lines remain` };
+  if (bad > 0 || plain.bad > 0 || (expected !== undefined && lines !== expected)) return { archive, problem: 'is corrupted: some of its lines or metrics do not parse' };
+  return { archive, problem: undefined };
 }

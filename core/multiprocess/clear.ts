@@ -21,6 +21,8 @@ function removeWhere(dir: string, by: string, view: DirectoryView, drop: (entry:
   let removed = 0;
   for (const s of view.stores) if (drop({ id: s.id, claimedBy: s.entry.claimedBy, alive: s.alive }) && removeEntry(dir, s.entry.name, by)) removed++;
   for (const a of view.archives) if (drop({ id: a.id, claimedBy: a.entry.claimedBy, alive: view.isAlive(a.id) }) && removeEntry(dir, a.entry.name, by)) removed++;
+  // Entries that cannot be read go as the others do, judged by their id: a reset starts from zero whatever they held.
+  for (const u of view.unreadable) if (drop({ id: u.id, claimedBy: u.entry.claimedBy, alive: u.entry.claimedBy === undefined && view.isAlive(u.id) }) && removeEntry(dir, u.entry.name, by)) removed++;
   const now = Date.now();
   for (const w of view.work) {
     if (ownerCertainlyDead(dir, w, w.owner, now)) {

@@ -13,7 +13,12 @@ import { createFamilyMerger } from './merge.js';
 import type { PlainMerger, PlainMetric } from './plain.js';
 import { createPlainMerger } from './plain.js';
 import type { DirectoryView, ReadCache } from './read.js';
-import { newReadCache, readDirectorySliced } from './read.js';
+import { newReadCache, problemsOf, readDirectorySliced } from './read.js';
+import { warnDamaged } from './damage.js';
+import type { HealthCounters } from './health.js';
+import { createHealthCounters } from './health.js';
+import { createLocalArena } from '../store/arena.js';
+import type { Arena } from '../store/types.js';
 import { renderMergedView } from './render-merged.js';
 import { collectPlain } from './snapshot.js';
 
@@ -21,6 +26,22 @@ import { collectPlain } from './snapshot.js';
 export interface OwnStore {
   readonly arena: DirectoryArena;
   readonly registry: Registry;
+  /** Its counters of read and write errors, in `arena`. */
+  readonly health: HealthCounters;
+}
+
+/**
+ * What a reader without a store of its own (`renderDirectory`, the CLI) keeps from render to render:
+ * its own count of the files it skipped, in memory, added to the counts of the app's processes.
+ */
+export interface Reader {
+  readonly health: HealthCounters;
+  readonly arena: Arena;
+}
+
+export function newReader(): Reader {
+  const arena = createLocalArena();
+  return { health: createHealthCounters(arena), arena };
 }
 
 export interface MergedCollector {
@@ -49,11 +70,13 @@ function processesMetric(view: DirectoryView, self: boolean): MetricObject {
 }
 
 /** The series of the own store, the other stores and the archives, merged; yields every `CHUNK` series. */
-function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: readonly PlainMetric[]): Steps<{ families: FamilyMerger; plain: PlainMerger }> {
+function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: readonly PlainMetric[], reader: Reader | undefined): Steps<{ families: FamilyMerger; plain: PlainMerger }> {
   // Series of one label set in several stores share their slots: the stores' sizes are the most it needs.
   let slots = self?.arena.v.length ?? 0;
   for (const store of view.stores) slots += store.v.length;
-  const families = createFamilyMerger(slots);
+  // Each store keeps to its families' limits: the merged output of a family holds at most that per store read.
+  const read = (self ? 1 : 0) + view.stores.filter((s) => !s.absorbed).length + view.archives.filter((a) => !a.absorbed).length;
+  const families = createFamilyMerger({ initialSlots: slots, stores: read });
   const plain = createPlainMerger();
   // Two live processes may claim the same worker label (two apps, same PM2 instance number): keep per-process series apart.
   const taken = new Set<string>();
@@ -94,6 +117,10 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
     yield;
   }
   for (const archive of view.archives) if (!archive.absorbed) yield* addArchive(families, plain, archive.archive);
+  if (reader !== undefined) {
+    const source = { alive: true, worker: '', rank: 0 };
+    for (const family of reader.health.families) for (const s of family.series) families.add(family.def, s.values, s.rendered, reader.arena.v, s.offset, source);
+  }
   return { families, plain };
 }
 
@@ -103,8 +130,9 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
  * metrics. Reading, merging and rendering give the event loop back every few milliseconds.
  * Nothing here talks to other processes: a busy or stuck worker cannot slow a scrape down.
  */
-export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own?: OwnStore, defaults: Readonly<Record<string, string>> = {}): Promise<Buffer[]> {
-  const self = own !== undefined && !own.arena.closed ? own : undefined;
+export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own: OwnStore | Reader, defaults: Readonly<Record<string, string>> = {}): Promise<Buffer[]> {
+  const self = 'registry' in own && !own.arena.closed ? own : undefined;
+  const state = 'registry' in own ? undefined : own;
   // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
   const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
   // Own values come from memory; writing them out first means no later scrape, served by another
@@ -112,7 +140,12 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   self?.arena.flush();
   const slicer = createSlicer();
   const view = await readDirectorySliced(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);
-  const merged = await runSliced(mergeSteps(view, self, ownPlain), slicer);
+  // What could not be read is counted by this scrape, and shown by it.
+  const problems = problemsOf(view);
+  warnDamaged(dir, problems);
+  // A closed store counts no more: its counters are no longer written.
+  if (self !== undefined || state !== undefined) (self ?? state)!.health.read(problems);
+  const merged = await runSliced(mergeSteps(view, self, ownPlain, state), slicer);
   const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.hidden()), slicer);
   const gauges = [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)];
   const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer);
@@ -122,7 +155,7 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
 }
 
 /** The collector a multi-process registry holds: the exposition hands it the whole scrape. */
-export function createMergedCollector(dir: string, own?: OwnStore): MergedCollector {
+export function createMergedCollector(dir: string, own: OwnStore): MergedCollector {
   const cache = newReadCache();
   return {
     name: NAME,
@@ -130,7 +163,7 @@ export function createMergedCollector(dir: string, own?: OwnStore): MergedCollec
     type: 'gauge',
     aggregator: 'sum',
     async get() {
-      const self = own !== undefined && !own.arena.closed;
+      const self = !own.arena.closed;
       return processesMetric(await readDirectorySliced(dir, { cache, ...(self ? { self: own.arena.identity.id } : {}) }), self);
     },
     reset() {},

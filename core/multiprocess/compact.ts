@@ -36,18 +36,40 @@ export interface CompactResult {
 /** Absorbed keys are forgotten this long after their files are gone: far longer than any read takes. */
 export const PRUNE_AFTER_MS = 10 * 60_000;
 
-/** Dead stores and dead stores' archives nobody (alive) is absorbing, that this compactor may take. */
+/**
+ * The ids of the archives that cannot be read whole. What a compactor that died had claimed may be
+ * listed as absorbed in any of them (its own, or one that absorbed its archive and so its list):
+ * while one exists, claims are not taken over, and a store whose own archive is among them does not
+ * compact, which would replace that archive.
+ */
+function unreadableArchives(view: DirectoryView): Set<string> {
+  const ids = new Set<string>();
+  for (const a of view.archives) if (a.problem !== undefined) ids.add(a.id);
+  for (const u of view.unreadable) if (u.entry.kind === 'archive') ids.add(u.id);
+  return ids;
+}
+
+/**
+ * Dead stores and dead stores' archives nobody (alive) is absorbing, that this compactor may take.
+ * Never one that could not be read whole: absorbing what was readable would lose for good what a
+ * later read could still recover (a file made readable again, a version of promhttp that reads
+ * it), and such an entry still counts where it is.
+ */
 function candidates(view: DirectoryView, by: string): OwnedEntry[] {
+  const unreadable = unreadableArchives(view).size > 0;
   const takeable = (entry: OwnedEntry, ownerAlive: boolean): boolean => {
     if (entry.claimedBy === by) return true;
-    if (entry.claimedBy !== undefined) return !view.isAlive(entry.claimedBy);
+    if (entry.claimedBy !== undefined) return !unreadable && !view.isAlive(entry.claimedBy);
     return !ownerAlive;
   };
   const out: OwnedEntry[] = [];
-  for (const s of view.stores) if (!s.absorbed && takeable(s.entry, s.alive)) out.push(s.entry);
-  for (const a of view.archives) if (!a.absorbed && a.id !== by && takeable(a.entry, view.isAlive(a.id))) out.push(a.entry);
+  for (const s of view.stores) if (!s.absorbed && s.problems.length === 0 && takeable(s.entry, s.alive)) out.push(s.entry);
+  for (const a of view.archives) if (!a.absorbed && a.problem === undefined && a.id !== by && takeable(a.entry, view.isAlive(a.id))) out.push(a.entry);
   return out;
 }
+
+/** The archive could not be written (disk full, file size limit): the store counts it as a failed write. */
+export class ArchiveWriteError extends Error {}
 
 /**
  * Merges dead stores into the compactor's own archive so the directory stays small and reads stay
@@ -74,12 +96,14 @@ export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
   const now = options.now ?? Date.now();
   const step = options.afterStep ?? (() => {});
   const view = yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now });
-  if (!view.consistent) return { absorbed: 0, removed: 0 };
+  // A new archive would replace the one that cannot be read, and what it holds with it.
+  if (!view.consistent || unreadableArchives(view).has(by)) return { absorbed: 0, removed: 0 };
   let removed = 0;
 
   // Leftovers: claimed entries already absorbed (their claimer died before deleting them), and work files of the dead.
   for (const s of view.stores) if (s.absorbed && s.entry.claimedBy !== undefined && removeEntry(dir, s.entry.name, by)) removed++;
   for (const a of view.archives) if (a.absorbed && a.entry.claimedBy !== undefined && removeEntry(dir, a.entry.name, by)) removed++;
+  for (const u of view.unreadable) if (u.absorbed && u.entry.claimedBy !== undefined && removeEntry(dir, u.entry.name, by)) removed++;
   for (const b of view.broken) {
     const holder = b.claimedBy ?? b.id;
     if (ownerCertainlyDead(dir, b, b.id, now) && (holder === b.id || !view.isAlive(holder)) && removeEntry(dir, b.name, by)) removed++;
@@ -111,9 +135,10 @@ export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
 
   // Read again now that the claims are ours: an archive written meanwhile may list some of them.
   const after = claimed.length > 0 ? yield* readDirectorySteps(dir, { self: by, ...(cache ? { cache } : {}), now }) : view;
-  if (!after.consistent) return { absorbed: 0, removed };
+  if (!after.consistent || unreadableArchives(after).has(by)) return { absorbed: 0, removed };
   const current: ArchiveView | undefined = after.archives.find((a) => a.id === by && a.entry.claimedBy === undefined);
-  const merger = createFamilyMerger();
+  // The archive is one store: its families keep to their limits however many processes it absorbs.
+  const merger = createFamilyMerger({ stores: 1 });
   const plain = createPlainMerger();
   const absorbed: Record<string, number> = { ...current?.archive.absorbed };
   if (current) yield* addArchive(merger, plain, current.archive);
@@ -125,14 +150,14 @@ export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
     if (after.absorbed.has(key)) continue;
     if (entry.kind === 'proc') {
       const store = after.stores.find((s) => s.entry.name === entry.name);
-      if (store === undefined) {
+      if (store === undefined || store.problems.length > 0) {
         done.pop(); // Unreadable right now: keep the claim and try again next run.
         continue;
       }
       yield* addDeadStore(merger, plain, store);
     } else {
       const archive = after.archives.find((a) => a.entry.name === entry.name);
-      if (archive === undefined) {
+      if (archive === undefined || archive.problem !== undefined) {
         done.pop();
         continue;
       }
@@ -145,23 +170,37 @@ export function* compactSteps(options: CompactOptions): Steps<CompactResult> {
   for (const [key, at] of Object.entries(absorbed)) {
     if (now - at > PRUNE_AFTER_MS && !after.present.has(key)) delete absorbed[key];
   }
+  // Every claim turned out unreadable: the archive would be written again unchanged.
+  if (count === 0 && !prunable) return { absorbed: 0, removed };
 
   const text = yield* encodeArchive(yield* toArchive(by, absorbed, merger, plain));
-  const tmp = join(dir, workName('tmp', by));
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  step('archive-written');
-  renameSync(tmp, join(dir, archiveName(by)));
-  step('archive-renamed');
+  writeArchive(dir, by, text, step);
 
   for (const name of done) {
     if (removeEntry(dir, name, by)) removed++;
     step('removed');
   }
   return { absorbed: count, removed };
+}
+
+/** Writes the archive to a work file, fsyncs it and renames it into place; a failure leaves the old archive, and no work file. */
+function writeArchive(dir: string, by: string, text: string, step: (step: CompactStep) => void): void {
+  const tmp = join(dir, workName('tmp', by));
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = Buffer.from(text);
+      // A short write (disk full, file size limit) is a failure like any other.
+      if (writeSync(fd, bytes) !== bytes.length) throw new Error(`only part of the archive could be written to ${tmp}`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    step('archive-written');
+    renameSync(tmp, join(dir, archiveName(by)));
+  } catch (error) {
+    removeQuietly(tmp);
+    throw new ArchiveWriteError(`cannot write the archive ${join(dir, archiveName(by))}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  step('archive-renamed');
 }

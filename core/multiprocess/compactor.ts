@@ -1,7 +1,7 @@
 import type { Steps } from '../exposition/slice.js';
 import { runSliced, runSync } from '../exposition/slice.js';
 import type { CompactResult } from './compact.js';
-import { compact, compactSteps } from './compact.js';
+import { ArchiveWriteError, compact, compactSteps } from './compact.js';
 import { newReadCache } from './read.js';
 
 /** A store's compactions: the timer's, sliced, and explicit ones, never two at once. */
@@ -16,8 +16,20 @@ export interface Compactor {
 
 const NOTHING: CompactResult = { absorbed: 0, removed: 0 };
 
-export function createCompactor(options: { dir: string; by: string; closed(): boolean; warn(error: unknown): void }): Compactor {
-  const { dir, by, warn } = options;
+export interface CompactorOptions {
+  readonly dir: string;
+  readonly by: string;
+  /** No compaction while true: the store is closed, or its writes fail (an archive would not get written either). */
+  paused(): boolean;
+  /** A compaction failed for another reason than writing its archive. */
+  warn(error: unknown): void;
+  /** The archive could not be written: a failed write of the store. */
+  failed(error: unknown): void;
+}
+
+export function createCompactor(options: CompactorOptions): Compactor {
+  const { dir, by } = options;
+  const report = (error: unknown): void => (error instanceof ArchiveWriteError ? options.failed(error) : options.warn(error));
   // Parsed logs and archives, kept from run to run; only compactions use it, one at a time.
   const cache = newReadCache();
   let running: Steps<CompactResult> | undefined;
@@ -30,27 +42,27 @@ export function createCompactor(options: { dir: string; by: string; closed(): bo
       // The sliced runner then finds the steps done.
       runSync(steps);
     } catch (error) {
-      warn(error);
+      report(error);
     }
   }
 
   return {
     now() {
       finish();
-      if (options.closed()) return NOTHING;
+      if (options.paused()) return NOTHING;
       try {
         return compact({ dir, by, cache });
       } catch (error) {
-        warn(error);
+        report(error);
         return NOTHING;
       }
     },
     inBackground() {
-      if (options.closed() || running !== undefined) return;
+      if (options.paused() || running !== undefined) return;
       const steps = compactSteps({ dir, by, cache });
       running = steps;
       runSliced(steps)
-        .catch((error: unknown) => warn(error))
+        .catch(report)
         .finally(() => {
           if (running === steps) running = undefined;
         });

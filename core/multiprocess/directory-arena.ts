@@ -1,11 +1,11 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Arena, FamilyDef } from '../store/types.js';
 import { renderLabels } from '../labels.js';
-import { procName, removeQuietly, workName } from './files.js';
 import type { Identity } from './identity.js';
 import type { StoredFamily, StoredSeries } from './meta.js';
 import { HEADER_SLOTS, SLOT_DONE, SLOT_HEARTBEAT, familyLine, headerLine, seriesLine } from './meta.js';
+import type { PlainMetric } from './plain.js';
+import type { StoreFilesOptions } from './store-files.js';
+import { createStoreFiles } from './store-files.js';
 
 /** An arena whose values are mirrored into `proc.<id>/values.bin` and whose series are logged in `meta.jsonl`. */
 export interface DirectoryArena extends Arena {
@@ -18,15 +18,29 @@ export interface DirectoryArena extends Arena {
   flush(): void;
   /** Records that the store is alive now (read where the OS cannot tell). */
   heartbeat(): void;
-  /** True when the store's files are still in place. */
-  present(): boolean;
-  /** Writes the store's files afresh from memory (after a failed write, or after someone deleted them). */
-  restore(): void;
+  /** Why the store's files are not what it wrote (removed, replaced, cut short), or `undefined`. */
+  verify(): string | undefined;
+  /** Writes the plain-metric snapshot now, and keeps it: every restore writes the last one again. */
+  savePlain(metrics: readonly PlainMetric[]): void;
+  /**
+   * Writes the store's files afresh from memory: in place when they are still there (using no more
+   * space than they need), else replaced or recreated, the shared directory included. True when it
+   * succeeded, and writes then go on.
+   */
+  restore(): boolean;
+  /** Counts a failed write of the store's files or archive and stops writing until a restore succeeds (see store-files.ts). */
+  failed(error: unknown): void;
   /** Marks the store done (a dead store to every reader), flushes and closes its files. Idempotent. */
   close(): void;
   readonly closed: boolean;
-  /** Failed writes since the last successful `restore` (disk full, directory removed); recording never throws. */
+  /** From a failed write until a restore succeeds: nothing is written meanwhile, the values stay in memory. */
+  readonly failing: boolean;
+  /** Failed writes since the store opened (disk full, file size limit, directory removed); recording never throws. */
   readonly writeErrors: number;
+}
+
+export interface DirectoryArenaOptions extends StoreFilesOptions {
+  readonly writeThrough: boolean;
 }
 
 /**
@@ -56,7 +70,8 @@ export function createFamilyBook(): FamilyBook {
         const names = labelNamesOf.get(def) ?? def.labelNames;
         // Static labels come first in the values; name any the family was not told about.
         const labelNames = names.length === labelValues.length ? names : [...labelValues.slice(def.labelNames.length).map((_, i) => `label_${i}`), ...def.labelNames];
-        family = { index: families.length, def: { ...def, labelNames } };
+        const staticCount = labelNames.length - def.labelNames.length;
+        family = { index: families.length, def: { ...def, labelNames, ...(staticCount > 0 ? { staticCount } : {}) } };
         familyOf.set(def, family);
         families.push(family);
       }
@@ -79,10 +94,10 @@ const PAGE_SHIFT = 9;
  * Creates the store's files and returns the arena that mirrors into them. The hot path pays for
  * `touch` only: three compares and two byte stores, no allocation. The dirty pages are written once
  * per event-loop turn with positional writes, so a SIGKILL loses at most the current turn; with
- * `writeThrough`, `touch` writes at once and nothing is lost.
+ * `writeThrough`, `touch` writes at once and nothing is lost. A write that fails never reaches the
+ * caller (see store-files.ts): the values stay here, and are all written again by `restore()`.
  */
-export function createDirectoryArena(dir: string, identity: Identity, options: { writeThrough: boolean }): DirectoryArena {
-  const path = join(dir, procName(identity.id));
+export function createDirectoryArena(dir: string, identity: Identity, options: DirectoryArenaOptions): DirectoryArena {
   // Fixed once: a rewritten log must repeat the original byte for byte, since readers resume parsing by offset.
   const startedAt = Date.now();
   const book = createFamilyBook();
@@ -91,10 +106,7 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
   /** The log after its header, in write order. */
   const appended: string[] = [];
   let used = HEADER_SLOTS;
-  let metaFd = -1;
-  let valuesFd = -1;
   let closed = false;
-  let writeErrors = 0;
   let bytes: Uint8Array;
   let dirty = new Uint8Array(8);
   /** Dirty page range; `hi < 0` when nothing is dirty. */
@@ -102,79 +114,14 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
   let hi = -1;
   let pending = false;
 
-  function failed(error: unknown): void {
-    if (writeErrors++ === 0) {
-      process.emitWarning(`promhttp: cannot write the multi-process store ${path}: ${error instanceof Error ? error.message : String(error)}. Values are kept in memory and the files are rewritten at the next heartbeat.`);
-    }
-  }
-
-  function log(): string {
-    return headerLine(identity, startedAt) + appended.join('');
-  }
-
-  function openFiles(): void {
-    metaFd = openSync(join(path, 'meta.jsonl'), 'a');
-    valuesFd = openSync(join(path, 'values.bin'), 'r+');
-  }
-
-  /** Creates the store's directory in one rename, so no reader ever sees it without its files. */
-  function createFiles(): void {
-    const tmp = join(dir, workName('tmp', identity.id));
-    mkdirSync(tmp);
-    writeFileSync(join(tmp, 'meta.jsonl'), log());
-    writeFileSync(join(tmp, 'values.bin'), bytes.subarray(0, used * 8));
-    try {
-      renameSync(tmp, path);
-    } catch (error) {
-      removeQuietly(tmp);
-      throw error;
-    }
-    openFiles();
-  }
-
-  /**
-   * Rewrites both files from memory, each replaced in one rename (readers see the old file or the
-   * new one), or recreates the directory if it is gone.
-   */
-  function rewrite(): void {
-    for (const fd of [metaFd, valuesFd]) {
-      try {
-        closeSync(fd);
-      } catch {
-        // Already unusable; new descriptors are opened below.
-      }
-    }
-    // Until the new ones are open, writes must fail rather than reach whatever file reuses these numbers.
-    metaFd = valuesFd = -1;
-    if (!existsSync(path)) return createFiles();
-    for (const [file, content] of [['meta.jsonl', log()], ['values.bin', bytes.subarray(0, used * 8)]] as const) {
-      writeFileSync(join(path, `${file}.tmp`), content);
-      renameSync(join(path, `${file}.tmp`), join(path, file));
-    }
-    openFiles();
-  }
-
-  function append(text: string): void {
-    if (closed) return;
-    try {
-      writeSync(metaFd, text);
-    } catch (error) {
-      failed(error);
-    }
-  }
-
   function write(fromSlot: number, toSlot: number): void {
-    if (closed) return;
-    try {
-      writeSync(valuesFd, bytes, fromSlot * 8, (toSlot - fromSlot) * 8, fromSlot * 8);
-    } catch (error) {
-      failed(error);
-    }
+    if (!closed) files.write(bytes, fromSlot, toSlot);
   }
 
   function flush(): void {
     pending = false;
-    if (hi < 0) return;
+    // Nothing is written while writes fail; the restore writes everything.
+    if (hi < 0 || files.failing) return;
     const last = hi;
     let page = lo;
     lo = Number.MAX_SAFE_INTEGER;
@@ -193,11 +140,22 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
     }
   }
 
+  function restore(): boolean {
+    if (closed || !files.restore()) return false;
+    // Everything is written: nothing is dirty any more.
+    dirty.fill(0);
+    lo = Number.MAX_SAFE_INTEGER;
+    hi = -1;
+    return true;
+  }
+
   const arena: DirectoryArena = {
     v: new Float64Array(4096),
     shared: true,
     identity,
-    path,
+    get path() {
+      return files.path;
+    },
     families,
     series,
     describe: book.describe,
@@ -220,10 +178,12 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
       used += width;
       const stored: StoredSeries = { family, values: [...labelValues], rendered: renderLabels(family.def.labelNames, labelValues), offset };
       series.push(stored);
-      // One write per new series: readers see whole lines or a partial last line, which they skip.
       text += seriesLine(stored);
       appended.push(text);
-      append(text);
+      if (!closed) {
+        files.extend(used);
+        files.append(text);
+      }
       return offset;
     },
     touch: options.writeThrough
@@ -251,43 +211,39 @@ export function createDirectoryArena(dir: string, identity: Identity, options: {
       arena.v[SLOT_HEARTBEAT] = Date.now();
       write(SLOT_HEARTBEAT, SLOT_HEARTBEAT + 1);
     },
-    present() {
-      return existsSync(join(path, 'meta.jsonl')) && existsSync(join(path, 'values.bin'));
+    verify: () => (closed ? undefined : files.verify()),
+    savePlain(metrics) {
+      if (!closed) files.savePlain(metrics);
     },
-    restore() {
-      if (closed) return;
-      const errors = writeErrors;
-      try {
-        rewrite();
-        // Only a complete rewrite repairs earlier failures.
-        if (writeErrors === errors) writeErrors = 0;
-      } catch (error) {
-        failed(error);
-      }
-    },
+    restore,
+    failed: (error) => files.failed(error),
     close() {
       if (closed) return;
       arena.v[SLOT_DONE] = 1;
+      // The last chance to leave everything in the directory.
+      if (files.failing) restore();
       flush();
       write(0, HEADER_SLOTS);
       closed = true;
-      for (const fd of [metaFd, valuesFd]) {
-        try {
-          closeSync(fd);
-        } catch {
-          // Nothing left to lose: the values were written above.
-        }
-      }
+      files.close();
     },
     get closed() {
       return closed;
     },
+    get failing() {
+      return files.failing;
+    },
     get writeErrors() {
-      return writeErrors;
+      return files.writeErrors;
     },
   };
   bytes = new Uint8Array(arena.v.buffer);
   arena.v[SLOT_HEARTBEAT] = Date.now();
-  createFiles();
+  const files = createStoreFiles(
+    dir,
+    identity.id,
+    { log: () => Buffer.from(headerLine(identity, startedAt) + appended.join('')), values: () => bytes.subarray(0, used * 8) },
+    options,
+  );
   return arena;
 }

@@ -8,7 +8,8 @@ import { createLocalArena } from '../store/arena.js';
 import { peekArena, setArena } from '../store/registry.js';
 import type { ClearResult } from './clear.js';
 import { clearEntries } from './clear.js';
-import { renderDirectoryView } from './collector.js';
+import type { Reader } from './collector.js';
+import { newReader, renderDirectoryView } from './collector.js';
 import { workerId } from './identity.js';
 import { inIpcMode } from './ipc/worker.js';
 import { newReadCache } from './read.js';
@@ -112,7 +113,7 @@ function checkDir(where: string, dir: unknown): string {
  * @example
  * const text = await renderDirectory('/run/myapp-metrics');
  */
-const renderCaches = new Map<string, ReturnType<typeof newReadCache>>();
+const readers = new Map<string, { cache: ReturnType<typeof newReadCache>; reader: Reader }>();
 
 export async function renderDirectory(dir: string, options?: RenderDirectoryOptions): Promise<string> {
   const where = 'renderDirectory';
@@ -122,10 +123,11 @@ export async function renderDirectory(dir: string, options?: RenderDirectoryOpti
   const format = o.format ?? 'text';
   if (format !== 'text' && format !== 'openmetrics') throw optionError(`${where}: "format" must be "text" or "openmetrics", got ${describeValue(format)}.`);
   // A sidecar renders the same directory scrape after scrape: keep what was parsed, as a live
-  // process's collector does, so only what changed since the last render is read again.
-  let cache = renderCaches.get(path);
-  if (cache === undefined) renderCaches.set(path, (cache = newReadCache()));
-  const text = Buffer.concat(await renderDirectoryView(path, format, cache)).toString();
+  // process's collector does, so only what changed since the last render is read again, and count
+  // the files it skipped from render to render.
+  let state = readers.get(path);
+  if (state === undefined) readers.set(path, (state = { cache: newReadCache(), reader: newReader() }));
+  const text = Buffer.concat(await renderDirectoryView(path, format, state.cache, state.reader)).toString();
   return format === 'openmetrics' ? `${text}# EOF\n` : text;
 }
 

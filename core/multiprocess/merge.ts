@@ -1,4 +1,4 @@
-import { escapeLabelValue } from '../labels.js';
+import { OVERFLOW, escapeLabelValue, renderLabels } from '../labels.js';
 import type { FamilyDef, GaugeMode, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
 import { WORKER_LABEL } from '../metric-names.js';
@@ -68,12 +68,39 @@ export function workerLabelFor(def: FamilyDef): string {
   return def.labelNames.includes(WORKER_LABEL) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
 }
 
-/** @param initialSlots room to allocate at once, when the caller can tell how much the merge needs (growing copies it all). */
-export function createFamilyMerger(initialSlots = 1024): FamilyMerger {
+export interface MergerOptions {
+  /** Room to allocate at once, when the caller can tell how much the merge needs (growing copies it all). @default 1024 */
+  readonly initialSlots?: number;
+  /**
+   * How many stores (processes, archives) the merge reads. A family keeps at most its `maxSeries`
+   * label sets per store; a label set past that goes to the family's overflow series, as it would
+   * in a process. Each process keeps to its limit, so this only bites where one store gathers
+   * many: an archive of many exited processes is merged as one store.
+   * @default Infinity
+   */
+  readonly stores?: number;
+}
+
+/** The overflow label set of a family: its static labels as they are, its own ones `overflow`. */
+function overflowLabels(def: FamilyDef, labels: readonly string[]): string[] {
+  const fixed = def.staticCount ?? 0;
+  return labels.map((value, i) => (i < fixed ? value : OVERFLOW));
+}
+
+function isOverflow(def: FamilyDef, labels: readonly string[]): boolean {
+  for (let i = def.staticCount ?? 0; i < labels.length; i++) if (labels[i] !== OVERFLOW) return false;
+  return true;
+}
+
+export function createFamilyMerger(options: MergerOptions = {}): FamilyMerger {
+  const initialSlots = options.initialSlots ?? 1024;
+  const stores = options.stores ?? Infinity;
   const byKey = new Map<string, MergedFamily>();
   // Stores share one def object per family: most lookups skip building the key.
   const byDef = new Map<FamilyDef, MergedFamily>();
   const indexOf = new Map<MergedFamily, Map<string, MergedSeries>>();
+  /** Label sets of each family, its overflow series aside. */
+  const kept = new Map<MergedFamily, number>();
   let v = new Float64Array(Math.max(1024, initialSlots));
   let used = 0;
 
@@ -114,7 +141,14 @@ export function createFamilyMerger(initialSlots = 1024): FamilyMerger {
     return series;
   }
 
-  return {
+  /** Past the family's limit, a new label set that is not an overflow one is added to its overflow series. */
+  function full(family: MergedFamily, labels: readonly string[]): boolean {
+    const { def } = family;
+    if (def.maxSeries === undefined || labels.length <= (def.staticCount ?? 0)) return false;
+    return (kept.get(family) ?? 0) >= def.maxSeries * stores && !isOverflow(def, labels);
+  }
+
+  const merger: FamilyMerger = {
     add(def, labels, rendered, slots, offset, source) {
       const family = familyFor(def, source.rank);
       const index = indexOf.get(family)!;
@@ -128,6 +162,12 @@ export function createFamilyMerger(initialSlots = 1024): FamilyMerger {
       }
       const found = index.get(key);
       if (found === undefined) {
+        if (full(family, labels)) {
+          // Merged like any sample of the overflow series, by the family's rule: sums stay exact.
+          const into = overflowLabels(family.def, labels);
+          return merger.add(def, into, renderLabels(family.def.labelNames, into), slots, offset, source);
+        }
+        if (!isOverflow(family.def, labels)) kept.set(family, (kept.get(family) ?? 0) + 1);
         const at = create(family, index, key, labels, source.alive, perWorker ? source.worker : undefined).offset;
         for (let i = 0; i < width; i++) v[at + i] = slots[offset + i] ?? 0;
         return;
@@ -177,4 +217,5 @@ export function createFamilyMerger(initialSlots = 1024): FamilyMerger {
       return index.get(like.rendered) ?? create(family, index, like.rendered, like.labels, like.alive, like.worker);
     },
   };
+  return merger;
 }

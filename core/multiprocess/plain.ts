@@ -28,15 +28,21 @@ export function isPerProcess(metric: { name: string; type: string }): boolean {
   return !SUMMED.has(metric.type) || metric.name.startsWith('process_') || metric.name.startsWith('nodejs_');
 }
 
-/** Reads plain metrics from untrusted JSON, dropping what does not parse. */
-export function readPlainMetrics(raw: unknown): PlainMetric[] {
+/** Reads plain metrics from untrusted JSON, dropping what does not parse and counting it in `dropped.bad`. */
+export function readPlainMetrics(raw: unknown, dropped: { bad: number } = { bad: 0 }): PlainMetric[] {
   const metrics: PlainMetric[] = [];
   for (const m of Array.isArray(raw) ? (raw as Array<Record<string, unknown>>) : []) {
-    if (!m || typeof m.name !== 'string' || typeof m.help !== 'string' || typeof m.type !== 'string' || !Array.isArray(m.values)) continue;
+    if (!m || typeof m.name !== 'string' || typeof m.help !== 'string' || typeof m.type !== 'string' || !Array.isArray(m.values)) {
+      dropped.bad++;
+      continue;
+    }
     const values: PlainSample[] = [];
     for (const x of m.values as Array<Record<string, unknown>>) {
       const value = decodeNumber(x?.value);
-      if (value === undefined || !x.labels || typeof x.labels !== 'object') continue;
+      if (value === undefined || !x.labels || typeof x.labels !== 'object') {
+        dropped.bad++;
+        continue;
+      }
       values.push({ ...(typeof x.metricName === 'string' ? { metricName: x.metricName } : {}), labels: x.labels as Record<string, string | number>, value });
     }
     metrics.push({ name: m.name, help: m.help, type: m.type, values });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { Slicer, Steps } from '../exposition/slice.js';
 import { runSliced, runSync } from '../exposition/slice.js';
 import type { Archive } from './archive.js';
+import type { ReadProblem } from './damage.js';
 import type { Entry, OwnedEntry, WorkEntry } from './files.js';
-import { isCertainlyDead, isOwned, keyOf, parseEntry } from './files.js';
+import { isCertainlyDead, isOwned, keyOf, ownerCertainlyDead, parseEntry } from './files.js';
 import type { MetaHeader, StoredSeries } from './meta.js';
 import { SLOT_DONE, SLOT_HEARTBEAT } from './meta.js';
 import type { PlainMetric } from './plain.js';
@@ -26,6 +27,7 @@ export interface StoreView {
   readonly entry: OwnedEntry;
   readonly id: string;
   readonly header: MetaHeader;
+  /** Its series; none when its values cannot be read. */
   readonly series: readonly StoredSeries[];
   readonly v: Float64Array;
   /** Its last plain-metric snapshot (`[]` if none yet). */
@@ -33,12 +35,24 @@ export interface StoreView {
   readonly alive: boolean;
   /** An archive lists it: its values are counted there, not here. */
   readonly absorbed: boolean;
+  /** What of it could not be read (and was skipped). */
+  readonly problems: readonly ReadProblem[];
 }
 
 export interface ArchiveView {
   readonly entry: OwnedEntry;
   readonly id: string;
   readonly archive: Archive;
+  readonly absorbed: boolean;
+  /** What of it could not be read (and was skipped). */
+  readonly problem: ReadProblem | undefined;
+}
+
+/** A store whose log has no readable header, or an archive whose first line cannot be read: nothing of it is used. */
+export interface UnreadableView {
+  readonly entry: OwnedEntry;
+  readonly id: string;
+  readonly problem: ReadProblem;
   readonly absorbed: boolean;
 }
 
@@ -49,6 +63,8 @@ export interface DirectoryView {
   readonly work: readonly WorkEntry[];
   /** Store directories whose files someone else deleted: unreadable, ignored, removed once their owner is dead. */
   readonly broken: readonly OwnedEntry[];
+  /** Stores and archives none of which can be read. */
+  readonly unreadable: readonly UnreadableView[];
   /** Everything any archive lists as absorbed, with the time of absorption. */
   readonly absorbed: ReadonlyMap<string, number>;
   /** The absorption keys of every proc and archive entry listed, claimed or not. */
@@ -97,18 +113,32 @@ export function* readDirectorySteps(dir: string, options: ReadOptions): Steps<Di
   return view!;
 }
 
-function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<DirectoryView> {
-  const now = options.now ?? Date.now();
+function listEntries(dir: string): Entry[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    // Removed under the app: nothing to read; the stores write theirs again (store.ts).
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   const entries: Entry[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of names) {
     const entry = parseEntry(name);
     if (entry) entries.push(entry);
   }
+  return entries;
+}
+
+function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<DirectoryView> {
+  const now = options.now ?? Date.now();
+  const entries = listEntries(dir);
   const missing: string[] = [];
   const present = new Set<string>();
   const raw: RawStore[] = [];
   const work: WorkEntry[] = [];
   const broken: OwnedEntry[] = [];
+  const unreadable: Array<{ entry: OwnedEntry; problem: ReadProblem }> = [];
   let selfListed = false;
   for (const entry of entries) {
     if (!isOwned(entry)) {
@@ -123,7 +153,8 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
     }
     try {
       const store = yield* readStore(dir, entry, options.cache);
-      if (store) raw.push(store);
+      if ('problem' in store) unreadable.push(store);
+      else raw.push(store);
       yield;
     } catch (error) {
       if (!(error instanceof Missing)) throw error;
@@ -132,15 +163,18 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
       else missing.push(keyOf('proc', entry.id));
     }
   }
-  const archives: Array<{ entry: OwnedEntry; archive: Archive }> = [];
+  const archives: Array<{ entry: OwnedEntry; archive: Archive; problem: ReadProblem | undefined }> = [];
   const absorbed = new Map<string, number>();
   for (const entry of entries) {
     if (entry.kind !== 'archive' || !isOwned(entry)) continue;
     try {
-      const archive = yield* readArchive(dir, entry, options.cache);
+      const { archive, problem } = yield* readArchive(dir, entry, options.cache);
       yield;
-      if (archive === undefined) continue;
-      archives.push({ entry, archive });
+      if (archive === undefined) {
+        if (problem !== undefined) unreadable.push({ entry, problem });
+        continue;
+      }
+      archives.push({ entry, archive, problem });
       for (const [key, at] of Object.entries(archive.absorbed)) absorbed.set(key, Math.max(at, absorbed.get(key) ?? 0));
     } catch (error) {
       if (!(error instanceof Missing)) throw error;
@@ -157,22 +191,48 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
     for (const name of options.cache.archives.keys()) if (!names.has(name)) options.cache.archives.delete(name);
   }
 
-  const stores: StoreView[] = raw.map(({ entry, meta, v, plain }) => {
-    const header = meta.header!;
+  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, problems }) => {
+    const header = meta.header;
+    // Where the values cannot be read, the time they were last written stands for the heartbeat.
+    const heartbeat = v === undefined ? valuesWritten : (v[SLOT_HEARTBEAT] ?? header.startedAt);
     // A claimed store is dead: only dead stores are claimed.
-    const alive = entry.claimedBy === undefined && !isCertainlyDead({ ...header, heartbeat: v[SLOT_HEARTBEAT] ?? header.startedAt, done: v[SLOT_DONE] === 1 }, now);
-    return { entry, id: entry.id, header, series: meta.series, v, plain, alive, absorbed: absorbed.has(keyOf('proc', entry.id)) };
+    const alive = entry.claimedBy === undefined && !isCertainlyDead({ ...header, heartbeat, done: v?.[SLOT_DONE] === 1 }, now);
+    // A live store may be appending its last line; a dead one never will finish it.
+    const cut = !alive && meta.partial ? [{ file: 'meta' as const, path: join(dir, entry.name, 'meta.jsonl'), reason: 'is truncated: its last line was cut short' }] : [];
+    return {
+      entry,
+      id: entry.id,
+      header,
+      series: v === undefined ? [] : meta.series,
+      v: v ?? new Float64Array(0),
+      plain,
+      alive,
+      absorbed: absorbed.has(keyOf('proc', entry.id)),
+      problems: [...problems, ...cut],
+    };
   });
   const live = new Set(stores.filter((s) => s.alive).map((s) => s.id));
+  // A store whose log cannot be read is judged by its id: a claimer taken for dead too soon would have its claims taken over.
+  for (const u of unreadable) if (u.entry.kind === 'proc' && u.entry.claimedBy === undefined && !ownerCertainlyDead(dir, u.entry, u.entry.id, now)) live.add(u.entry.id);
   if (selfListed && options.self !== undefined) live.add(options.self);
   return {
     stores,
-    archives: archives.map(({ entry, archive }) => ({ entry, id: entry.id, archive, absorbed: absorbed.has(keyOf('archive', entry.id)) })),
+    archives: archives.map(({ entry, archive, problem }) => ({ entry, id: entry.id, archive, absorbed: absorbed.has(keyOf('archive', entry.id)), problem })),
     work,
     broken,
+    unreadable: unreadable.map(({ entry, problem }) => ({ entry, id: entry.id, problem, absorbed: absorbed.has(keyOf(entry.kind, entry.id)) })),
     absorbed,
     present,
     consistent,
     isAlive: (id) => live.has(id),
   };
+}
+
+/** What a read skipped and no archive accounts for: each is one read error of the scrape. */
+export function problemsOf(view: DirectoryView): ReadProblem[] {
+  const problems: ReadProblem[] = [];
+  for (const s of view.stores) if (!s.absorbed) problems.push(...s.problems);
+  for (const a of view.archives) if (!a.absorbed && a.problem !== undefined) problems.push(a.problem);
+  for (const u of view.unreadable) if (!u.absorbed) problems.push(u.problem);
+  return problems;
 }

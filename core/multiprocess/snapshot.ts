@@ -1,7 +1,8 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { defaultLabelsOf } from '../exposition/default-labels.js';
+import { FORMAT, foreignVersion, unreadable } from './damage.js';
 import { encodeNumber } from './numbers.js';
 import type { PlainMetric, PlainSample } from './plain.js';
 import { readPlainMetrics } from './plain.js';
@@ -45,23 +46,50 @@ export const SNAPSHOT_FILE = 'plain.json';
 
 /** Replaces the store's snapshot in one rename, so readers never see half of one. */
 export function writeSnapshot(storePath: string, metrics: readonly PlainMetric[]): void {
-  const text = JSON.stringify({ at: Date.now(), metrics }, (_key, value: unknown) => (typeof value === 'number' ? encodeNumber(value) : value));
+  const text = JSON.stringify({ promhttp: FORMAT, at: Date.now(), metrics }, (_key, value: unknown) => (typeof value === 'number' ? encodeNumber(value) : value));
   const tmp = join(storePath, `${SNAPSHOT_FILE}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, join(storePath, SNAPSHOT_FILE));
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(storePath, SNAPSHOT_FILE));
+  } catch (error) {
+    // On a full disk, a partial copy would only hold on to space the next write needs.
+    rmSync(tmp, { force: true });
+    throw error;
+  }
 }
 
-/** The store's last snapshot, `[]` if unreadable, `undefined` if there is no file (none written yet, or the store moved). */
-export function readSnapshot(storePath: string): PlainMetric[] | undefined {
-  let text: string;
+/** A store's snapshot as read: its metrics, and what could not be read of it. */
+export interface ReadSnapshot {
+  readonly metrics: PlainMetric[];
+  readonly problem: string | undefined;
+}
+
+/**
+ * The store's last snapshot; `undefined` if there is no file (none written yet, or the store
+ * moved). One that cannot be read gives what it could and says why; a snapshot without a
+ * `promhttp` field is of this format (it was written before the field was).
+ */
+export function readSnapshot(storePath: string): ReadSnapshot | undefined {
+  let bytes: Buffer;
   try {
-    text = readFileSync(join(storePath, SNAPSHOT_FILE), 'utf8');
-  } catch {
-    return undefined;
+    bytes = readFileSync(join(storePath, SNAPSHOT_FILE));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return { metrics: [], problem: unreadable(error) };
   }
+  // Written whole and renamed into place: an empty file was cut, not being written.
+  if (bytes.length === 0) return { metrics: [], problem: 'is empty (0 bytes)' };
+  let raw: unknown;
   try {
-    return readPlainMetrics((JSON.parse(text) as { metrics?: unknown }).metrics);
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return [];
+    return { metrics: [], problem: 'is truncated or corrupted: it is not JSON' };
   }
+  if (raw === null || typeof raw !== 'object' || !Array.isArray((raw as { metrics?: unknown }).metrics)) return { metrics: [], problem: 'is corrupted: it holds no list of metrics' };
+  const version = (raw as { promhttp?: unknown }).promhttp;
+  if (version !== undefined && version !== FORMAT) return { metrics: [], problem: `was ${foreignVersion(version)}` };
+  const dropped = { bad: 0 };
+  const metrics = readPlainMetrics((raw as { metrics: unknown }).metrics, dropped);
+  return { metrics, problem: dropped.bad > 0 ? 'is corrupted: some of its metrics do not parse' : undefined };
 }

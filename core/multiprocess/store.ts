@@ -13,7 +13,10 @@ import { newIdentity } from './identity.js';
 import type { ResolvedMultiprocess } from './options.js';
 import { MULTIPROC_DIR_ENV, resolveMultiprocess } from './options.js';
 import { readDirectory } from './read.js';
-import { collectPlain, writeSnapshot } from './snapshot.js';
+import type { HealthCounters } from './health.js';
+import { createHealthCounters } from './health.js';
+import type { PlainMetric } from './plain.js';
+import { collectPlain } from './snapshot.js';
 
 /** This process's (or worker thread's) part of a multi-process directory. */
 export interface MultiprocessStore {
@@ -90,34 +93,68 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
   }
   const identity = newIdentity(options.worker);
   resetOnOpen(dir, identity.id, options.reset);
-  const arena = createDirectoryArena(dir, identity, { writeThrough: options.writeThrough });
+  // The counters live in the arena, which may fail its first write before they exist.
+  const counters: { health?: HealthCounters } = {};
+  const arena = createDirectoryArena(dir, identity, { writeThrough: options.writeThrough, onWriteError: () => counters.health?.wrote(), retry: recover });
+  const health = createHealthCounters(arena);
+  counters.health = health;
+  for (let i = 0; i < arena.writeErrors; i++) health.wrote();
   const warn = warnOnce();
   let evicted = false;
 
+  /** Collects the plain metrics and hands them to the arena, which writes them unless its writes fail (then its restore does). */
   async function snapshot(): Promise<void> {
     if (arena.closed) return;
+    let metrics: PlainMetric[];
     try {
-      writeSnapshot(arena.path, await collectPlain(registry, true));
+      metrics = await collectPlain(registry, true);
     } catch (error) {
       warn('snapshot', error);
+      return;
     }
+    arena.savePlain(metrics);
   }
 
-  const compactor = createCompactor({ dir, by: identity.id, closed: () => arena.closed, warn: (error) => warn('compaction', error) });
+  const compactor = createCompactor({
+    dir,
+    by: identity.id,
+    paused: () => arena.closed || arena.failing || evicted,
+    warn: (error) => warn('compaction', error),
+    failed: (error) => arena.failed(error),
+  });
 
-  function heartbeat(): void {
+  /**
+   * Writes the store's files again from memory, after failed writes or once someone removed or
+   * replaced them: unless a compactor took them for a dead store's, which then already counts them.
+   * (Not through the compactor's cache: a sliced compaction may be reading with it.)
+   */
+  function recover(): void {
     if (arena.closed || evicted) return;
-    arena.heartbeat();
-    if (arena.present() && arena.writeErrors === 0) return;
-    // Our files were deleted (a forced clear, a tmp cleaner) or a write failed: rewrite them from
-    // memory, unless a compactor took them for dead ones, which then already counts them. (Not
-    // through the compactor's cache: a sliced compaction may be reading with it.)
-    if (readDirectory(dir, { self: identity.id }).absorbed.has(keyOf('proc', identity.id))) {
+    let absorbed = false;
+    try {
+      absorbed = readDirectory(dir, { self: identity.id }).absorbed.has(keyOf('proc', identity.id));
+    } catch {
+      // The directory cannot be read; the restore below says whether it can be written.
+    }
+    if (absorbed) {
       evicted = true;
       warn('store', new Error(`${arena.path} was absorbed while this process was running (its heartbeat looked stale); values recorded from now on are not shared`));
       return;
     }
-    arena.restore();
+    // Plain metrics changed meanwhile too: save them as they are now.
+    if (arena.restore()) void snapshot();
+  }
+
+  function heartbeat(): void {
+    if (arena.closed || evicted) return;
+    arena.heartbeat();
+    // While writes fail, the retry after each failure takes care of the files.
+    if (arena.failing) return;
+    const damage = arena.verify();
+    if (damage === undefined) return;
+    // Values written since went nowhere: a failed write, though no call failed.
+    arena.failed(new Error(damage));
+    recover();
   }
 
   const timers = [
@@ -154,7 +191,7 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
       arena.close();
     },
   };
-  registry.registerMetric(createMergedCollector(dir, { arena, registry }) as never);
+  registry.registerMetric(createMergedCollector(dir, { arena, registry, health }) as never);
   stores.set(registry, store);
   return { store, arena };
 }

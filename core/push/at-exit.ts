@@ -1,8 +1,8 @@
 import { constants } from 'node:os';
 import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
 import { appHandles, markExitHook } from '../exit-hooks.js';
-import { checkMethod } from './interval.js';
-import type { Pushgateway } from './pushgateway.js';
+import type { Pusher, PushMethod } from './method.js';
+import { checkMethod } from './method.js';
 
 /** A signal `pushAtExit` can push on. */
 export type ExitSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
@@ -13,7 +13,7 @@ export interface PushAtExitOptions {
    * `push` replaces the group; `pushAdd` replaces only the metrics pushed.
    * @default "push"
    */
-  method?: 'push' | 'pushAdd';
+  method?: PushMethod;
   /**
    * Signals to push on. When nothing else in the process listens to the signal, promhttp pushes
    * and then exits with 128 + the signal number (143 for SIGTERM, 130 for SIGINT), as the
@@ -38,7 +38,7 @@ function exitWhenPushed(code: number): void {
   setImmediate(() => void Promise.allSettled([...pending]).then(() => process.exit(code)));
 }
 
-export function pushAtExit(gateway: Pushgateway, options: unknown, onError: (error: Error) => void): () => void {
+export function pushAtExit(gateway: Pusher, options: unknown, onError: (error: Error) => void): () => void {
   const o = checkObject(WHERE, options);
   checkKeys(WHERE, o, ['method', 'signals']);
   const method = checkMethod(WHERE, o.method);

@@ -1,5 +1,6 @@
 import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
-import type { Pushgateway } from './pushgateway.js';
+import type { Pusher, PushMethod } from './method.js';
+import { checkMethod } from './method.js';
 
 /** Options of `pushEvery()`. */
 export interface PushEveryOptions {
@@ -7,7 +8,7 @@ export interface PushEveryOptions {
    * `push` replaces the group each time; `pushAdd` replaces only the metrics pushed.
    * @default "push"
    */
-  method?: 'push' | 'pushAdd';
+  method?: PushMethod;
 }
 
 /** Periodic pushing, started by `pushEvery()`. */
@@ -18,13 +19,7 @@ export interface PushSchedule {
 
 const WHERE = 'pushEvery';
 
-export function checkMethod(where: string, method: unknown): 'push' | 'pushAdd' {
-  if (method === undefined) return 'push';
-  if (method !== 'push' && method !== 'pushAdd') throw optionError(`${where}: "method" must be "push" or "pushAdd", got ${describeValue(method)}.`);
-  return method;
-}
-
-export function pushEvery(gateway: Pushgateway, intervalMs: unknown, options: unknown, onError: (error: Error) => void): PushSchedule {
+export function pushEvery(gateway: Pusher, intervalMs: unknown, options: unknown, onError: (error: Error) => void): PushSchedule {
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < 100) {
     throw optionError(`${WHERE}: the interval must be a whole number of milliseconds of at least 100, e.g. 15000, got ${describeValue(intervalMs)}.`);
   }

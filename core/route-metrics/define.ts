@@ -4,6 +4,7 @@ import { counter } from '../metrics/counter.js';
 import { gauge } from '../metrics/gauge.js';
 import type { GaugeMode } from '../metrics/gauge.js';
 import { histogram } from '../metrics/histogram.js';
+import { checkMaxSeries } from '../metrics/options.js';
 import { summary } from '../metrics/summary.js';
 import { compileLabels } from './labels.js';
 
@@ -28,9 +29,11 @@ function elapsed(startedAt: number): number {
 /** Builds a per-route metric on the general metric factories, so it shares their store, checks and error counting. */
 export function defineRouteMetric<Args extends readonly unknown[]>(where: string, kind: RouteMetricKind, options: unknown, registry: Registry): RouteMetric<Args> {
   const o = checkObject(where, options);
-  checkKeys(where, o, ['name', 'help', 'labels', ...OWN_KEYS[kind]]);
+  checkKeys(where, o, ['name', 'help', 'labels', 'maxSeries', ...OWN_KEYS[kind]]);
   const { names, resolve } = compileLabels<Args>(`${where} "${String(o.name)}"`, o.labels);
-  const base = { name: o.name as string, help: o.help as string, labelNames: names, registry };
+  // Checked here too, so that a mistake names the adapter's method rather than the factory.
+  const maxSeries = checkMaxSeries(`${where} "${String(o.name)}"`, o.maxSeries);
+  const base = { name: o.name as string, help: o.help as string, labelNames: names, registry, maxSeries };
   const name = base.name;
 
   if (kind === 'counter') {

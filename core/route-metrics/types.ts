@@ -30,6 +30,15 @@ export interface RouteMetricOptions<L extends string, Args extends readonly unkn
    * @example { collection: (ctx) => ctx.params.id, status: (ctx) => String(ctx.status) }
    */
   labels?: RouteLabels<L, Args>;
+  /**
+   * How many label sets the metric keeps. Past it, a request with a new label set is recorded into
+   * one overflow series whose every label is `overflow`, counted in
+   * `promhttp_series_overflow_total{metric}`, and the first one warns once: a label computed
+   * from client input (a header, a parameter) cannot grow without bound.
+   * @default 2000
+   * @example 100
+   */
+  maxSeries?: number;
 }
 
 /** Options of a per-route counter: counts the requests of the route. */

@@ -1,4 +1,5 @@
 import { renderLabels } from '../labels.js';
+import { overflowValues, warnOverflow } from './limit.js';
 import type { Arena, FamilyDef, Series } from './types.js';
 import { seriesWidth } from './types.js';
 
@@ -10,8 +11,15 @@ export interface Family {
   readonly width: number;
   /** Every series, in creation order. */
   readonly series: readonly Series[];
-  /** The series for these label values (in label-name order), created on first use. */
+  /**
+   * The series for these label values (in label-name order), created on first use; past
+   * `maxSeries` label sets, the overflow series.
+   */
   get(values: readonly string[]): Series;
+  /** Label sets the family keeps besides its overflow series (`def.maxSeries`); `Infinity` without a limit. */
+  readonly maxSeries: number;
+  /** Offset of the overflow series, -1 until it exists: what records there is also counted as overflow. */
+  readonly overflowOffset: number;
 }
 
 const NUL = '\u0000';
@@ -33,6 +41,9 @@ function keyOf(values: readonly string[]): string {
   return key;
 }
 
+const isWellFormed = (value: string): boolean => value.isWellFormed();
+const wellFormed = (value: string): string => value.toWellFormed();
+
 /**
  * @param staticLabels label names and values put before the family's own on every series
  *   (service, version, region).
@@ -46,21 +57,55 @@ export function createFamily(
   const byKey = new Map<string, Series>();
   const series: Series[] = [];
   const names = [...staticLabels.names, ...def.labelNames];
+  // A family without labels has one label set: it cannot overflow.
+  const maxSeries = def.labelNames.length > 0 ? (def.maxSeries ?? Infinity) : Infinity;
+  const overflowKey = def.labelNames.length > 0 ? keyOf(overflowValues(def.labelNames.length)) : undefined;
+  let overflow: Series | undefined;
+  const staticValues = staticLabels.values.map(wellFormed);
+
+  function create(key: string, values: readonly string[]): Series {
+    const all = [...staticValues, ...values];
+    const created = { values: Object.freeze([...values]), rendered: renderLabels(names, all), offset: arena.alloc(def, all, width) };
+    byKey.set(key, created);
+    series.push(created);
+    return created;
+  }
+
+  /** Checked on a miss only: a label set seen before costs one map lookup, as without a limit. */
+  function miss(key: string, values: readonly string[]): Series {
+    if (!values.every(isWellFormed)) {
+      // A lone surrogate has no UTF-8 encoding: the exposition writes U+FFFD for it, so values that
+      // differ only in their lone surrogates are one series, kept under its well-formed key. Only a
+      // miss comes here, never a series found by its values; a value with a lone surrogate misses
+      // every time and adds no key of its own, so odd input cannot grow the map.
+      values = values.map(wellFormed);
+      key = keyOf(values);
+      const found = byKey.get(key);
+      if (found !== undefined) return found;
+    }
+    // A label set given as all `overflow` is the overflow series, and outside the count like it.
+    if (key === overflowKey) return (overflow = create(key, values));
+    if (series.length - (overflow === undefined ? 0 : 1) < maxSeries) return create(key, values);
+    if (overflow === undefined) {
+      warnOverflow(def, maxSeries, series);
+      overflow = create(overflowKey!, overflowValues(def.labelNames.length));
+    }
+    // Not remembered under `key`, so the family's memory stays bounded too.
+    return overflow;
+  }
+
   return {
     def,
     arena,
     width,
     series,
+    maxSeries,
+    get overflowOffset() {
+      return overflow === undefined ? -1 : overflow.offset;
+    },
     get(values) {
       const key = keyOf(values);
-      let found = byKey.get(key);
-      if (found === undefined) {
-        const all = [...staticLabels.values, ...values];
-        found = { values: Object.freeze([...values]), rendered: renderLabels(names, all), offset: arena.alloc(def, all, width) };
-        byKey.set(key, found);
-        series.push(found);
-      }
-      return found;
+      return byKey.get(key) ?? miss(key, values);
     },
   };
 }

@@ -70,7 +70,8 @@ function sameDef(a: FamilyDef, b: FamilyDef): boolean {
     a.labelNames.join() === b.labelNames.join() &&
     (a.buckets ?? []).join() === (b.buckets ?? []).join() &&
     a.gaugeMode === b.gaugeMode &&
-    Boolean(a.info) === Boolean(b.info)
+    Boolean(a.info) === Boolean(b.info) &&
+    a.maxSeries === b.maxSeries
   );
 }
 
@@ -125,7 +126,7 @@ export function getOrCreateFamily(
     }
     if (!sameDef(family.def, def)) {
       throw optionError(
-        `${where}: the metric "${def.name}" already exists in this registry with other labels, buckets or type. Use the same definition everywhere, or another name.`,
+        `${where}: the metric "${def.name}" already exists in this registry with other labels, buckets, type or maxSeries. Use the same definition everywhere, or another name.`,
       );
     }
     return family;

@@ -33,6 +33,16 @@ export interface FamilyDef {
   readonly gaugeMode?: GaugeMode;
   /** Rendered as `info` in OpenMetrics (a gauge of value 1 in the text format). */
   readonly info?: boolean;
+  /**
+   * Label sets the family keeps before samples of new ones go to its overflow series (see
+   * limit.ts). Absent: no limit, for promhttp's own metrics, whose labels are bounded by design.
+   */
+  readonly maxSeries?: number;
+  /**
+   * In a definition as processes share it (directory and IPC modes), where `labelNames` starts with
+   * the static labels: how many they are. An overflow series keeps their values.
+   */
+  readonly staticCount?: number;
 }
 
 /**

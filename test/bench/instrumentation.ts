@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import promBundle from 'express-prom-bundle';
 import { getRequestListener } from '@hono/node-server';
 import { Registry } from 'prom-client';
+import { expressMetrics } from 'promhttp/express';
+import { fastifyMetrics } from 'promhttp/fastify';
 import { fetchMetrics } from 'promhttp/fetch';
 import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
@@ -11,6 +14,9 @@ import { emit, partSettings, progress } from './lib/part.js';
 import type { InstrumentationResult } from './lib/results.js';
 import { scratchDirectory } from './lib/scratch.js';
 import { median, round } from './lib/stats.js';
+import { expressUsersApp } from './servers/express-app.js';
+import { fastifyUsersApp } from './servers/fastify-app.js';
+import { fastifyPeer } from './servers/fastify-peer.js';
 import { USERS_ROUTES, usersFetch } from './servers/fetch-app.js';
 import { honoUsersApp } from './servers/hono-app.js';
 import { koaUsersApp } from './servers/koa-app.js';
@@ -54,6 +60,12 @@ function overHttp(label: string, role: Subject['role'], listener: RequestListene
   return { label, role, serve: (paths) => connection.send(paths), ...(registry ? { recorded: () => counted(registry) } : {}) };
 }
 
+/** A server that already has its request listener (Fastify makes its own). */
+function overServer(label: string, role: Subject['role'], server: Server, registry?: Registry): Subject {
+  const connection = new InMemoryConnection(server);
+  return { label, role, serve: (paths) => connection.send(paths), ...(registry ? { recorded: () => counted(registry) } : {}) };
+}
+
 function overFetch(label: string, role: Subject['role'], fetch: (request: Request) => Response | Promise<Response>, registry?: Registry): Subject {
   return {
     label,
@@ -65,7 +77,7 @@ function overFetch(label: string, role: Subject['role'], fetch: (request: Reques
   };
 }
 
-function nodeGroups(): Group[] {
+async function nodeGroups(): Promise<Group[]> {
   const single = new Registry();
   const routed = new Registry();
   const shared = new Registry();
@@ -75,6 +87,8 @@ function nodeGroups(): Group[] {
   const koa = new Registry();
   const hono = new Registry();
   const honoMiddleware = new Registry();
+  const expressRegistry = new Registry();
+  const fastifyRegistry = new Registry();
   return [
     {
       id: 'node',
@@ -102,6 +116,26 @@ function nodeGroups(): Group[] {
         overHttp('bare', 'bare', getRequestListener(honoUsersApp().fetch)),
         overHttp('promhttp/hono, wrap(app)', 'promhttp', getRequestListener(honoMetrics({ registry: hono, defaultMetrics: false }).wrap(honoUsersApp())), hono),
         overHttp('promhttp/hono, app.use() middleware', 'promhttp', getRequestListener(honoUsersApp((app) => app.use(honoMetrics({ registry: honoMiddleware, defaultMetrics: false }))).fetch), honoMiddleware),
+      ],
+    },
+    {
+      id: 'express',
+      title: 'Express 5',
+      subjects: [
+        overHttp('bare', 'bare', expressUsersApp()),
+        overHttp('promhttp/express', 'promhttp', expressUsersApp((app) => app.use(expressMetrics({ registry: expressRegistry, defaultMetrics: false }))), expressRegistry),
+        // Its own registry: the global one is prom-client's, shared by everything in this process.
+        overHttp('express-prom-bundle', 'peer', expressUsersApp((app) => app.use(promBundle({ includeMethod: true, includePath: true, promRegistry: new Registry() })))),
+      ],
+    },
+    {
+      id: 'fastify',
+      title: 'Fastify 5',
+      subjects: [
+        overServer('bare', 'bare', (await fastifyUsersApp()).server),
+        overServer('promhttp/fastify', 'promhttp', (await fastifyUsersApp((app) => app.register(fastifyMetrics, { registry: fastifyRegistry, defaultMetrics: false }))).server, fastifyRegistry),
+        // Its route metrics as they come (a histogram and a summary), process metrics off as for the others.
+        overServer('fastify-metrics', 'peer', (await fastifyUsersApp((app) => app.register(fastifyPeer, { endpoint: '/metrics', defaultMetrics: { enabled: false } }))).server),
       ],
     },
   ];
@@ -135,7 +169,7 @@ function bunGroups(): Group[] {
 }
 
 const runtime: 'node' | 'bun' = 'Bun' in globalThis ? 'bun' : 'node';
-const groups = runtime === 'bun' ? bunGroups() : nodeGroups();
+const groups = runtime === 'bun' ? bunGroups() : await nodeGroups();
 let next = 0;
 const batch = (): string[] => Array.from({ length: BATCH }, () => `/users/${1 + ((next++ * 7919) % 10_000)}`);
 

@@ -21,7 +21,7 @@ function worker(): void {
   // Constructing one is what makes a worker answer the primary's clusterMetrics() requests.
   new client.AggregatorRegistry();
   // A registry of its own, so clusterMetrics() (which serves the global one) sees only prom-client's.
-  const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: routes + 1, multiprocess: { dir } });
+  const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: routes + 1, maxSeries: routes + 1, multiprocess: { dir } });
   recordRoutes(metrics, client.register, routes);
   // The store writes once per event-loop turn; report ready after that turn.
   setTimeout(() => process.send!('ready'), 50);

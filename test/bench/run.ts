@@ -13,7 +13,8 @@ import { judge } from './lib/targets.js';
 
 /**
  * `npm run bench` (full, 15–20 minutes) and `npm run bench:smoke` (proves that every part runs).
- * `--only=http,micro,instrumentation,scrape,multiprocess,soak` runs some parts. A complete full run writes
+ * `--only=http,micro,instrumentation,scrape,multiprocess,soak` runs some parts, and `--frameworks=express,fastify`
+ * some frameworks of the HTTP part (ids from http/servers.ts). A complete full run writes
  * test/bench/results/latest.{json,md} and the tables in docs/benchmarks.md; the smoke run and
  * partial runs write test/bench/results/raw/{smoke,partial}.{json,md}. `--render` measures
  * nothing: it writes latest.md and docs/benchmarks.md again from latest.json (after a change to
@@ -24,6 +25,7 @@ const smoke = process.argv.includes('--smoke');
 const settings = smoke ? SMOKE : FULL;
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wanted = (part: string): boolean => only === undefined || only.includes(part);
+const frameworks = process.argv.find((a) => a.startsWith('--frameworks='))?.slice('--frameworks='.length).split(',');
 const BENCH = `${ROOT}test/bench/`;
 const RESULTS = `${BENCH}results/`;
 const DOCS = `${ROOT}docs/benchmarks.md`;
@@ -123,7 +125,7 @@ for (const [file, failure] of buildFailures) log(`${file} does not build: ${fail
 
 const http = await part<HttpResult>('http', async () => {
   if (tools !== undefined) throw new Error(tools);
-  return runHttp(settings.http, buildFailures, log);
+  return runHttp(settings.http, buildFailures, log, frameworks);
 }, problems);
 const micro = await part<MicroResult>('micro', () => runPart('micro.ts', 600_000), problems);
 const instrumentation = await part<InstrumentationResult>('instrumentation', async () => {
@@ -155,7 +157,7 @@ const results: Results = {
 
 const markdown = toMarkdown(results, 2);
 // Only a complete full run replaces the published results.
-const base = smoke ? `${RESULTS}raw/smoke` : only !== undefined ? `${RESULTS}raw/partial` : `${RESULTS}latest`;
+const base = smoke ? `${RESULTS}raw/smoke` : only !== undefined || frameworks !== undefined ? `${RESULTS}raw/partial` : `${RESULTS}latest`;
 mkdirSync(`${RESULTS}raw`, { recursive: true });
 writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${base}.md`, `# promhttp benchmark results\n\n${markdown}`);

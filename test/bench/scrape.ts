@@ -27,7 +27,7 @@ interface Pair {
 /** The same routes, with a few observations each, in a promhttp and a prom-client registry. */
 function build(series: number): Pair {
   const routes = Math.ceil(series / SAMPLES_PER_ROUTE);
-  const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: routes + 1 });
+  const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: routes + 1, maxSeries: routes + 1 });
   const promClient = new Registry();
   recordRoutes(metrics, promClient, routes);
   return { routes, promhttp: metrics.registry, promClient };
@@ -207,7 +207,7 @@ async function directoryScrape(): Promise<DirectoryScrape> {
     for (let p = 0; p < processes; p++) {
       const registry = new Registry();
       stores.push(enableMultiprocess({ registry, dir, worker: `w${p}` }));
-      const metrics = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: routes + 1 });
+      const metrics = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: routes + 1, maxSeries: routes + 1 });
       recordRoutes(metrics, new Registry(), routes, p * routes);
       registries.push(registry);
     }

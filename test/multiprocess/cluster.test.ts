@@ -107,3 +107,18 @@ describe('node:cluster workers sharing PROMETHEUS_MULTIPROC_DIR', () => {
     expect((await totals(app.url)).requests).toBe(n + 1);
   });
 });
+
+describe('Express workers under node:cluster sharing PROMETHEUS_MULTIPROC_DIR', () => {
+  it('counts every request exactly once over 2 workers, by route template, whichever worker serves /metrics', async () => {
+    const app = await startCluster(2, { MP_APP: 'mp-express-app.ts' });
+    const n = 120;
+    const sent = await load(app.url, n, 8);
+    expect(sent).toMatchObject({ ok: n, failed: 0 });
+    expect(sent.byPid.size).toBe(2);
+
+    const servedBy = await expectSteadyTotals(app.url, n, 8, (t) => {
+      expect(t.samples.filter((s) => s.name === 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([['/users/:id', '200', n]]);
+    });
+    expect(servedBy.size).toBe(2);
+  });
+});

@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDirectory } from 'promhttp';
@@ -126,25 +126,32 @@ describe('compaction', () => {
     expect(await read(dir)).toMatchObject({ requests: 12, inFlight: 4, live: 2, dead: 1 });
   });
 
-  it('ignores a torn metadata line, reads missing value bytes as 0 and ignores foreign files', async () => {
+  it('skips the metadata line a live store is appending, reads value bytes not yet written as 0, and ignores foreign files', async () => {
     const dir = join(work.path, 'torn');
     mkdirSync(dir);
-    await record(dir, 6);
+    const live = procs.track(runBundleAlive(dir));
+    await live.ready;
     const [name] = readdirSync(dir).filter((e) => e.startsWith('proc.'));
     const store = join(dir, name!);
-    // A series line still being written, a line that is not JSON, and values cut before the counter's slot.
-    appendFileSync(join(store, 'meta.jsonl'), 'not json\n{"s":2,"v":["GET","/half"');
+    // A series line still being written, and the counter's slot not written yet (the store makes
+    // values.bin long enough for a series before logging it: unwritten bytes are zeros).
+    appendFileSync(join(store, 'meta.jsonl'), '{"s":2,"v":["GET","/half"');
     const lines = readFileSync(join(store, 'meta.jsonl'), 'utf8').split('\n');
-    const counter = lines.map((l) => (l.startsWith('{"s":2') && l.endsWith('}') ? (JSON.parse(l) as { o: number }).o : undefined)).find((o) => o !== undefined)!;
-    truncateSync(join(store, 'values.bin'), counter * 8);
+    const counter = lines.map((l) => (l.includes('"http_requests_total"') ? (JSON.parse(l) as { f: number }).f : undefined)).find((f) => f !== undefined)!;
+    const slot = lines.map((l) => (l.startsWith(`{"s":${counter},`) && l.endsWith('}') ? (JSON.parse(l) as { o: number }).o : undefined)).find((o) => o !== undefined)!;
+    const values = readFileSync(join(store, 'values.bin'));
+    values.fill(0, slot * 8, slot * 8 + 8);
+    writeFileSync(join(store, 'values.bin'), values);
     writeFileSync(join(dir, 'README'), 'not ours');
     writeFileSync(join(dir, 'archive.notanid.json'), '{}');
     mkdirSync(join(dir, 'proc.12-x'));
     mkdirSync(join(dir, 'proc.1-0-1-0'));
     const samples = parseExposition(await renderDirectory(dir));
-    expect(sum(samples, 'http_request_duration_seconds_count')).toBe(6);
+    expect(sum(samples, 'http_request_duration_seconds_count')).toBe(4);
     expect(sum(samples, 'http_requests_total')).toBe(0);
     expect(samples.some((s) => s.labels.route === '/half')).toBe(false);
+    // None of it is a fault.
+    expect(sum(samples, 'promhttp_multiprocess_read_errors_total')).toBe(0);
   });
 });
 

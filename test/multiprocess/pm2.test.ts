@@ -152,6 +152,28 @@ describe('PM2 with PROMETHEUS_MULTIPROC_DIR (directory mode)', () => {
     await pm2(['delete', 'fork-app']);
   });
 
+  it('counts every request of a Fastify app exactly once over 2 cluster-mode instances', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    await pm2(['start', ENTRY, '-i', '2', '--name', 'fastify-app'], { PROMETHEUS_MULTIPROC_DIR: newDir(), PORT: String(port), PM2_TS_APP: './pm2-fastify-app.ts' });
+    await allAnswering(url, 2);
+
+    const n = 120;
+    const sent = await load(url, n, 8);
+    expect(sent).toMatchObject({ ok: n, failed: 0 });
+    expect(sent.byPid.size).toBe(2);
+    const servedBy = new Set<number>();
+    for (let i = 0; i < 8; i++) {
+      const t = await totals(url);
+      expect(t.requests).toBe(n);
+      expect(t.count).toBe(n);
+      expect(t.samples.filter((s) => s.name === 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value])).toEqual([['/users/:id', '200', n]]);
+      servedBy.add(t.pid);
+    }
+    expect(servedBy.size).toBe(2);
+    await pm2(['delete', 'fastify-app']);
+  });
+
   it('refuses IPC mode under PM2 at startup, with an error that points to directory mode', { timeout: 60_000 }, async () => {
     await pm2(['start', ENTRY, '-i', '2', '--name', 'ipc-app', '--no-autorestart'], { PM2_TS_APP: './ipc-pm2-refusal.ts' });
     const logs = (await list('ipc-app')).map((p) => p.pm2_env.pm_err_log_path);

@@ -15,7 +15,7 @@ afterAll(async () => {
 function storeWith(first: number, count: number): Registry {
   const registry = new Registry();
   stores.push(enableMultiprocess({ registry, dir: dir.path, compactInterval: 3_600_000 }));
-  const h = histogram({ registry, name: 'big_seconds', help: 'Many series.', labelNames: ['i'], buckets: [1] });
+  const h = histogram({ registry, name: 'big_seconds', help: 'Many series.', labelNames: ['i'], buckets: [1], maxSeries: 25_000 });
   for (let i = first; i < first + count; i++) h.observe({ i: String(i) }, 0.5);
   return registry;
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { ensureBuilt } from './build.js';
 import { ROOT, startBunApp, startDenoApp, startTsApp, type Child } from './process.js';
 
 /** A runnable app in examples/, following the examples convention (PORT, routes, `listening on` line). */
@@ -16,9 +17,21 @@ export const EXAMPLES: readonly ExampleApp[] = [
   { name: 'koa', file: 'examples/koa.ts', adapter: 'adapters/koa.ts', runtime: 'node' },
   { name: 'hono-node', file: 'examples/hono-node.ts', adapter: 'adapters/hono.ts', runtime: 'node' },
   { name: 'hono-bun', file: 'examples/hono-bun.ts', adapter: 'adapters/hono.ts', runtime: 'bun' },
+  { name: 'express', file: 'examples/express.ts', adapter: 'adapters/express.ts', runtime: 'node' },
+  { name: 'fastify', file: 'examples/fastify.ts', adapter: 'adapters/fastify.ts', runtime: 'node' },
+  { name: 'nest-express', file: 'examples/nest-express.ts', adapter: 'adapters/express.ts', runtime: 'node' },
+  { name: 'nest-fastify', file: 'examples/nest-fastify.ts', adapter: 'adapters/fastify.ts', runtime: 'node' },
   { name: 'bun-serve', file: 'examples/bun-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'bun' },
   { name: 'deno-serve', file: 'examples/deno-serve.ts', adapter: 'adapters/fetch.ts', runtime: 'deno' },
 ];
+
+/**
+ * What the examples need before any starts: Deno runs the built package, and building it takes
+ * longer than an example may take to start. Call it from a `beforeAll` with a long timeout.
+ */
+export async function prepareExamples(): Promise<void> {
+  if (EXAMPLES.some((app) => app.runtime === 'deno')) await ensureBuilt();
+}
 
 /** Why an example cannot run yet (its adapter or its file is missing), or `undefined` when it can. */
 export function missingPart(app: ExampleApp): string | undefined {
@@ -27,10 +40,14 @@ export function missingPart(app: ExampleApp): string | undefined {
   return `${app.name}: ${absent.join(' and ')} missing; every adapter ships with its example, and this suite covers them all.`;
 }
 
-/** Starts an example with PORT=0 under its runtime and resolves once it is listening. */
+/**
+ * Starts an example with PORT=0 under its runtime and resolves once it is listening. A Nest app
+ * loads a few hundred modules: about 6 s on a busy 2-core machine, more when every example
+ * starts at once, as in the end-to-end test.
+ */
 export function startExample(app: ExampleApp): Promise<Child & { url: string }> {
   if (app.runtime === 'deno') return startDenoApp(app.file);
-  return app.runtime === 'bun' ? startBunApp(app.file) : startTsApp(app.file);
+  return app.runtime === 'bun' ? startBunApp(app.file) : startTsApp(app.file, {}, 60_000);
 }
 
 /** What `sendTraffic` sent, by expected status. */

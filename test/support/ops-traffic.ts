@@ -2,8 +2,11 @@
 // window of a few seconds holds the same shares, and a log of when each request ended with which
 // status, so that Prometheus' figures can be compared with what was sent.
 
-/** One tick's requests: 8 of them, one 500 and one 404 among them, one slow. */
-const MIX = (tick: number): string[] => ['/', '/', `/users/${tick % 5}`, `/users/u${tick % 7}`, `/stock/${tick % 3}`, `/no/such/page/${tick % 4}`, '/error', '/slow?ms=150'];
+/**
+ * One tick's requests: 9 of them, one 500 and one 404 among them, one slow, and one from a tenant
+ * never seen before, which the app's tenant counter soon records in its overflow series.
+ */
+const MIX = (tick: number): string[] => ['/', '/', `/users/${tick % 5}`, `/users/u${tick % 7}`, `/stock/${tick % 3}`, `/no/such/page/${tick % 4}`, '/error', '/slow?ms=150', `/tenants/t${tick}`];
 const EXPECTED: Record<string, number> = { '/error': 500, '/no/': 404 };
 
 export interface Ended {

@@ -111,10 +111,10 @@ export function startChild(command: string, args: readonly string[], options: { 
 }
 
 /** Runs a TypeScript file with tsx (Node) and waits for the examples' `listening on http://…` line. */
-export async function startTsApp(file: string, env: NodeJS.ProcessEnv = {}): Promise<Child & { url: string }> {
+export async function startTsApp(file: string, env: NodeJS.ProcessEnv = {}, timeoutMs?: number): Promise<Child & { url: string }> {
   const child = startChild(TSX, [file], { env: { PORT: '0', ...env } });
   try {
-    const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const url = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs);
     return Object.assign(child, { url });
   } catch (error) {
     await child.stop();

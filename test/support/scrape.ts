@@ -5,7 +5,8 @@ export interface Sample {
   value: number;
 }
 
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/;
+// `s`: a label value may hold a carriage return or U+2028, which `.` would not match otherwise.
+const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/s;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 function parseValue(text: string): number {
@@ -23,7 +24,8 @@ export function parseExposition(text: string): Sample[] {
     if (!match) throw new Error(`unparsable exposition line: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, key, raw] of (match[2] ?? '').matchAll(LABEL)) {
-      labels[key!] = raw!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+      // One pass, so that an escaped backslash before an "n" stays a backslash and an "n".
+      labels[key!] = raw!.replace(/\\(.)/gs, (_, c: string) => (c === 'n' ? '\n' : c));
     }
     samples.push({ name: match[1]!, labels, value: parseValue(match[3]!) });
   }

@@ -1,5 +1,6 @@
 import type { FamilyDef } from '../../store/types.js';
-import { readFamilyDef } from '../meta.js';
+import type { EncodedFamily } from '../meta.js';
+import { encodeFamilyDef, readFamilyDef } from '../meta.js';
 import { encodeNumber } from '../numbers.js';
 import type { PlainMetric } from '../plain.js';
 import { readPlainMetrics } from '../plain.js';
@@ -10,15 +11,7 @@ import { readPlainMetrics } from '../plain.js';
  * and smaller than decimal text), plain metrics with non-finite numbers spelled as in the exposition.
  * Every message carries `promhttpIpc`, so the app's own messages are never mistaken for ours.
  */
-export interface EncodedFamily {
-  readonly name: string;
-  readonly help: string;
-  readonly type: string;
-  readonly labels: readonly string[];
-  readonly buckets?: readonly number[] | undefined;
-  readonly mode?: string | undefined;
-  readonly info?: boolean | undefined;
-}
+export type { EncodedFamily } from '../meta.js';
 
 /** Worker → primary: the worker's values, plus the families and series created since its last state. */
 export interface StateMessage {
@@ -84,9 +77,7 @@ export function isMessage<T extends { promhttpIpc: string }>(message: unknown, k
   return typeof message === 'object' && message !== null && (message as { promhttpIpc?: unknown }).promhttpIpc === kind;
 }
 
-export function encodeFamily(def: FamilyDef): EncodedFamily {
-  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info };
-}
+export const encodeFamily: (def: FamilyDef) => EncodedFamily = encodeFamilyDef;
 
 export function decodeFamily(family: unknown): FamilyDef | undefined {
   return family !== null && typeof family === 'object' ? readFamilyDef(family as Record<string, unknown>) : undefined;

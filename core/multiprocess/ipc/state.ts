@@ -67,7 +67,8 @@ function* addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerSta
 
 /** The workers that exited, merged: what they counted stays in the totals without keeping each of them. */
 export function absorbWorker(archive: Archive | undefined, state: WorkerState): Archive {
-  const families = createFamilyMerger();
+  // The exited workers are one store: their families keep to their limits however many exit.
+  const families = createFamilyMerger({ stores: 1 });
   const plain = createPlainMerger();
   if (archive !== undefined) runSync(addArchive(families, plain, archive));
   runSync(addWorker(families, plain, state, false, state.worker));
@@ -90,7 +91,7 @@ export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | un
   // As they are now: a state message applied while the merge gives the loop back changes the
   // worker's series in place, and an exiting worker moves into a new archive.
   const states = [...live].map((state) => ({ ...state, series: state.series.slice(), own: state === asker }));
-  const families = createFamilyMerger();
+  const families = createFamilyMerger({ stores: states.length + (archive === undefined ? 0 : 1) });
   const plain = createPlainMerger();
   // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
   const taken = new Set<string>();

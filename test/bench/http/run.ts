@@ -101,8 +101,9 @@ function describe(sample: Sample): string {
  * Measures every server once per round, alternating (A B C A B C …) so that a slow spell on the
  * shared machine hits all of them alike, each in a fresh process after its own warm-up.
  */
-export async function runHttp(settings: BenchSettings['http'], buildFailures: ReadonlyMap<string, string>, log: (line: string) => void): Promise<HttpResult> {
-  const specs = FRAMEWORKS.flatMap((f) => f.servers);
+export async function runHttp(settings: BenchSettings['http'], buildFailures: ReadonlyMap<string, string>, log: (line: string) => void, ids?: readonly string[]): Promise<HttpResult> {
+  const frameworks = FRAMEWORKS.filter((f) => ids === undefined || ids.includes(f.id));
+  const specs = frameworks.flatMap((f) => f.servers);
   const samples = new Map<ServerSpec, Sample[]>();
   const skipped = new Map<ServerSpec, string>();
   const problems: string[] = [];
@@ -136,5 +137,5 @@ export async function runHttp(settings: BenchSettings['http'], buildFailures: Re
       }
     }
   }
-  return { settings, frameworks: FRAMEWORKS.map((f) => summarise(f, samples, skipped)), problems };
+  return { settings, frameworks: frameworks.map((f) => summarise(f, samples, skipped)), problems };
 }

@@ -92,10 +92,22 @@ export const FRAMEWORKS: readonly FrameworkSpec[] = [
   },
   {
     id: 'express',
-    title: 'Express 5 (reference)',
+    title: 'Express 5',
+    targetRatio: 0.97,
     servers: [
       { file: 'express-bare', runtime: 'node', role: 'bare', label: 'bare' },
+      { file: 'express-promhttp', runtime: 'node', role: 'promhttp', label: 'promhttp/express', needs: 'adapters/express.ts', primary: true },
       { file: 'express-prom-bundle', runtime: 'node', role: 'peer', label: 'express-prom-bundle' },
+    ],
+  },
+  {
+    id: 'fastify',
+    title: 'Fastify 5',
+    targetRatio: 0.97,
+    servers: [
+      { file: 'fastify-bare', runtime: 'node', role: 'bare', label: 'bare' },
+      { file: 'fastify-promhttp', runtime: 'node', role: 'promhttp', label: 'promhttp/fastify', needs: 'adapters/fastify.ts', primary: true },
+      { file: 'fastify-metrics', runtime: 'node', role: 'peer', label: 'fastify-metrics' },
     ],
   },
 ];

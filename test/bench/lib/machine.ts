@@ -73,6 +73,8 @@ export function describeVersions(): Versions {
       '@echo-health/koa-prometheus-exporter → prom-client': version('test/bench/node_modules/@echo-health/koa-prometheus-exporter/', 'prom-client'),
       '@hono/prometheus': version('test/bench/', '@hono/prometheus'),
       'express-prom-bundle': version('test/bench/', 'express-prom-bundle'),
+      fastify: version('test/bench/', 'fastify'),
+      'fastify-metrics': version('test/bench/', 'fastify-metrics'),
     },
   };
 }

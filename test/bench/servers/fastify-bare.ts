@@ -1,0 +1,4 @@
+import { fastifyUsersApp } from './fastify-app.js';
+import { serveFastify } from './fastify-serve.js';
+
+await serveFastify(await fastifyUsersApp());
