@@ -1,14 +1,14 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { Format } from 'promhttp';
+import type { TextFormat } from 'promhttp';
 import { counter, createHttpMetrics, gauge, renderRegistry, setStaticLabels } from 'promhttp';
 import { instrument } from 'promhttp/node';
 import { parseStrict } from './support/exposition-strict.js';
 import { listen, request } from './support/http.js';
 
-const FORMATS: readonly Format[] = ['text', 'openmetrics'];
+const FORMATS: readonly TextFormat[] = ['text', 'openmetrics'];
 
-async function samplesOf(registry: Registry, format: Format, name: string): Promise<Array<{ labels: Record<string, string>; value: number }>> {
+async function samplesOf(registry: Registry, format: TextFormat, name: string): Promise<Array<{ labels: Record<string, string>; value: number }>> {
   const body = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(await renderRegistry(registry, format)));
   return parseStrict(body, format)
     .samples.filter((s) => s.name === name)
