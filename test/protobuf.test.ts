@@ -80,7 +80,7 @@ describe('protobuf exposition', () => {
   });
 
   it('writes a family of 20,000 series in slices, letting the event loop run, as one delimited message', async () => {
-    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: 20_000 });
+    const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: 20_000, maxSeries: 20_000 });
     for (let i = 0; i < 20_000; i++) metrics.finish(metrics.begin(), 'GET', `/r/${i}`, 200);
     const order: string[] = [];
     setImmediate(() => order.push('event loop ran'));
