@@ -90,8 +90,8 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
   const selfId = self?.arena.identity.id;
   if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) {
     const { arena } = self;
-    // Its definitions are the current code's: they win over any other process's (see definitions.ts).
-    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: Infinity };
+    // Ranked by its start, as every other process reads it: the definitions shown do not depend on who serves.
+    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: arena.startedAt };
     const series = arena.series;
     // Series recorded while this merge gives the loop back are left for the next scrape.
     const count = series.length;
@@ -101,7 +101,7 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
       families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
       if ((i + 1) % CHUNK === 0) yield;
     }
-    plain.add(ownPlain, true, source.worker, Infinity);
+    plain.add(ownPlain, true, source.worker, arena.startedAt);
   }
   // Live stores first, so that a dead predecessor with the same label is the one renamed.
   const stores = [...view.stores].sort((a, b) => Number(b.alive) - Number(a.alive));
@@ -146,7 +146,7 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   // A closed store counts no more: its counters are no longer written.
   if (self !== undefined || state !== undefined) (self ?? state)!.health.read(problems);
   const merged = await runSliced(mergeSteps(view, self, ownPlain, state), slicer);
-  const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.hidden()), slicer);
+  const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.conflicts()), slicer);
   const gauges = [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)];
   const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer);
   // What was read from memory since the first flush goes out before the answer does, for the same reason.

@@ -10,6 +10,8 @@ import { createStoreFiles } from './store-files.js';
 /** An arena whose values are mirrored into `proc.<id>/values.bin` and whose series are logged in `meta.jsonl`. */
 export interface DirectoryArena extends Arena {
   readonly identity: Identity;
+  /** When the store opened (unix ms), as its header says: how every reader ranks its definitions. */
+  readonly startedAt: number;
   /** The store's directory, `<dir>/proc.<id>`. */
   readonly path: string;
   readonly families: readonly StoredFamily[];
@@ -153,6 +155,7 @@ export function createDirectoryArena(dir: string, identity: Identity, options: D
     v: new Float64Array(4096),
     shared: true,
     identity,
+    startedAt,
     get path() {
       return files.path;
     },

@@ -1,3 +1,4 @@
+import type { Conflict } from './definitions.js';
 import { decodeNumber } from './numbers.js';
 import { WORKER_LABEL } from '../metric-names.js';
 
@@ -57,7 +58,7 @@ interface Slot {
   rank: number;
 }
 
-function sampleKey(sample: PlainSample): string {
+function sampleKey(sample: { readonly metricName?: string | undefined; readonly labels: PlainSample['labels'] }): string {
   const labels = Object.keys(sample.labels)
     .sort()
     .map((k) => `${k}=${String(sample.labels[k])}`);
@@ -67,16 +68,19 @@ function sampleKey(sample: PlainSample): string {
 export interface PlainMerger {
   /**
    * A process's metrics: summed kinds are added up, the others kept per process (live ones only).
-   * `rank` is when the process started (unix ms), `Infinity` for the rendering process itself.
+   * `rank` is when the process started (unix ms).
    */
   add(metrics: readonly PlainMetric[], alive: boolean, worker: string, rank?: number): void;
   /**
    * Everything merged, in order of first appearance. Where processes disagree on a metric's type
-   * (a deploy changed it), the most recently started process's type is shown.
+   * (a deploy changed it), the type shown is chosen as for promhttp's own families (see
+   * definitions.ts): counted kinds before gauges, then the most recently started process's. A
+   * summary is added into a shown histogram (its count in `+Inf`), a histogram into a shown
+   * summary (count and sum); other types are left out.
    */
   result(): PlainMetric[];
-  /** The metrics `result()` leaves out for another type of the same name: name → how many types. */
-  hidden(): Map<string, number>;
+  /** What `result()` did with the types it did not show, as promhttp's families report it. */
+  conflicts(): Conflict[];
   /** Only the summed kinds, of every type seen: what an archive keeps, so that nothing is lost. */
   summed(): PlainMetric[];
 }
@@ -89,16 +93,60 @@ function workerLabelOf(metric: PlainMetric): string {
   return metric.values.some((s) => s.labels[WORKER_LABEL] !== undefined) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
 }
 
+const COUNTED = new Set(['counter', 'histogram', 'summary']);
+const DISTRIBUTION = new Set(['histogram', 'summary']);
+
+/** Whether `a` is shown before `b`: counted kinds before the others, then the later start, then the type's name. */
+function before(a: Slot, b: Slot): boolean {
+  const ac = COUNTED.has(a.metric.type);
+  if (ac !== COUNTED.has(b.metric.type)) return ac;
+  if (a.rank !== b.rank) return a.rank > b.rank;
+  return a.metric.type > b.metric.type;
+}
+
+/** `other`'s count and sum added into `shown`, a histogram or summary of another type; a new metric. */
+function folded(shown: PlainMetric, others: readonly PlainMetric[]): PlainMetric {
+  const values = [...shown.values];
+  const index = new Map(values.map((sample, i) => [sampleKey(sample), i]));
+  const add = (metricName: string, labels: PlainSample['labels'], value: number): void => {
+    const sample = { metricName, labels, value };
+    const key = sampleKey(sample);
+    const at = index.get(key);
+    if (at === undefined) {
+      index.set(key, values.length);
+      values.push(sample);
+    } else values[at] = { ...values[at]!, value: values[at]!.value + value };
+  };
+  const { name } = shown;
+  for (const other of others) {
+    for (const sample of other.values) {
+      const role = sample.metricName === `${name}_count` ? 'count' : sample.metricName === `${name}_sum` ? 'sum' : undefined;
+      if (role === undefined) continue;
+      add(sample.metricName!, sample.labels, sample.value);
+      // A summary has no buckets: its observations are only known to be at most +Inf.
+      if (role === 'count' && shown.type === 'histogram') add(`${name}_bucket`, { ...sample.labels, le: '+Inf' }, sample.value);
+    }
+  }
+  return { ...shown, values };
+}
+
 export function createPlainMerger(): PlainMerger {
   // By name and type: processes that disagree on a metric's type are kept apart.
   const slots = new Map<string, Slot>();
-  function shown(): Map<string, Slot> {
-    const byName = new Map<string, Slot>();
+  /** Per name, in order of first appearance: the slot shown, those folded into it, those left out. */
+  function resolve(): Array<{ shown: Slot; folded: Slot[]; hidden: Slot[] }> {
+    const byName = new Map<string, Slot[]>();
     for (const slot of slots.values()) {
-      const best = byName.get(slot.metric.name);
-      if (best === undefined || slot.rank > best.rank) byName.set(slot.metric.name, slot);
+      const same = byName.get(slot.metric.name);
+      if (same === undefined) byName.set(slot.metric.name, [slot]);
+      else same.push(slot);
     }
-    return byName;
+    return [...byName.values()].map((same) => {
+      const shown = same.reduce((best, slot) => (before(slot, best) ? slot : best));
+      const others = same.filter((slot) => slot !== shown);
+      const foldable = (slot: Slot): boolean => DISTRIBUTION.has(shown.metric.type) && DISTRIBUTION.has(slot.metric.type) && !isPerProcess(shown.metric) && !isPerProcess(slot.metric);
+      return { shown, folded: others.filter(foldable), hidden: others.filter((slot) => !foldable(slot)) };
+    });
   }
   return {
     add(metrics, alive, worker, rank = 0) {
@@ -132,14 +180,16 @@ export function createPlainMerger(): PlainMerger {
       }
     },
     result() {
-      const byName = shown();
-      return [...slots.values()].filter((s) => byName.get(s.metric.name) === s).map((s) => s.metric);
+      return resolve().map(({ shown, folded: others }) => (others.length === 0 ? shown.metric : folded(shown.metric, others.map((s) => s.metric))));
     },
-    hidden() {
-      const byName = shown();
-      const hidden = new Map<string, number>();
-      for (const slot of slots.values()) if (byName.get(slot.metric.name) !== slot) hidden.set(slot.metric.name, (hidden.get(slot.metric.name) ?? 0) + 1);
-      return hidden;
+    conflicts() {
+      const conflicts: Conflict[] = [];
+      for (const { shown, folded: others, hidden } of resolve()) {
+        const name = shown.metric.name;
+        if (others.length > 0) conflicts.push({ metric: name, action: shown.metric.type === 'histogram' ? 'rebucketed' : 'merged', count: others.length });
+        if (hidden.length > 0) conflicts.push({ metric: name, action: 'hidden', count: hidden.length });
+      }
+      return conflicts;
     },
     summed: () => [...slots.values()].map((s) => s.metric).filter((m) => !isPerProcess(m) && m.values.length > 0),
   };

@@ -84,13 +84,13 @@ export interface ClusterView {
 
 /**
  * Merges the live workers (as last heard from) and the exited ones, by the same rules as directory
- * mode, yielding every `CHUNK` series. Where workers disagree on a definition, `asker`'s (the
- * worker serving the scrape) is shown.
+ * mode, yielding every `CHUNK` series. Where workers disagree on a definition, the one shown is
+ * chosen by when the primary first heard from each (see definitions.ts), whichever worker asks.
  */
-export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined, asker?: WorkerState): Steps<ClusterView> {
+export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined): Steps<ClusterView> {
   // As they are now: a state message applied while the merge gives the loop back changes the
   // worker's series in place, and an exiting worker moves into a new archive.
-  const states = [...live].map((state) => ({ ...state, series: state.series.slice(), own: state === asker }));
+  const states = [...live].map((state) => ({ ...state, series: state.series.slice() }));
   const families = createFamilyMerger({ stores: states.length + (archive === undefined ? 0 : 1) });
   const plain = createPlainMerger();
   // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
@@ -98,9 +98,9 @@ export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | un
   for (const state of states) {
     const worker = taken.has(state.worker) ? `${state.worker}@${state.pid}` : state.worker;
     taken.add(worker);
-    yield* addWorker(families, plain, state, true, worker, state.own ? Infinity : state.since);
+    yield* addWorker(families, plain, state, true, worker, state.since);
   }
   if (archive !== undefined) yield* addArchive(families, plain, archive);
-  const resolved = yield* resolveDefinitions(families, plain.hidden());
+  const resolved = yield* resolveDefinitions(families, plain.conflicts());
   return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts };
 }
