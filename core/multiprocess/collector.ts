@@ -28,6 +28,8 @@ export interface OwnStore {
   readonly registry: Registry;
   /** Its counters of read and write errors, in `arena`. */
   readonly health: HealthCounters;
+  /** The registry's default labels, saved for the other processes first if they changed. */
+  labels(): Readonly<Record<string, string>>;
 }
 
 /**
@@ -91,7 +93,7 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
   if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) {
     const { arena } = self;
     // Ranked by its start, as every other process reads it: the definitions shown do not depend on who serves.
-    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: arena.startedAt };
+    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: arena.startedAt, labels: self.labels() };
     const series = arena.series;
     // Series recorded while this merge gives the loop back are left for the next scrape.
     const count = series.length;
@@ -107,7 +109,7 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
   const stores = [...view.stores].sort((a, b) => Number(b.alive) - Number(a.alive));
   for (const store of stores) {
     if (store.absorbed) continue;
-    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt };
+    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt, labels: store.labels };
     for (let i = 0; i < store.series.length; i++) {
       const s = store.series[i]!;
       families.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);

@@ -47,15 +47,18 @@ export interface Labelled {
 
 /**
  * `def` with the default labels (`registry.setDefaultLabels`) of the process that wrote it, where
- * the family has no label of that name: they are part of the identity of that process's series, as
- * they are of its plain prom-client metrics. `undefined` when none applies.
+ * the family has no label of that name (nor the per-process label of an `all` gauge): they are
+ * part of the identity of that process's series, as they are of its plain prom-client metrics.
+ * `undefined` when none applies.
  */
 export function withDefaultLabels(def: FamilyDef, labels: Readonly<Record<string, string>> | undefined): Labelled | undefined {
   if (labels === undefined) return undefined;
+  const mode = modeOf(def);
+  const worker = mode === 'all' || mode === 'liveall' ? workerLabelFor(def) : undefined;
   const names: string[] = [];
   const values: string[] = [];
   for (const name in labels) {
-    if (def.labelNames.includes(name)) continue;
+    if (def.labelNames.includes(name) || name === worker) continue;
     names.push(name);
     values.push(String(labels[name]));
   }

@@ -84,6 +84,8 @@ export interface RawStore {
   /** When values.bin was last written (unix ms): the heartbeat, where its slots cannot be read. */
   readonly valuesWritten: number;
   readonly plain: readonly PlainMetric[];
+  /** The default labels of its registry, as its snapshot says (`undefined` when it does not say). */
+  readonly labels: Readonly<Record<string, string>> | undefined;
   /** What of it could not be read. */
   readonly problems: readonly ReadProblem[];
 }
@@ -152,7 +154,7 @@ export function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | un
     // No snapshot: either none was written yet, or the store moved away while we read it.
     if (snapshot === undefined && !existsSync(metaPath)) throw new Missing();
     if (snapshot?.problem !== undefined) problems.push({ file: 'snapshot', path: join(path, SNAPSHOT_FILE), reason: snapshot.problem });
-    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], problems };
+    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], labels: snapshot?.labels, problems };
   } finally {
     closeSync(metaFd);
     if (valuesFd >= 0) closeSync(valuesFd);

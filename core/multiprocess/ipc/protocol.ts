@@ -28,6 +28,8 @@ export interface StateMessage {
   readonly series: ReadonlyArray<readonly [number, readonly string[], number]>;
   readonly values: string;
   readonly plain: readonly unknown[];
+  /** The worker registry's default labels: they label every series of the worker, as in its own `/metrics`. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Worker → primary: a scrape is being served; the worker's own state comes with it. */

@@ -10,6 +10,7 @@ import type { FamilyMerger, MergedFamily } from '../merge.js';
 import { createFamilyMerger, modeOf } from '../merge.js';
 import type { PlainMerger, PlainMetric } from '../plain.js';
 import { createPlainMerger } from '../plain.js';
+import { readLabels } from '../snapshot.js';
 import type { StateMessage } from './protocol.js';
 import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
 
@@ -24,10 +25,12 @@ export interface WorkerState {
   readonly series: Array<{ readonly def: FamilyDef; readonly values: readonly string[]; readonly rendered: string; readonly offset: number }>;
   v: Float64Array;
   plain: PlainMetric[];
+  /** The worker registry's default labels, as it last sent them. */
+  labels: Readonly<Record<string, string>> | undefined;
 }
 
 export function newWorkerState(pid: number): WorkerState {
-  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
+  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [], labels: undefined };
 }
 
 /**
@@ -49,11 +52,12 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   state.stable = message.stable;
   state.v = decodeValues(message.values);
   state.plain = decodePlain(message.plain);
+  state.labels = readLabels(message.labels);
   return true;
 }
 
 function* addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string, rank = state.since): Steps<void> {
-  const source = { alive, worker, rank };
+  const source = { alive, worker, rank, labels: state.labels };
   let n = 0;
   for (const s of state.series) {
     const mode = modeOf(s.def);

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, checkType, describeValue, optionError } from '../../errors.js';
 import type { Format } from '../../exposition/format.js';
+import { defaultLabelsOf } from '../../exposition/default-labels.js';
 import { peekArena, setArena } from '../../store/registry.js';
 import { RENDER_MERGED } from '../../store/types.js';
 import { WORKER_ENV } from '../identity.js';
@@ -140,6 +141,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
       series: arena.series.slice(sentSeries).map((s) => [s.family, s.values, s.offset] as const),
       values: encodeValues(arena.v, arena.used),
       plain: encodePlain(plain),
+      labels: defaultLabelsOf(registry),
     };
     sentFamilies = arena.families.length;
     sentSeries = arena.series.length;
