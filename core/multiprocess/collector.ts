@@ -21,6 +21,7 @@ import { createLocalArena } from '../store/arena.js';
 import type { Arena } from '../store/types.js';
 import { renderMergedView } from './render-merged.js';
 import { collectPlain } from './snapshot.js';
+import { defaultLabelsOf } from '../exposition/default-labels.js';
 
 /** The reading process's own store: its values are read from memory, fresher than its file. */
 export interface OwnStore {
@@ -30,6 +31,8 @@ export interface OwnStore {
   readonly health: HealthCounters;
   /** The registry's default labels, saved for the other processes first if they changed. */
   labels(): Readonly<Record<string, string>>;
+  /** Saves the plain metrics a scrape shows, with the default labels they carry, for the other processes. */
+  save(metrics: readonly PlainMetric[], labels: Readonly<Record<string, string>>): void;
 }
 
 /**
@@ -136,9 +139,12 @@ export async function renderDirectoryView(dir: string, format: Format, cache: Re
   const self = 'registry' in own && !own.arena.closed ? own : undefined;
   const state = 'registry' in own ? undefined : own;
   // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
+  const labels = self !== undefined ? defaultLabelsOf(self.registry) : undefined;
   const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
-  // Own values come from memory; writing them out first means no later scrape, served by another
-  // process from our file, can show less than this one (totals never go down between scrapes).
+  // Own values come from memory; writing them out first (plain metrics as this scrape shows them,
+  // then the arena) means no later scrape, served by another process from our files, can show less
+  // than this one: totals never go down between scrapes.
+  if (self !== undefined) self.save(ownPlain, labels!);
   self?.arena.flush();
   const slicer = createSlicer();
   const view = await readDirectorySliced(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);

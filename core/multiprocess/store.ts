@@ -210,7 +210,7 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
       arena.close();
     },
   };
-  registry.registerMetric(createMergedCollector(dir, { arena, registry, health, labels: saveLabels }) as never);
+  registry.registerMetric(createMergedCollector(dir, { arena, registry, health, labels: saveLabels, save: (metrics, labels) => save({ metrics, labels }) }) as never);
   stores.set(registry, store);
   return { store, arena };
 }

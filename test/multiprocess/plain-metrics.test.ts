@@ -39,10 +39,12 @@ describe('plain prom-client metrics in multi-process mode', () => {
       expect(workersOf(samples, 'nodejs_version_info')).toEqual(['p1', 'p2']);
     }
 
-    // Not saved yet: p1 sees its own count at once, p2 sees p1's last snapshot.
+    // Not saved yet: p2 sees p1's last snapshot, p1 its own count at once. p1 saves what it showed
+    // before it answers, so that a later scrape served by p2 shows no less.
     await get(`${p1.url}/inc?by=1`);
-    expect(sum(await metricsOf(p1.url), 'jobs_total')).toBe(13);
     expect(sum(await metricsOf(p2.url), 'jobs_total')).toBe(12);
+    expect(sum(await metricsOf(p1.url), 'jobs_total')).toBe(13);
+    expect(sum(await metricsOf(p2.url), 'jobs_total')).toBe(13);
 
     // A dead worker's counts stay in the total; its gauges and process metrics go.
     process.kill(p2.pid, 'SIGKILL');

@@ -2,7 +2,7 @@ import { Histogram as PlainHistogram, Registry, Summary as PlainSummary } from '
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { counter, createHttpMetrics, enableMultiprocess, gauge, histogram, renderDirectory, renderRegistry, summary } from 'promhttp';
 import { find, parseExposition, sum } from '../support/scrape.js';
-import { counted, seriesOf, wentDown } from '../support/series.js';
+import { countedSeries, seriesOf, wentDown } from '../support/series.js';
 import { get, processes, runTs, sleep, tempDir } from '../fixtures/mp-support.js';
 
 const procs = processes();
@@ -80,11 +80,11 @@ describe('one series per label set, whichever process serves the scrape', () => 
     expect(conflicts(first)).toEqual(['lag_seconds hidden 1', 'payload_bytes rebucketed 1', 'plain_seconds rebucketed 1', 'tasks_total merged 1']);
 
     // Scrapes served by each in turn while both record: nothing counted ever goes down.
-    let last = seriesOf(first, counted);
+    let last = countedSeries(first);
     for (const serve of [neu, old, neu, old]) {
       await old.record(1);
       await neu.record(1);
-      const now = seriesOf(await serve.render(), counted);
+      const now = countedSeries(await serve.render());
       expect(wentDown(last, now)).toEqual([]);
       last = now;
     }
@@ -93,7 +93,7 @@ describe('one series per label set, whichever process serves the scrape', () => 
     await old.store.close();
     expect(neu.store.compact().absorbed).toBe(1);
     const after = await neu.render();
-    expect(wentDown(last, seriesOf(after, counted))).toEqual([]);
+    expect(wentDown(last, countedSeries(after))).toEqual([]);
     expect(sum(parseExposition(after), 'jobs_total')).toBe(20);
     await neu.store.close();
   });
@@ -103,7 +103,7 @@ describe('one series per label set, whichever process serves the scrape', () => 
     const [oldUrl, newUrl] = await Promise.all([app.waitFor(/worker old listening on (http:\/\/\S+)/), app.waitFor(/worker new listening on (http:\/\/\S+)/)]);
     const texts = [];
     for (const url of [oldUrl, newUrl, oldUrl]) texts.push((await get(`${url}/metrics`)).body);
-    for (const text of texts) expect(seriesOf(text, counted)).toEqual(seriesOf(texts[0]!, counted));
+    for (const text of texts) expect(countedSeries(text)).toEqual(countedSeries(texts[0]!));
     const samples = parseExposition(texts[0]!);
     expect(sum(samples, 'jobs_total', { a: '1', b: '2' })).toBe(11);
     expect(sum(samples, 'payload_bytes_count')).toBe(11);

@@ -6,8 +6,12 @@ import { parseExposition } from './scrape.js';
  * empty values left out, as Prometheus drops them), whatever order the exposition lists them in.
  */
 export function seriesOf(text: string, keep: (sample: Sample) => boolean = () => true): Map<string, number> {
+  return seriesOfSamples(parseExposition(text), keep);
+}
+
+function seriesOfSamples(samples: readonly Sample[], keep: (sample: Sample) => boolean): Map<string, number> {
   const out = new Map<string, number>();
-  for (const sample of parseExposition(text)) {
+  for (const sample of samples) {
     if (!keep(sample)) continue;
     const labels = Object.entries(sample.labels)
       .filter(([, value]) => value !== '')
@@ -31,5 +35,18 @@ export function wentDown(earlier: ReadonlyMap<string, number>, later: ReadonlyMa
   return down;
 }
 
-/** Counters, and the counts and sums of histograms and summaries: what must never go down. */
-export const counted = (sample: Sample): boolean => /(_total|_count|_sum|_bucket)$/.test(sample.name) && !sample.name.startsWith('promhttp_multiprocess_definition');
+/**
+ * Counters, and the buckets, counts and sums of histograms and summaries: what must never go down.
+ * Judged by the `# TYPE` lines of the exposition (prom-client has gauges named `…_total`).
+ */
+export function countedIn(text: string): (sample: Sample) => boolean {
+  const types = new Map<string, string>();
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(name!, type!);
+  return (sample) => {
+    const type = types.get(sample.name) ?? types.get(sample.name.replace(/_(bucket|count|sum|total)$/, ''));
+    return type === 'counter' || type === 'histogram' || type === 'summary';
+  };
+}
+
+/** `seriesOf`, of what must never go down only. */
+export const countedSeries = (text: string): Map<string, number> => seriesOf(text, countedIn(text));
