@@ -10,6 +10,8 @@ export interface PlainMetric {
   readonly name: string;
   readonly help: string;
   readonly type: string;
+  /** The label names the metric was created with, where prom-client says (snapshots of older versions do not). */
+  readonly labelNames?: readonly string[];
   readonly values: readonly PlainSample[];
 }
 
@@ -46,7 +48,8 @@ export function readPlainMetrics(raw: unknown, dropped: { bad: number } = { bad:
       }
       values.push({ ...(typeof x.metricName === 'string' ? { metricName: x.metricName } : {}), labels: x.labels as Record<string, string | number>, value });
     }
-    metrics.push({ name: m.name, help: m.help, type: m.type, values });
+    const labelNames = Array.isArray(m.labelNames) && m.labelNames.every((n) => typeof n === 'string') ? { labelNames: m.labelNames as string[] } : {};
+    metrics.push({ name: m.name, help: m.help, type: m.type, ...labelNames, values });
   }
   return metrics;
 }
@@ -56,6 +59,10 @@ interface Slot {
   readonly index: Map<string, number>;
   /** When the most recently started process with this metric (of this type) started. */
   rank: number;
+  /** A per-process metric's samples, with the process each is of; labelled when the result is built. */
+  readonly perProcess: Array<{ readonly sample: PlainSample; readonly worker: string }>;
+  /** Whether any process's metric has a `worker` label of its own. */
+  ownWorker: boolean;
 }
 
 function sampleKey(sample: { readonly metricName?: string | undefined; readonly labels: PlainSample['labels'] }): string {
@@ -86,11 +93,20 @@ export interface PlainMerger {
 }
 
 /**
- * The label that tells processes apart in a per-process metric: `worker`, or `promhttp_worker`
- * when the metric has a `worker` label of its own (which must keep its values), as for families.
+ * Whether a metric has a `worker` label of its own (which must keep its values): then the label
+ * that tells processes apart is `promhttp_worker`, as for families. Decided for a metric over every
+ * process, from its label names and any sample's labels, so that every process's series of it get
+ * the same label, whichever of them set a value with it.
  */
-function workerLabelOf(metric: PlainMetric): string {
-  return metric.values.some((s) => s.labels[WORKER_LABEL] !== undefined) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
+function hasWorkerLabel(metric: PlainMetric): boolean {
+  return metric.labelNames?.includes(WORKER_LABEL) === true || metric.values.some((s) => s.labels[WORKER_LABEL] !== undefined);
+}
+
+/** The samples of a slot, per-process ones labelled with their process. */
+function valuesOf(slot: Slot): PlainSample[] {
+  if (slot.perProcess.length === 0) return slot.metric.values;
+  const label = slot.ownWorker ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
+  return slot.perProcess.map(({ sample, worker }) => ({ ...sample, labels: { ...sample.labels, [label]: worker } }));
 }
 
 const COUNTED = new Set(['counter', 'histogram', 'summary']);
@@ -156,13 +172,13 @@ export function createPlainMerger(): PlainMerger {
         const key = `${metric.name}\u0000${metric.type}`;
         let slot = slots.get(key);
         if (slot === undefined) {
-          slot = { metric: { name: metric.name, help: metric.help, type: metric.type, values: [] }, index: new Map(), rank };
+          slot = { metric: { name: metric.name, help: metric.help, type: metric.type, values: [] }, index: new Map(), rank, perProcess: [], ownWorker: false };
           slots.set(key, slot);
         } else if (rank > slot.rank) slot.rank = rank;
-        const workerLabel = perProcess ? workerLabelOf(metric) : '';
+        if (perProcess && hasWorkerLabel(metric)) slot.ownWorker = true;
         for (const sample of metric.values) {
           if (perProcess) {
-            slot.metric.values.push({ ...sample, labels: { ...sample.labels, [workerLabel]: worker } });
+            slot.perProcess.push({ sample, worker });
             continue;
           }
           // Quantiles of several processes cannot be combined; count and sum can.
@@ -180,7 +196,10 @@ export function createPlainMerger(): PlainMerger {
       }
     },
     result() {
-      return resolve().map(({ shown, folded: others }) => (others.length === 0 ? shown.metric : folded(shown.metric, others.map((s) => s.metric))));
+      return resolve().map(({ shown, folded: others }) => {
+        const metric = { ...shown.metric, values: valuesOf(shown) };
+        return others.length === 0 ? metric : folded(metric, others.map((s) => s.metric));
+      });
     },
     conflicts() {
       const conflicts: Conflict[] = [];

@@ -13,6 +13,7 @@ const RENDER_MERGED = Symbol.for('promhttp.renderMerged');
 
 interface PromClientMetric {
   name: string;
+  labelNames?: unknown;
   get(): unknown;
 }
 
@@ -37,7 +38,8 @@ export async function collectPlain(registry: Registry, skipFailing = false): Pro
       labels: { ...defaults, ...x.labels },
       value: x.value,
     }));
-    out.push({ name: object.name, help: object.help, type: String(object.type), values });
+    const labelNames = Array.isArray(metric.labelNames) ? { labelNames: metric.labelNames as string[] } : {};
+    out.push({ name: object.name, help: object.help, type: String(object.type), ...labelNames, values });
   }
   return out;
 }

@@ -103,6 +103,7 @@ export function encodePlain(metrics: readonly PlainMetric[]): unknown[] {
     name: m.name,
     help: m.help,
     type: m.type,
+    ...(m.labelNames !== undefined ? { labelNames: m.labelNames } : {}),
     values: m.values.map((x) => ({
       ...(x.metricName !== undefined ? { metricName: x.metricName } : {}),
       labels: Object.fromEntries(Object.entries(x.labels).map(([k, l]) => [k, encodeLabel(l)])),
