@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { optionError } from '../errors.js';
 import { resetOnOpen } from './clear.js';
+import { registerSurvivingClear } from './survive-clear.js';
 import { createMergedCollector } from './collector.js';
 import type { CompactResult } from './compact.js';
 import { createCompactor } from './compactor.js';
@@ -210,7 +211,7 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
       arena.close();
     },
   };
-  registry.registerMetric(createMergedCollector(dir, { arena, registry, health, labels: saveLabels, save: (metrics, labels) => save({ metrics, labels }) }) as never);
+  registerSurvivingClear(registry, createMergedCollector(dir, { arena, registry, health, labels: saveLabels, save: (metrics, labels) => save({ metrics, labels }) }));
   stores.set(registry, store);
   return { store, arena };
 }

@@ -10,6 +10,7 @@ import { WORKER_ENV } from '../identity.js';
 import { MULTIPROC_DIR_ENV } from '../options.js';
 import type { PlainMetric } from '../plain.js';
 import { collectPlain } from '../snapshot.js';
+import { registerSurvivingClear } from '../survive-clear.js';
 import { createTrackedArena } from './arena.js';
 import { parentPrimary, underPm2 } from './env.js';
 import type { CollectMessage, MergedMessage, ResyncMessage, ScrapeMessage, StateMessage, WorkerCounts } from './protocol.js';
@@ -209,7 +210,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
   // The primary learns at once that this worker takes part, so its scrapes ask this one too.
   setImmediate(() => void push());
 
-  registry.registerMetric({
+  registerSurvivingClear(registry, {
     name: WORKERS_METRIC,
     help: workersMetric(counts).help,
     type: 'gauge',
@@ -218,7 +219,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
     get: async () => workersMetric(counts),
     reset() {},
     [RENDER_MERGED]: renderAll,
-  } as never);
+  });
 
   const handle: ClusterWorker = {
     registry,
