@@ -1,9 +1,11 @@
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   UNMATCHED,
+  closedStatus,
   compileRouteOption,
   compileRouteTemplates,
   createRouteMetrics,
+  nodeResponseOf,
   normalizePath,
   optionError,
   pathOfUrl,
@@ -47,7 +49,7 @@ type Args = [request: Request, response: Response];
 
 /** What label functions see as the response before there is one (a gauge of requests in progress): status 0, headers immutable. */
 let pending: Response | undefined;
-/** What they see when there will be none from the handler: it threw (500), or the client left (499). */
+/** What they see when there will be none from the handler: it threw (500), or the request was aborted (499; 500 when a node:http server cut it short). */
 const standIn = (status: number): Response => new Response(null, { status });
 const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response ?? standIn(status));
 
@@ -55,8 +57,18 @@ function begin(request: Request): Args {
   return [request, (pending ??= Response.error())];
 }
 
+/**
+ * The status of a request whose signal aborted: on @hono/node-server its node:http response says
+ * whether the client left (499) or the server cut it short (500, `server.timeout`,
+ * `closeAllConnections()`); elsewhere the signal stands for the client.
+ */
+function abortedStatus(env: unknown): (() => number) | undefined {
+  const outgoing = nodeResponseOf(env);
+  return outgoing === undefined ? undefined : () => closedStatus(outgoing);
+}
+
 /** Runs `run`, then `done` once with the status promhttp records and the response; the handler's result or throw passes through. */
-function around(signal: AbortSignal, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
+function around(signal: AbortSignal, env: unknown, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
   let result: Response | Promise<Response>;
   try {
     result = run();
@@ -64,7 +76,7 @@ function around(signal: AbortSignal, run: () => Response | Promise<Response>, do
     done(500, undefined);
     throw error;
   }
-  if (!(result instanceof Response)) return untilSettled(signal, result, done);
+  if (!(result instanceof Response)) return untilSettled(signal, result, done, abortedStatus(env));
   done(result.status, result);
   return result;
 }
@@ -89,7 +101,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
       function promhttpFetchRoute(this: unknown, request: Request, ...rest: never[]) {
         const args = begin(request);
         const end = metric.begin(args);
-        return around(request.signal, () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
+        return around(request.signal, rest[0], () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
       } as typeof route,
     untracked: (untrack) => (route) =>
       function promhttpFetchUntracked(this: unknown, request: Request, ...rest: never[]) {
@@ -124,7 +136,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
         throw error;
       }
       // Answered within this turn: recorded now, with nothing allocated for it.
-      if (!(result instanceof Response)) return untilSettled(request.signal, result, (status) => record(token, request, path, status));
+      if (!(result instanceof Response)) return untilSettled(request.signal, result, (status) => record(token, request, path, status), abortedStatus(rest[0]));
       record(token, request, path, result.status);
       return result;
     }
@@ -132,7 +144,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     const args = begin(request);
     const token = beginRequest(request, args);
     const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : handler.call(this, request, ...rest));
-    return around(request.signal, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
+    return around(request.signal, rest[0], run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
   }
   return Object.assign(promhttpFetch, api) as FetchMetrics<H>;
 }

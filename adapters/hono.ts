@@ -1,10 +1,11 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
-import type { AdapterOptions, ClosedResponse, CloseEmitter, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, NodeResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   closedStatus,
   compileRouteOption,
   createRouteMetrics,
   labelStatus,
+  nodeResponseOf,
   optionError,
   pathOfUrl,
   remoteAddressOf,
@@ -45,18 +46,6 @@ export type HonoMetrics = MiddlewareHandler &
      */
     wrap<App extends AnyHono>(app: App): App['fetch'];
   };
-
-/** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = ClosedResponse & {
-  readonly closed: boolean;
-  readonly req: { readonly method?: string; readonly socket: CloseEmitter | null };
-  on(event: 'close', listener: () => void): unknown;
-};
-
-function nodeResponse(env: unknown): NodeResponse | undefined {
-  const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
-  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
-}
 
 /** Stands for the response of a context that was never finalized: Hono's error handler answers it. */
 const UNFINALIZED = { status: 500 } as const;
@@ -122,7 +111,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     // next() resolves to the Context, which must not be returned: Hono would take it for the response.
     if (!scrape && metrics.isExcluded(path)) return void (await next());
     const token = plain() ? metrics.begin() : beginRequest(c.req.raw, [c]);
-    const outgoing = nodeResponse(c.env) as Tracked | undefined;
+    const outgoing = nodeResponseOf(c.env) as Tracked | undefined;
     if (outgoing !== undefined) {
       const record = scrape ? recordHonoScrape : recordHonoRequest;
       outgoing[TOKEN] = token;
@@ -229,7 +218,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
       // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
-      const outgoing = nodeResponse(env) as Tracked | undefined;
+      const outgoing = nodeResponseOf(env) as Tracked | undefined;
       if (outgoing !== undefined) {
         outgoing[TOKEN] = token;
         whenClosed(outgoing, scrape ? recordHonoScrape : recordWrapped);
