@@ -97,7 +97,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const c = this[CTX];
     const status = closedStatus(this);
     const labelled = labelStatus(this, status);
-    endRequest(this[TOKEN], c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled), status);
+    endRequest(this[TOKEN], c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled, promhttpHono), status);
   }
 
   function recordHonoScrape(this: Tracked): void {
@@ -122,7 +122,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
     const method = c.req.method;
-    const record = (status: number): void => endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    const record = (status: number): void => endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status, promhttpHono), status);
     if (scrape) return untilSettled(c.req.raw.signal, serveMetrics(c), record);
     // Hono turns thrown Errors into c.res through onError; an unfinalized context goes to its error handler, 500 by default.
     await untilSettled(c.req.raw.signal, next().then(() => (c.finalized ? c.res : UNFINALIZED)), record);
