@@ -67,6 +67,27 @@ describe('every dashboard panel against a real Prometheus', () => {
   }
 });
 
+describe('"All" chosen for the job and instance variables, as Grafana sends it', () => {
+  type Variable = { name: string; query?: unknown; allValue?: string };
+  const variable = (name: string): Variable => (dashboard.templating.list as readonly Variable[]).find((v) => v.name === name)!;
+  /** What "All" sends: the variable's allValue, else every value its label_values() query lists, as a regex. */
+  async function all(name: string): Promise<string> {
+    const v = variable(name);
+    if (v.allValue !== undefined && v.allValue !== '') return v.allValue;
+    const listed = await stack.prometheus.query(`group by (${name}) (http_requests_total)`);
+    return `(${listed.map((r) => r.metric[name]!).sort().join('|')})`;
+  }
+
+  it('the target panels show the apps only: not the Pushgateway, which has `up` and process metrics too', async () => {
+    const chosen = { ...values(''), job: await all('job'), instance: await all('instance') };
+    for (const title of ['Targets up', 'Scrape duration', 'Samples per scrape', 'CPU by process', 'Resident memory by process']) {
+      const result = await stack.prometheus.query(substitute(panel(title).targets![0]!.expr, chosen));
+      expect(result.length, title).toBeGreaterThan(0);
+      expect([...new Set(result.map((r) => r.metric.job))].sort(), title).toEqual([...JOBS]);
+    }
+  });
+});
+
 describe('figures agree with the traffic sent', () => {
   for (const job of JOBS) {
     it(`${job}: the request rate is within 10 % of the rate sent, by route and by status class`, async () => {
