@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import type { ResolvedOps } from './options.js';
-import { baseName, FIVE_XX, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { baseName, FIVE_XX, KNOWN_STATUS, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
 import type { Rule } from './recording-rules.js';
 import { runbookUrl } from './runbook.js';
 
@@ -52,7 +52,7 @@ function indicators(ops: ResolvedOps) {
     errors: {
       alert: 'PromhttpErrorBudgetBurn' as const,
       record: (w: string) => `${level}:${base}_5xx:ratio_rate${w}`,
-      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), FIVE_XX)}[${w}])) / sum by (${by}) (rate(${requests}${all}[${w}]))`,
+      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), FIVE_XX)}[${w}])) / sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), KNOWN_STATUS)}[${w}]))`,
       budget: ops.errorBudget,
       what: 'answered with a 5xx',
     },

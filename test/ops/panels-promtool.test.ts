@@ -67,3 +67,28 @@ describe("promhttp's own health panels", () => {
     expect(await promtool('write-errors-first', { series, expr, at: '17m', expect: [{ labels: '{job="api", instance="b"}', value: 1 }] })).toMatch(SUCCESS);
   });
 });
+
+describe('the 5xx panels with requests in the overflow series', () => {
+  // 2 requests per second answered 200, 3 answered 5xx on the overflow route (the overflow series
+  // keeps their status code), and 1 in a series that lost its status code too: its class is unknown.
+  const series = {
+    'http_requests_total{job="api", method="GET", route="/a", status_code="200"}': '0+120x20',
+    'http_requests_total{job="api", method="GET", route="overflow", status_code="500"}': '0+120x20',
+    'http_requests_total{job="api", method="POST", route="overflow", status_code="503"}': '0+60x20',
+    'http_requests_total{job="api", method="overflow", route="overflow", status_code="overflow"}': '0+60x20',
+  };
+
+  it('5xx ratio: 3 of the 5 requests whose status is known', async () => {
+    expect(await promtool('ratio', { series, expr: panelQuery('5xx ratio'), at: '10m', expect: [{ labels: '{}', value: 0.6 }] })).toMatch(SUCCESS);
+  });
+
+  it('5xx ratio by route: the overflow route has its own ratio', async () => {
+    const expect_ = [{ labels: '{route="/a"}', value: 0 }, { labels: '{route="overflow"}', value: 1 }];
+    expect(await promtool('ratio-by-route', { series, expr: panelQuery('5xx ratio by route'), at: '10m', expect: expect_ })).toMatch(SUCCESS);
+  });
+
+  it('Request rate by status class: the overflow series without a status code is a class of its own', async () => {
+    const expect_ = [{ labels: '{class="2xx"}', value: 2 }, { labels: '{class="5xx"}', value: 3 }, { labels: '{class="overflow"}', value: 1 }];
+    expect(await promtool('class', { series, expr: panelQuery('Request rate by status class'), at: '10m', expect: expect_ })).toMatch(SUCCESS);
+  });
+});
