@@ -25,6 +25,8 @@ Objectives and alerts:
   --latency SECONDS          latency threshold, one of the buckets (default 0.5)
   --latency-objective PCT    requests faster than the threshold (default 99)
   --slo-period DURATION      period of the objectives; burn windows scale with it (default 30d)
+  --scrape-interval DURATION how often Prometheus scrapes the app (default 1m); every burn window
+                             must hold 4 scrapes, so a shorter --slo-period needs a shorter one
   --batch-max-age DURATION   a batch job alerts after this long without success (default 1d)
   --scrape-slow SECONDS      average scrape time that alerts (default 1)
   --runbook-url URL          where the runbook lives (default: docs/operations.md of the published package)
@@ -79,6 +81,7 @@ export function optionsFromArgs(values: Record<string, string | boolean | string
     latencyObjective: number('--latency-objective', str('latency-objective')),
     buckets: str('buckets')?.split(',').map((b) => number('--buckets', b)!),
     sloPeriod: str('slo-period'),
+    scrapeInterval: str('scrape-interval'),
     batchMaxAge: str('batch-max-age'),
     scrapeSlow: number('--scrape-slow', str('scrape-slow')),
     runbookUrl: str('runbook-url'),
@@ -98,6 +101,7 @@ const FLAGS = {
   latency: { type: 'string' },
   'latency-objective': { type: 'string' },
   'slo-period': { type: 'string' },
+  'scrape-interval': { type: 'string' },
   'batch-max-age': { type: 'string' },
   'scrape-slow': { type: 'string' },
   'runbook-url': { type: 'string' },

@@ -162,6 +162,10 @@ describe('promhttp-ops', () => {
       [['--availability', '100'], /"availability" must be a percentage above 0 and below 100/],
       [['--label', 'route=x'], /"labels" cannot set "route"/],
       [['--slo-period', '30 days'], /"sloPeriod" must be a Prometheus duration/],
+      // 7 days scale the 5m page window to 1m10s: one 1-minute scrape, nothing for rate().
+      [['--slo-period', '7d'], /"sloPeriod" 7d makes the shortest burn-rate window 1m10s, under 4 scrapes of 1m \("scrapeInterval"\): .* at least 24d, or give the real "scrapeInterval"/],
+      [['--slo-period', '7d', '--scrape-interval', '30s'], /at least 12d/],
+      [['--scrape-interval', '1 minute'], /"scrapeInterval" must be a Prometheus duration/],
       [['--latency', 'fast'], /--latency takes a number/],
       [['--jbo', 'x'], /Unknown option '--jbo'/],
     ];
@@ -171,6 +175,14 @@ describe('promhttp-ops', () => {
       expect(err.join(''), args.join(' ')).toMatch(message);
       expect(err.join('')).toMatch(/^promhttp-ops: /);
     }
+  });
+
+  it('takes a period as short as the scrape interval allows: 7d at 15 s scrapes, every window 4 scrapes or more', async () => {
+    const out = temp();
+    const { io } = quiet();
+    expect(await runCli(['--slo-period', '7d', '--scrape-interval', '15s', '--out', out], io)).toBe(0);
+    const windows = [...readFileSync(join(out, 'alerts.yml'), 'utf8').matchAll(/ratio_rate(\w+)\b/g)].map((m) => m[1]!);
+    expect(new Set(windows)).toEqual(new Set(['1m10s', '7m', '14m', '28m', '1h24m', '5h36m', '16h48m']));
   });
 
   it('runs from its bundle with no node_modules in reach, as the published command does', async () => {
