@@ -93,6 +93,16 @@ describe('the dashboard', () => {
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
   });
 
+  it('the heatmap: bucket bounds in seconds on the y axis (where Grafana reads that unit), requests per second in the cells, no overlapping increases', () => {
+    const heatmaps = dashboard.panels.filter((p) => p.type === 'heatmap') as unknown as Array<{ title: string; options: { yAxis?: { unit?: string } }; fieldConfig: { defaults: { unit?: string } }; targets: Array<{ expr: string }> }>;
+    expect(heatmaps.map((p) => p.title)).toEqual(['Request duration heatmap']);
+    const [heatmap] = heatmaps;
+    expect(heatmap!.options.yAxis?.unit).toBe('s');
+    expect(heatmap!.fieldConfig.defaults.unit).toBe('reqps');
+    // A rate per bucket: increase() over $__rate_interval, longer than Grafana's step, counts a request in several cells.
+    expect(heatmap!.targets[0]!.expr).toMatch(/^sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{.*\}\[\$__rate_interval\]\)\)$/);
+  });
+
   it('has the rows the operations guide describes, in order', () => {
     expect(dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
       'Traffic',

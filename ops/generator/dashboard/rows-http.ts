@@ -67,10 +67,13 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
         quantile(0.99),
         {
           title: 'Request duration heatmap',
-          description: 'How many requests ended in each duration bucket, per interval.',
-          unit: 's',
+          description: 'Requests per second that ended in each duration bucket.',
+          // A rate, not increase(): Grafana steps by $__interval, shorter than $__rate_interval, so
+          // increases over overlapping windows would count each request several times.
+          unit: 'reqps',
+          yUnit: 's',
           kind: 'heatmap',
-          queries: [{ expr: `sum by (le) (increase(${duration}_bucket${s.route()}[${RATE_INTERVAL}]))`, legend: '{{le}}' }],
+          queries: [{ expr: `sum by (le) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}]))`, legend: '{{le}}' }],
         },
         {
           title: 'Mean latency by route',
