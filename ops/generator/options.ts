@@ -105,8 +105,11 @@ function budget(name: string, value: unknown, fallback: number): number {
   checkType(WHERE, name, value, 'number', 'a percentage between 0 and 100, e.g. 99.9');
   const p = (value as number | undefined) ?? fallback;
   if (!(p > 0 && p < 100)) throw optionError(`${WHERE}: "${name}" must be a percentage above 0 and below 100, e.g. 99.9; got ${p}.`);
-  // The budget as the user would write it: (100 - 99.9) / 100 is 0.0009999999999999432 in floating point.
-  return Number(((100 - p) / 100).toPrecision(12));
+  // The budget as the user would write it: (100 - 99.9) / 100 is 0.0009999999999999432 in
+  // floating point, and 99.99999 leaves 1.00000000032e-7. The objective's own decimals, two more
+  // for the percent, are all the budget has.
+  const decimals = /\.(\d+)$/.exec(String(p))?.[1]?.length ?? 0;
+  return /e/i.test(String(p)) ? Number(((100 - p) / 100).toPrecision(12)) : Number(((100 - p) / 100).toFixed(decimals + 2));
 }
 
 /** The objective's period, checked against the scrape interval: its shortest burn window must hold enough scrapes. */

@@ -178,6 +178,11 @@ describe('promhttp-ops', () => {
       [['--scrape-interval', '1 minute'], /"scrapeInterval" must be a Prometheus duration/],
       [['--latency', 'fast'], /--latency takes a number/],
       [['--jbo', 'x'], /Unknown option '--jbo'/],
+      [['--labels', 'service=x'], /Unknown option '--labels'; did you mean --label NAME=VALUE, once per label\?/],
+      [['--names', 'x'], /Unknown option '--names'; did you mean --requests-name, --duration-name and --in-flight-name\?/],
+      [['--scrape-intervl', '1m'], /Unknown option '--scrape-intervl'; did you mean --scrape-interval\?/],
+      [['--kubernetes', '--rule-label', 'bad label=x'], /--rule-label "bad label" is not a Kubernetes label key/],
+      [['--kubernetes', '--rule-label', 'release=not ok'], /--rule-label release="not ok": the value is not a Kubernetes label value/],
     ];
     for (const [args, message] of cases) {
       const { io, err } = quiet();
@@ -193,6 +198,26 @@ describe('promhttp-ops', () => {
     expect(await runCli(['--slo-period', '7d', '--scrape-interval', '15s', '--out', out], io)).toBe(0);
     const windows = [...readFileSync(join(out, 'alerts.yml'), 'utf8').matchAll(/ratio_rate(\w+)\b/g)].map((m) => m[1]!);
     expect(new Set(windows)).toEqual(new Set(['1m10s', '7m', '14m', '28m', '1h24m', '5h36m', '16h48m']));
+  });
+
+  it('a file it cannot write: one line with the reason and exit code 1, not the usage of a wrong option', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'file'), '');
+    for (const [out, reason] of [[join(dir, 'file', 'sub'), 'ENOTDIR'], [join(dir, 'file'), 'EEXIST']] as const) {
+      const { io, err } = quiet();
+      expect(await runCli(['--out', out], io), out).toBe(1);
+      expect(err.join(''), out).toMatch(new RegExp(`^promhttp-ops: cannot write ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${reason} \\([^)\n]+\\)\\.\n$`));
+    }
+  });
+
+  it('accepts Kubernetes label keys with a prefix, and writes budgets as the objective gives them: 99.99999 % leaves 1e-7', async () => {
+    const out = temp();
+    const { io } = quiet();
+    expect(await runCli(['--kubernetes', '--rule-label', 'example.com/team=web-1', '--availability', '99.99999', '--out', out], io)).toBe(0);
+    const text = readFileSync(join(out, 'prometheus-rule.yml'), 'utf8');
+    expect(text).toContain('example.com/team: web-1');
+    expect(text).toContain('> (14.4 * 1e-7)');
+    expect(text).not.toMatch(/1\.0000000003/);
   });
 
   it('runs from its bundle with no node_modules in reach, as the published command does', async () => {
