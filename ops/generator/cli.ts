@@ -30,7 +30,8 @@ Objectives and alerts:
                              must hold 4 scrapes, so a shorter --slo-period needs a shorter one
   --batch-max-age DURATION   a batch job alerts after this long without success (default 1d)
   --scrape-slow SECONDS      average scrape time that alerts (default 1)
-  --runbook-url URL          where the runbook lives (default: docs/operations.md of the published package)
+  --runbook-url URL          where the runbook lives, rendered so that #anchors reach the sections
+                             (default: docs/operations.md of the published package, raw, on unpkg)
 
 Output:
   --out DIR                  where to write the files (default: the current directory)

@@ -71,7 +71,9 @@ export interface OpsOptions {
    */
   scrapeSlow?: number;
   /**
-   * Where the runbook lives; each alert links to its section (`#anchor`).
+   * Where the runbook lives; each alert links to its section (`#` and its name in lower case).
+   * The default serves the raw Markdown, where the anchor does not scroll: point it at a rendered
+   * copy (your repository's file view, a wiki) to land on the section.
    * @default https://unpkg.com/promhttp/docs/operations.md (the runbook published with the package)
    */
   runbookUrl?: string;
