@@ -1,5 +1,6 @@
 import { checkKeys, checkType, describeValue, optionError } from '../errors.js';
 import type { NativeDef } from '../store/native.js';
+import { MAX_NATIVE_BUCKETS } from '../store/native.js';
 import { bucketFactorOf, schemaFor } from '../store/native-keys.js';
 
 /**
@@ -44,8 +45,6 @@ export interface NativeHistogramOptions {
 export const DEFAULT_BUCKET_FACTOR = 1.1;
 export const DEFAULT_ZERO_THRESHOLD = 2 ** -128;
 export const DEFAULT_MAX_BUCKETS = 160;
-/** Slots are memory in every process and bytes in every multi-process file: bounded. */
-const MAX_MAX_BUCKETS = 4096;
 
 const KEYS = ['bucketFactor', 'zeroThreshold', 'maxBuckets', 'classicInProtobuf'];
 
@@ -67,8 +66,8 @@ export function checkNativeHistograms(where: string, value: unknown): NativeDef 
     throw optionError(`${where}: "nativeHistograms.zeroThreshold" must be a finite number of at least 0, e.g. 1e-9; got ${describeValue(zeroThreshold)}.`);
   }
   const maxBuckets = o.maxBuckets ?? DEFAULT_MAX_BUCKETS;
-  if (typeof maxBuckets !== 'number' || !Number.isInteger(maxBuckets) || maxBuckets < 1 || maxBuckets > MAX_MAX_BUCKETS) {
-    throw optionError(`${where}: "nativeHistograms.maxBuckets" must be a whole number from 1 to ${MAX_MAX_BUCKETS}, e.g. ${DEFAULT_MAX_BUCKETS}; got ${describeValue(maxBuckets)}.`);
+  if (typeof maxBuckets !== 'number' || !Number.isInteger(maxBuckets) || maxBuckets < 1 || maxBuckets > MAX_NATIVE_BUCKETS) {
+    throw optionError(`${where}: "nativeHistograms.maxBuckets" must be a whole number from 1 to ${MAX_NATIVE_BUCKETS}, e.g. ${DEFAULT_MAX_BUCKETS}; got ${describeValue(maxBuckets)}.`);
   }
   checkType(where, 'nativeHistograms.classicInProtobuf', o.classicInProtobuf, 'boolean', 'true or false');
   return Object.freeze({ schema: schemaFor(factor), zeroThreshold, maxBuckets, classicInProtobuf: o.classicInProtobuf !== false });

@@ -40,6 +40,9 @@ export function sameNative(a: NativeDef | undefined, b: NativeDef | undefined): 
   return a.schema === b.schema && a.zeroThreshold === b.zeroThreshold && a.maxBuckets === b.maxBuckets && a.classicInProtobuf === b.classicInProtobuf;
 }
 
+/** The most bucket slots a series may have: they are memory in every process and bytes in every multi-process file. */
+export const MAX_NATIVE_BUCKETS = 4096;
+
 export const NATIVE_HEADER = 7;
 const REDUCED = 0;
 const THRESHOLD = 1;
