@@ -74,14 +74,14 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
 
   // At 'close' the status is the one Express sent: after its default error handler (err.status,
   // else 500) or the app's own error middleware. A response that did not finish was cut short by the client.
-  function recordExpressRequest(token: RequestToken, req: ExpressRequest, res: ServerResponse): void {
+  function recordExpressRequest(token: RequestToken, req: ExpressRequest, res: ServerResponse, app: unknown): void {
     const status = closedStatus(res);
     let route: string | undefined;
     if (grouping !== undefined) route = grouping(status, [req, res]);
     else {
       // Runs in a 'close' listener, where a throw would take the process down.
       try {
-        route = templateOf(req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
+        route = templateOf(app as ExpressApp | undefined, req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
       } catch {
         route = undefined;
       }
@@ -97,7 +97,9 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
       // A closure per request, not the token on the response as the other adapters do: Express
       // gives every request and response a prototype of its own, and V8 adds a property to such
       // an object slowly (3 µs per request, measured in process; the closure costs a fraction of that).
-      whenClosed(res, scrapes ? () => endRequest(token, req.method ?? '', metricsPath, closedStatus(res)) : () => recordExpressRequest(token, req, res));
+      // The app the middleware runs in: by 'close', a request answered in a sub-application is in that one.
+      const app = req.app;
+      whenClosed(res, scrapes ? () => endRequest(token, req.method ?? '', metricsPath, closedStatus(res)) : () => recordExpressRequest(token, req, res, app));
     }
     if (scrapes) return void sendScrape(scrape, req, res);
     next();
