@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 import type { ExpressApp } from './express-route.js';
 import { routeTemplates } from './express-route.js';
 
@@ -37,6 +37,13 @@ export type ExpressMiddleware = (req: ExpressRequest, res: ServerResponse, next:
 
 /** The middleware, with per-route metrics that are route middleware too: `router.get(path, metrics.counter({...}), handler)`. */
 export type ExpressMetrics = ExpressMiddleware & RouteMetricsApi<[req: ExpressRequest, res: ServerResponse], ExpressMiddleware>;
+
+/**
+ * A route whose own path matches every path (`*`, `/*`, `(.*)` on Express 4; `*name`, `/*name`,
+ * `/{*name}` on Express 5): a 404 it sends is a not-found handler's, as NestJS answers under a
+ * global prefix (`router.all('*path')` mounted at the prefix).
+ */
+const CATCH_ALL = /^\/?(?:\*\w*|\{\/?\*\w+\}|\(\.\*\))$/;
 
 /** The path part of a request target, without allocating when there is no query. */
 function pathOf(url: string): string {
@@ -81,7 +88,9 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
     else {
       // Runs in a 'close' listener, where a throw would take the process down.
       try {
-        route = templateOf(app as ExpressApp | undefined, req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
+        const own = req.route?.path;
+        if (typeof own === 'string' && CATCH_ALL.test(own) && labelStatus(res, status) === 404) route = undefined;
+        else route = templateOf(app as ExpressApp | undefined, req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
       } catch {
         route = undefined;
       }

@@ -239,6 +239,34 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     ]);
   });
 
+  it('labels a 404 from a catch-all route unmatched, and keeps its template for anything else it answers', async () => {
+    const app = instrumented();
+    app.get('/users/:id', (req, res) => void (req.params.id === '0' ? res.status(404).send('no such user') : res.send('user')));
+    const spa = express.Router();
+    // Express 4 writes a catch-all `*`, Express 5 `*name`.
+    spa.get(major === 4 ? '*' : '*rest', (_req, res) => void res.send('index.html'));
+    app.use('/app', spa);
+    const api = express.Router();
+    api.all(major === 4 ? '*' : '*rest', (_req, res) => void res.status(404).send('not found'));
+    app.use('/api', api);
+    if (major === 5) app.all('/{*rest}', (_req, res) => void res.status(404).send('not found'));
+    else app.all('/(.*)', (_req, res) => void res.status(404).send('not found'));
+    const base = await serve(app);
+
+    expect(await get(`${base}/users/0`)).toBe(404);
+    expect(await get(`${base}/app/settings`)).toBe(200);
+    expect(await get(`${base}/api/nothing`)).toBe(404);
+    expect(await get(`${base}/api/nothing/here`)).toBe(404);
+    expect(await get(`${base}/elsewhere`)).toBe(404);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', major === 4 ? '/app*' : '/app*rest', '200', 1],
+      // A route that answers 404 itself keeps its template.
+      ['GET', '/users/:id', '404', 1],
+      ['GET', 'unmatched', '404', 3],
+    ]);
+  });
+
   it("records errors with the status Express' default error handler sends, on the matched route", async () => {
     const app = instrumented();
     app.get('/crash/:id', () => {
