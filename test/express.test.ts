@@ -420,6 +420,18 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     expect(answer.body.toString()).toContain('sensor offline');
   });
 
+  it('does not see a request whose target Express cannot parse: Express answers 404 before any middleware', async () => {
+    const app = instrumented();
+    app.get('/users/:id', (_req, res) => void res.send('user'));
+    const base = await serve(app);
+    const port = Number(new URL(base).port);
+    const answer = await rawRequest(port, 'ACL http://[::1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 404 Not Found');
+    expect(await get(`${base}/users/1`)).toBe(200);
+    // Only the request that reached the middleware is counted (docs/express.md says so).
+    expect(counts(await scrapeSettled(base))).toEqual([['GET', '/users/:id', '200', 1]]);
+  });
+
   it('records an odd method, a 10 kB URL with bad percent-encoding and a very long header without throwing', async () => {
     const app = instrumented();
     app.get('/users/:id', (_req, res) => void res.send('user'));
