@@ -342,6 +342,27 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     expect(sum(samples, 'http_request_duration_seconds_count')).toBe(1);
   });
 
+  it('gives a route function the request as the middleware saw it, whether the route answered or failed', async () => {
+    const app = instrumented({ route: (req, res) => `/${req.path.split('/')[1]}/* ${res.statusCode}` });
+    const api = express.Router();
+    api.get('/users/:id', (req, res) => void (req.params.id === '0' ? res.status(404).send('no one') : res.send('user')));
+    api.get('/fail', () => {
+      throw fail(503);
+    });
+    app.use('/api', api);
+    const base = await serve(app);
+
+    expect(await get(`${base}/api/users/1`)).toBe(200);
+    expect(await get(`${base}/api/users/0`)).toBe(404);
+    expect(await get(`${base}/api/fail`)).toBe(503);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', '/api/* 200', '200', 1],
+      ['GET', '/api/* 404', '404', 1],
+      ['GET', '/api/* 503', '503', 1],
+    ]);
+  });
+
   it('skips excluded paths and the metrics path, unless includeMetricsPath', async () => {
     const app = instrumented({ exclude: ['/health', /^\/assets\//] });
     app.get('/health', (_req, res) => void res.send('up'));

@@ -9,7 +9,7 @@ export { resolveAdapterOptions } from './options.js';
 export type { AdapterOptions, ResolvedAdapterOptions } from './options.js';
 export { HTTP_METRICS_OPTION_KEYS } from '../http-metrics.js';
 export type { EndRequest, HttpMetrics, HttpMetricsOptions, MetricNames, RequestResult } from '../http-metrics.js';
-export { compileRouteOption, createRouteMetrics } from '../route-metrics/index.js';
+export { asRecorded, compileRouteOption, createRouteMetrics } from '../route-metrics/index.js';
 export type {
   EndRouteMetric,
   LabelFunction,
@@ -27,6 +27,7 @@ export type {
   RouteMetricsHub,
   RouteOption,
   RouteSummaryOptions,
+  StatusHolder,
 } from '../route-metrics/index.js';
 export { scrapeRequestOf, sendScrape } from '../scrape/handler.js';
 export { closedStatus, labelStatus } from '../response-status.js';
