@@ -31,7 +31,7 @@ export type {
 } from '../route-metrics/index.js';
 export { scrapeRequestOf, sendScrape } from '../scrape/handler.js';
 export { closedStatus, labelStatus } from '../response-status.js';
-export type { ClosedResponse, ClosedSocket } from '../response-status.js';
+export type { ClosedResponse, ClosedSocket, ClosedStream } from '../response-status.js';
 export { whenClosed } from '../response-close.js';
 export type { CloseEmitter, ClosingResponse } from '../response-close.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
