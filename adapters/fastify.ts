@@ -88,6 +88,13 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
     endRequest(this[TOKEN], this[REPLY].request.method, metricsPath, closedStatus(this));
   }
 
+  async function answerScrape(request: FastifyRequest, reply: FastifyReply): Promise<string | Buffer> {
+    const answer = await scrape({ ...scrapeRequestOf(request.raw), method: request.method });
+    const body = answer.body;
+    reply.code(answer.status).headers(answer.headers);
+    return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  }
+
   app.addHook('onRequest', function promhttpFastify(request, reply, next) {
     const path = pathOf(request.url);
     const scrapes = path === metricsPath;
@@ -95,26 +102,20 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
       const res = reply.raw as Tracked;
       res[REPLY] = reply;
       // Begun already, and listened to, by the server's listener: it records the route now known.
-      if (res[TOKEN] !== undefined) return next();
-      res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
-      whenClosed(res, scrapes ? recordFastifyScrape : recordFastifyRequest);
+      if (res[TOKEN] === undefined) {
+        res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
+        whenClosed(res, scrapes ? recordFastifyScrape : recordFastifyRequest);
+      }
     }
+    // A method the metrics route does not take (PROPFIND, ACL, …) reaches Fastify's 404 handler:
+    // the scrape answers it instead, 405 with Allow, as every adapter does.
+    if (scrapes && request.routeOptions.url === undefined) return void answerScrape(request, reply).then((body) => reply.send(body));
     next();
   });
 
   if (metricsPath !== undefined) {
     // A route of its own: Fastify's 404, HEAD and content handling stay as they are for everything else.
-    app.route({
-      method: METHODS,
-      url: metricsPath,
-      exposeHeadRoute: false,
-      async handler(request, reply) {
-        const answer = await scrape({ ...scrapeRequestOf(request.raw), method: request.method });
-        const body = answer.body;
-        reply.code(answer.status).headers(answer.headers);
-        return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      },
-    });
+    app.route({ method: METHODS, url: metricsPath, exposeHeadRoute: false, handler: answerScrape });
   }
   // Fastify answers some requests itself, before any hook runs: a URL it cannot decode (400), a
   // parameter past maxParamLength (414), a request queued behind one it answered that way. Its

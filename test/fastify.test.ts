@@ -297,6 +297,13 @@ describe.each(FASTIFIES)('fastifyMetrics on $name', ({ Fastify, tooLong }) => {
     expect(head.headers['content-type']).toBe(full.headers['content-type']);
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
+    // Methods Fastify routes but the metrics route does not take, and one Fastify does not know.
+    const port = Number(new URL(base).port);
+    for (const method of ['PROPFIND', 'TRACE', 'ACL', 'PURGE']) {
+      const raw = await rawRequest(port, `${method} /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      expect(raw.split('\r\n', 1)[0], method).toBe('HTTP/1.1 405 Method Not Allowed');
+      expect(raw, method).toMatch(/\r\nallow: GET, HEAD\r\n/i);
+    }
 
     const answer = await request(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0', 'accept-encoding': 'gzip' } });
     expect(answer.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
