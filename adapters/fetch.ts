@@ -11,6 +11,8 @@ import {
   remoteAddressOf,
   scrapeResponse,
   untilSettled,
+  upgradedStatus,
+  watchUpgrades,
 } from '../core/adapter/index.js';
 
 /** Options of `fetchMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and where the route label comes from. */
@@ -47,8 +49,11 @@ type Args = [request: Request, response: Response];
 
 /** What label functions see as the response before there is one (a gauge of requests in progress): status 0, headers immutable. */
 let pending: Response | undefined;
-/** What they see when there will be none from the handler: it threw (500), or the client left (499). */
-const standIn = (status: number): Response => new Response(null, { status });
+/** Bun's 101 after a WebSocket upgrade, which a Response cannot be constructed with. */
+let switching: Response | undefined;
+/** What they see when there will be none from the handler: it threw (500), the client left (499), or Bun upgraded the request (101). */
+const standIn = (status: number): Response =>
+  status === 101 ? (switching ??= Object.defineProperty(new Response(null), 'status', { value: 101 })) : new Response(null, { status });
 const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response ?? standIn(status));
 
 function begin(request: Request): Args {
@@ -56,15 +61,15 @@ function begin(request: Request): Args {
 }
 
 /** Runs `run`, then `done` once with the status promhttp records and the response; the handler's result or throw passes through. */
-function around(signal: AbortSignal, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
+function around(request: Request, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
   let result: Response | Promise<Response>;
   try {
     result = run();
   } catch (error) {
-    done(500, undefined);
+    done(upgradedStatus(request, 500), undefined);
     throw error;
   }
-  if (!(result instanceof Response)) return untilSettled(signal, result, done);
+  if (!(result instanceof Response)) return untilSettled(request.signal, result, (status, response) => done(upgradedStatus(request, status), response));
   done(result.status, result);
   return result;
 }
@@ -87,9 +92,10 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<Args, FetchRouteWrapper>('fetchMetrics', metrics, {
     metric: (metric) => (route) =>
       function promhttpFetchRoute(this: unknown, request: Request, ...rest: never[]) {
+        watchUpgrades(rest[0]);
         const args = begin(request);
         const end = metric.begin(args);
-        return around(request.signal, () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
+        return around(request, () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
       } as typeof route,
     untracked: (untrack) => (route) =>
       function promhttpFetchUntracked(this: unknown, request: Request, ...rest: never[]) {
@@ -106,7 +112,8 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
   }
 
   function record(token: RequestToken, request: Request, path: string, status: number): void {
-    endRequest(token, request.method, routeOf(request, path, status), status);
+    const recorded = upgradedStatus(request, status);
+    endRequest(token, request.method, routeOf(request, path, recorded), recorded);
   }
 
   function promhttpFetch(this: unknown, request: Request, ...rest: never[]): Response | Promise<Response> {
@@ -114,6 +121,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     const scraped = path === metricsPath;
     if (scraped && !includeMetricsPath) return scrapeResponse(scrape, request, remoteAddressOf(request, rest[0]));
     if (!scraped && metrics.isExcluded(path)) return handler.call(this, request, ...rest);
+    watchUpgrades(rest[0]);
     if (plain()) {
       const token = metrics.begin();
       let result: Response | Promise<Response>;
@@ -132,7 +140,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     const args = begin(request);
     const token = beginRequest(request, args);
     const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : handler.call(this, request, ...rest));
-    return around(request.signal, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
+    return around(request, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
   }
   return Object.assign(promhttpFetch, api) as FetchMetrics<H>;
 }
