@@ -1,6 +1,7 @@
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   UNMATCHED,
+  checkType,
   compileRouteOption,
   compileRouteTemplates,
   createRouteMetrics,
@@ -34,6 +35,15 @@ export interface FetchMetricsOptions extends AdapterOptions {
    * @example (request) => router.match(request)?.template
    */
   route?: RouteOption<[request: Request]>;
+  /**
+   * Answers what the handler throws or rejects with, and the status of that answer is recorded.
+   * Give here what you would give `Bun.serve`'s `error` or `Deno.serve`'s `onError`: those run
+   * after the request has been recorded as 500, so their status is never seen. When `onError`
+   * itself throws, the request is recorded as 500 and the error goes on to the runtime.
+   * @default none: a throw or rejection is recorded as 500 and passed on to the runtime unchanged
+   * @example (error, request) => new Response('unavailable', { status: 503 })
+   */
+  onError?: (error: unknown, request: Request) => Response | Promise<Response>;
 }
 
 /** A fetch handler: `Bun.serve`'s and `Deno.serve`'s, or any WinterCG runtime's. Further arguments (Bun's server, Deno's info) pass through. */
@@ -46,6 +56,20 @@ export type FetchRouteWrapper = <H extends FetchHandler>(handler: H) => H;
 export type FetchMetrics<H extends FetchHandler = FetchHandler> = H & RouteMetricsApi<[request: Request, response: Response], FetchRouteWrapper>;
 
 type Args = [request: Request, response: Response];
+type OnError = NonNullable<FetchMetricsOptions['onError']>;
+
+/** `handler`, with what it throws or rejects with answered by `onError`. */
+function answeringErrors<H extends FetchHandler>(handler: H, onError: OnError): H {
+  return function promhttpFetchErrors(this: unknown, request: Request, ...rest: never[]): Response | Promise<Response> {
+    let result: Response | Promise<Response>;
+    try {
+      result = handler.call(this, request, ...rest);
+    } catch (error) {
+      return onError(error, request);
+    }
+    return typeof (result as Partial<Promise<Response>> | undefined)?.then === 'function' ? (result as Promise<Response>).then(undefined, (error: unknown) => onError(error, request)) : result;
+  } as H;
+}
 
 /** What label functions see as the response before there is one (a gauge of requests in progress): status 0, headers immutable. */
 let pending: Response | undefined;
@@ -85,7 +109,9 @@ function around(request: Request, run: () => Response | Promise<Response>, done:
  */
 export function fetchMetrics<H extends FetchHandler>(handler: H, options?: FetchMetricsOptions): FetchMetrics<H> {
   if (typeof handler !== 'function') throw optionError('fetchMetrics: the first argument must be your fetch handler, (request) => Response.');
-  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('fetchMetrics', options, ['route', 'routes']);
+  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('fetchMetrics', options, ['route', 'routes', 'onError']);
+  checkType('fetchMetrics', 'onError', own.onError, 'function', "a function (error, request) => Response, as you would give Bun.serve's error or Deno.serve's onError");
+  const serve = own.onError === undefined ? handler : answeringErrors(handler, own.onError as OnError);
   const grouping = compileRouteOption<[Request]>('fetchMetrics', own.route, (request) => pathOfUrl(request.url));
   const template = compileRouteTemplates('fetchMetrics', own.routes);
   if (grouping !== undefined && template !== undefined) throw optionError('fetchMetrics: give "routes" (templates promhttp matches) or "route" (your own function), not both.');
@@ -120,13 +146,13 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     const path = pathOfUrl(request.url);
     const scraped = path === metricsPath;
     if (scraped && !includeMetricsPath) return scrapeResponse(scrape, request, remoteAddressOf(request, rest[0]));
-    if (!scraped && metrics.isExcluded(path)) return handler.call(this, request, ...rest);
+    if (!scraped && metrics.isExcluded(path)) return serve.call(this, request, ...rest);
     watchUpgrades(rest[0]);
     if (plain()) {
       const token = metrics.begin();
       let result: Response | Promise<Response>;
       try {
-        result = scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : handler.call(this, request, ...rest);
+        result = scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : serve.call(this, request, ...rest);
       } catch (error) {
         record(token, request, path, 500);
         throw error;
@@ -139,7 +165,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     // registerDefault metrics or doNotTrack: their label functions get the request and the response.
     const args = begin(request);
     const token = beginRequest(request, args);
-    const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : handler.call(this, request, ...rest));
+    const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : serve.call(this, request, ...rest));
     return around(request, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
   }
   return Object.assign(promhttpFetch, api) as FetchMetrics<H>;

@@ -52,7 +52,7 @@ describe.each<Runtime>(['bun', 'deno', 'deno-new-abort'])('promhttp/fetch on %s'
     child = await start(runtime, 'test/fixtures/fetch-serve.ts');
     const port = await ports<Record<'main' | 'shared' | 'custom', number>>(child);
     const url = (p: number): string => `http://127.0.0.1:${p}`;
-    targets = { main: url(port.main), shared: url(port.shared), custom: url(port.custom), mainPort: port.main, output: () => child.output() };
+    targets = { main: url(port.main), shared: url(port.shared), custom: url(port.custom), mainPort: port.main, output: () => child.output(), runtimeErrorStatus: 503 };
   }, 200_000);
   afterAll(async () => {
     await child?.stop();
