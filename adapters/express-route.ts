@@ -10,6 +10,7 @@
 // found through `req.app` (the sub-application while the request is in it) or, once seen, from
 // the app the middleware is in; its mounts are the parent's `mounted_app` layers the request's path
 // leads through.
+import { pathOfTarget } from '../core/adapter/index.js';
 import type { Express4Layer } from './express4-path.js';
 import { express4Mount, withoutTrailingSlash } from './express4-path.js';
 
@@ -184,18 +185,6 @@ function stale(tree: Tree): boolean {
   return false;
 }
 
-/** The path of a request target, without its query, scheme and host. */
-function pathOf(url: string): string {
-  let start = 0;
-  if (url.charCodeAt(0) !== 47 /* / */) {
-    const scheme = url.indexOf('://');
-    start = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
-    if (start === -1) return '/';
-  }
-  const query = url.indexOf('?', start);
-  return query === -1 ? (start === 0 ? url : url.slice(start)) : url.slice(start, query);
-}
-
 /** Takes the chain's mounts off `path` as the router does: what is left for the route, or `undefined` when a mount does not match. */
 function rest(chain: Chain, path: string, chosen?: number[]): string | undefined {
   let left = path;
@@ -320,10 +309,10 @@ export function routeTemplates(): (start: ExpressApp | undefined, current: Expre
       const candidates = new Set<ExpressApp>([start, ...(current !== undefined ? [current] : []), ...apps]);
       candidates.delete(top);
       chains = subAppChains(top, candidates, route);
-      if (chains === undefined) return unseenSubApp(top, route, pathOf(url));
+      if (chains === undefined) return unseenSubApp(top, route, pathOfTarget(url));
       for (let app = current; app !== undefined && app !== top && apps.size < 1000; app = app.parent) apps.add(app);
     }
-    const path = pathOf(url);
+    const path = pathOfTarget(url);
     // Several ways lead to a router mounted at several paths: the request's path tells which it took,
     // as the router tried them, in order. A path no way leads to (rewritten by a middleware) keeps the first.
     let chain = chains[0]!;

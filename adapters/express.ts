@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, pathOfTarget, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 import type { ExpressApp } from './express-route.js';
 import { routeTemplates } from './express-route.js';
 import type { RequestView } from './express-view.js';
@@ -49,12 +49,6 @@ export type ExpressMetrics = ExpressMiddleware & RouteMetricsApi<[req: ExpressRe
  */
 const CATCH_ALL = /^\/?(?:\*\w*|\{\/?\*\w+\}|\(\.\*\))$/;
 
-/** The path part of a request target, without allocating when there is no query. */
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
 /**
  * Records every request and serves the metrics at `path`. Register it first, before your routes
  * and routers, so that it sees every request. Its methods put metrics on single routes
@@ -67,7 +61,7 @@ function pathOf(url: string): string {
  */
 export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics {
   const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('expressMetrics', options, ['route']);
-  const grouping = compileRouteOption<[ExpressRequest, ServerResponse]>('expressMetrics', own.route, (req) => pathOf(req.originalUrl ?? req.url ?? '/'));
+  const grouping = compileRouteOption<[ExpressRequest, ServerResponse]>('expressMetrics', own.route, (req) => pathOfTarget(req.originalUrl ?? req.url ?? '/'));
   const templateOf = routeTemplates();
   // A route function reads the request, as registerDefault metrics do.
   const readsRequest = typeof own.route === 'function';
@@ -110,7 +104,7 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
   }
 
   function promhttpExpress(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
-    const path = pathOf(req.url ?? '/');
+    const path = pathOfTarget(req.url ?? '/');
     const scrapes = path === metricsPath;
     if (scrapes ? includeMetricsPath : !metrics.isExcluded(path)) {
       const token = plain() ? metrics.begin() : beginRequest(req, [req, res]);

@@ -37,7 +37,7 @@ export type { CloseEmitter, ClosingResponse } from '../response-close.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 export { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from '../scrape/answer.js';
 export type { ScrapeAnswerOptions, ScrapeProtection } from '../scrape/answer.js';
-export { normalizePath } from '../route.js';
+export { normalizePath, pathOfTarget } from '../route.js';
 export { compileRouteTemplates } from '../route-templates.js';
 export type { TemplateMatcher } from '../route-templates.js';
 export { pathOfUrl } from '../fetch/path.js';
