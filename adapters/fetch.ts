@@ -78,7 +78,7 @@ let switching: Response | undefined;
 /** What they see when there will be none from the handler: it threw (500), the client left (499), or Bun upgraded the request (101). */
 const standIn = (status: number): Response =>
   status === 101 ? (switching ??= Object.defineProperty(new Response(null), 'status', { value: 101 })) : new Response(null, { status });
-const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response ?? standIn(status));
+const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response?.status === status ? response : standIn(status));
 
 function begin(request: Request): Args {
   return [request, (pending ??= Response.error())];
@@ -94,7 +94,7 @@ function around(request: Request, run: () => Response | Promise<Response>, done:
     throw error;
   }
   if (!(result instanceof Response)) return untilSettled(request.signal, result, (status, response) => done(upgradedStatus(request, status), response));
-  done(result.status, result);
+  done(upgradedStatus(request, result.status), result);
   return result;
 }
 

@@ -155,9 +155,10 @@ describe('promhttp/fetch with WebSockets on Bun', () => {
     await child?.stop();
   });
 
-  it('records a request the handler upgraded with server.upgrade as 101, however the handler returned, and a refused upgrade as its answer', async () => {
+  it('records a request the handler upgraded with server.upgrade as 101, whatever the handler returned after, and a refused upgrade as its answer', async () => {
     expect(await openWebSocket(port, '/ws')).toEqual({ status: 101, message: 'hi' });
     expect(await openWebSocket(port, '/ws-later')).toEqual({ status: 101, message: 'hi' });
+    expect(await openWebSocket(port, '/ws-empty')).toEqual({ status: 101, message: 'hi' });
     expect(await openWebSocket(port, '/chat')).toEqual({ status: 101, message: 'hi' });
     expect((await request(`http://127.0.0.1:${port}/ws`)).status).toBe(400);
     expect((await request(`http://127.0.0.1:${port}/chat`)).status).toBe(400);
@@ -167,6 +168,7 @@ describe('promhttp/fetch with WebSockets on Bun', () => {
       ['/chat', '400', 1],
       ['/ws', '101', 1],
       ['/ws', '400', 1],
+      ['/ws-empty', '101', 1],
       ['/ws-later', '101', 1],
     ]);
     // Label functions see the 101 too, through a stand-in response.

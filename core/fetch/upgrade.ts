@@ -6,6 +6,8 @@ const upgraded = new WeakSet<Request>();
 /** Bun servers whose `upgrade` marks the requests it upgrades. */
 const watched = new WeakSet<object>();
 let lastWatched: object | undefined;
+/** Until a first upgrade, no request needs looking up. */
+let anyUpgraded = false;
 const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 
 type Upgrade = (this: unknown, request: Request, ...rest: unknown[]) => unknown;
@@ -29,7 +31,10 @@ export function watchUpgrades(server: unknown): void {
     Object.defineProperty(server, 'upgrade', {
       value: function upgrade(this: unknown, request: Request, ...rest: unknown[]): unknown {
         const done = bunUpgrade.call(this, request, ...rest);
-        if (done === true && typeof request === 'object' && request !== null) upgraded.add(request);
+        if (done === true && typeof request === 'object' && request !== null) {
+          upgraded.add(request);
+          anyUpgraded = true;
+        }
         return done;
       },
       writable: true,
@@ -41,10 +46,11 @@ export function watchUpgrades(server: unknown): void {
 }
 
 /**
- * The status to record for `request`: 101 when Bun upgraded it, whatever the handler returned
- * after (nothing, which would read as 500) or whether the signal aborted (499) as Bun handed the
- * connection to the WebSocket; otherwise `status`. Only 499 and 500 are looked up.
+ * The status to record for `request`: 101 when Bun upgraded it, since Bun then answers 101 whatever
+ * the handler returns after (nothing, which would read as 500, or an empty 200 as Hono's
+ * upgradeWebSocket returns) and however the signal ends (it aborts, which would read as 499);
+ * otherwise `status`. A process that never upgraded looks nothing up.
  */
 export function upgradedStatus(request: Request, status: number): number {
-  return (status === 500 || status === 499) && upgraded.has(request) ? SWITCHING_PROTOCOLS : status;
+  return anyUpgraded && upgraded.has(request) ? SWITCHING_PROTOCOLS : status;
 }
