@@ -5,6 +5,9 @@ import type { FamilyDef } from '../store/types.js';
 import { definitionKey } from './family-labels.js';
 import type { FamilyMerger, MergedFamily } from './merge.js';
 import { mergeGauge } from './merge.js';
+import { mergeNative, nativeFromClassic } from '../store/native-merge.js';
+import { sameNative } from '../store/native.js';
+import { classicWidth } from '../store/types.js';
 
 /**
  * When processes disagree on a metric's definition (a rolling restart deployed other buckets,
@@ -25,7 +28,12 @@ import { mergeGauge } from './merge.js';
  *   at least the old bound (+Inf into +Inf), so each shown bucket counts exactly the observations
  *   of every definition's buckets up to its bound, whichever buckets are shown. A **summary** is
  *   rebucketed into a shown histogram the same way (its observations count in `+Inf`); a
- *   histogram is *merged* into a shown summary by its count and sum.
+ *   histogram is *merged* into a shown summary by its count and sum. Native histograms are merged
+ *   as processes' are (both brought to the lower schema), and a definition that differs only in
+ *   its native settings is *rebucketed* so; where only the shown one has them (a deploy turned
+ *   them on), each classic bucket's count goes into the native bucket holding its bound
+ *   (store/native-merge.ts). A summary's observations count in the shown histogram's `_count`
+ *   only, in no native bucket: their values are not known.
  * - What cannot be shown in one family is **hidden** while the disagreement lasts, and kept in
  *   the directory: a gauge beside a counted metric of its name, gauges of another merge mode or
  *   info-ness, and a counter beside a histogram or summary of its name.
@@ -56,7 +64,7 @@ const distribution = (def: FamilyDef): boolean => def.type === 'histogram' || de
 function actionFor(shown: FamilyDef, other: FamilyDef): ConflictAction {
   if (distribution(shown) && distribution(other)) {
     if (shown.type === 'summary') return 'merged';
-    return other.type === 'summary' || (other.buckets ?? []).join() !== (shown.buckets ?? []).join() ? 'rebucketed' : 'merged';
+    return other.type === 'summary' || (other.buckets ?? []).join() !== (shown.buckets ?? []).join() || !sameNative(shown.native, other.native) ? 'rebucketed' : 'merged';
   }
   if (shown.type !== other.type) return 'hidden';
   if (shown.type === 'gauge' && (shown.gaugeMode !== other.gaugeMode || shown.info !== other.info)) return 'hidden';
@@ -100,6 +108,11 @@ function* fold(merger: FamilyMerger, shown: MergedFamily, other: MergedFamily): 
       v[a + 1]! += v[b + 1]!;
       for (let i = 0; i < into.length; i++) v[a + 2 + into[i]!]! += v[b + 2 + i]!;
       v[a + 2 + to.buckets!.length]! += v[b + 2 + from.buckets!.length]!;
+      const native = to.native;
+      if (native === undefined) continue;
+      const at = a + classicWidth(to);
+      if (from.native !== undefined) mergeNative(v, at, native, v, b + classicWidth(from), from.native);
+      else nativeFromClassic(v, at, native, from.buckets!, v, b + 2);
     } else {
       const [negative, sum, count] = totals(from, v, b);
       if (to.type === 'summary') {

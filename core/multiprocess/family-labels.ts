@@ -21,10 +21,13 @@ export function workerLabelFor(def: FamilyDef): string {
 
 /**
  * What makes two definitions of a name one: its type, its label names as a set, its buckets, its
- * gauge mode. The help text is left out (it only describes), and so is `maxSeries`.
+ * gauge mode, its native histogram's settings. The help text is left out (it only describes), and
+ * so are `maxSeries` and whether protobuf carries a native histogram's classic buckets too, which
+ * stores nothing.
  */
 export function definitionKey(def: FamilyDef): string {
-  return JSON.stringify([def.name, def.type, [...def.labelNames].sort(), def.buckets ?? [], modeOf(def) ?? '', def.info === true]);
+  const native = def.native === undefined ? [] : [[def.native.schema, def.native.zeroThreshold, def.native.maxBuckets]];
+  return JSON.stringify([def.name, def.type, [...def.labelNames].sort(), def.buckets ?? [], modeOf(def) ?? '', def.info === true, ...native]);
 }
 
 /** The identity of a series among every definition of its name: its non-empty labels, sorted. */

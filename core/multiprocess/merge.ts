@@ -1,6 +1,7 @@
 import { OVERFLOW, escapeLabelValue, renderLabels } from '../labels.js';
 import type { FamilyDef, GaugeMode, Series } from '../store/types.js';
-import { seriesWidth } from '../store/types.js';
+import { classicWidth, seriesWidth } from '../store/types.js';
+import { mergeNative } from '../store/native-merge.js';
 import type { Labelled } from './family-labels.js';
 import { definitionKey, modeOf, permutation, seriesIdentity, withDefaultLabels, workerLabelFor } from './family-labels.js';
 
@@ -228,13 +229,21 @@ export function createFamilyMerger(options: MergerOptions = {}): FamilyMerger {
       if (!isOverflow(family.def, labels)) kept.set(family, (kept.get(family) ?? 0) + 1);
       // A per-worker series is rendered with its worker label.
       const at = create(family, key, family.def.labelNames, labels, key, source.alive, each ? source.worker : undefined).offset;
+      const native = family.def.native;
+      const copied = native === undefined ? family.width : classicWidth(family.def);
       // A definition written with fewer slots (an older layout) leaves the others at 0.
-      for (let i = 0; i < family.width; i++) v[at + i] = i < width ? (slots[offset + i] ?? 0) : 0;
+      for (let i = 0; i < family.width; i++) v[at + i] = i < copied && i < width ? (slots[offset + i] ?? 0) : 0;
+      // Native buckets are merged even into empty slots: what comes from outside is checked there.
+      if (native !== undefined) mergeNative(v, at + copied, native, slots, offset + copied, native);
       return;
     }
     const at = found.offset;
     if (mode === undefined) {
-      for (let i = 0; i < width && i < family.width; i++) v[at + i]! += slots[offset + i] ?? 0;
+      const native = family.def.native;
+      const summed = native === undefined ? family.width : classicWidth(family.def);
+      for (let i = 0; i < width && i < summed; i++) v[at + i]! += slots[offset + i] ?? 0;
+      // Brought to the lower schema of the two, then summed bucket by bucket (see store/native-merge.ts).
+      if (native !== undefined) mergeNative(v, at + summed, native, slots, offset + summed, native);
       return;
     }
     mergeGauge(v, at, found, mode, slots[offset] ?? 0, slots[offset + 1] ?? 0, source.alive);

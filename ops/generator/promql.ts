@@ -1,4 +1,5 @@
 import { formatBound } from '../../core/exposition/format.js';
+import { OVERFLOW } from '../../core/labels.js';
 import type { ResolvedOps } from './options.js';
 
 /** A label matcher list, `{a="1", b=~"2"}`, leaving out the empty parts (and empty when none is left). */
@@ -48,3 +49,11 @@ export function baseName(counter: string): string {
 }
 
 export const FIVE_XX = 'status_code=~"5.."';
+
+/**
+ * Requests whose status is known: the denominator of every 5xx ratio. The request metrics' overflow
+ * series keeps the method and status code of what lands in it (its route reads `overflow`), so it
+ * counts in both parts of a ratio; where a series has lost its status code as well (`status_code`
+ * reading `overflow`), its requests are left out of both parts, as their class is unknown.
+ */
+export const KNOWN_STATUS = `status_code!=${quote(OVERFLOW)}`;

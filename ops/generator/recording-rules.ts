@@ -1,5 +1,5 @@
 import type { ResolvedOps } from './options.js';
-import { baseName, FIVE_XX, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { baseName, FIVE_XX, KNOWN_STATUS, ruleMatchers, selector, serviceLabels } from './promql.js';
 
 /** One rule of a rule group, as Prometheus reads it. */
 export interface Rule {
@@ -43,6 +43,7 @@ export function recordingRules(ops: ResolvedOps): RuleFile {
   const level = by.join('_');
   const all = selector(ruleMatchers(ops));
   const errors = selector(ruleMatchers(ops), FIVE_XX);
+  const known = selector(ruleMatchers(ops), KNOWN_STATUS);
   const rules: Rule[] = [];
   for (const w of RECORDING_WINDOWS) {
     rules.push(
@@ -51,7 +52,7 @@ export function recordingRules(ops: ResolvedOps): RuleFile {
       {
         record: `${level}_route:${base}_5xx:ratio_rate${w}`,
         // A route without errors has no 5xx series: `or … * 0` gives it a ratio of 0 instead of none.
-        expr: `(sum by (${byRoute}) (rate(${requests}${errors}[${w}])) or sum by (${byRoute}) (rate(${requests}${all}[${w}])) * 0) / sum by (${byRoute}) (rate(${requests}${all}[${w}]))`,
+        expr: `(sum by (${byRoute}) (rate(${requests}${errors}[${w}])) or sum by (${byRoute}) (rate(${requests}${known}[${w}])) * 0) / sum by (${byRoute}) (rate(${requests}${known}[${w}]))`,
       },
       ...QUANTILES.map((q) => ({
         record: `${level}_route:${duration}:quantile_rate${w}`,
