@@ -138,6 +138,32 @@ describe('scrape protection', () => {
     }
   });
 
+  test('a timeout header longer than a timer can hold sets no deadline, and warns nothing', async () => {
+    const gated = gatedRegistry();
+    const server = await listen(metricsHandler({ registry: gated.registry }));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      // 3,000,000 s and 1e300 s are beyond 2^31 - 1 ms: taken literally, the timer would fire after 1 ms.
+      for (const seconds of ['3000000', '1e300']) {
+        const answer = request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': seconds } });
+        await gated.entered();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        gated.release();
+        expect((await answer).status).toBe(200);
+      }
+      // The header's deadline applies up to that limit.
+      expect((await request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '0.05' } })).status).toBe(503);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      gated.release();
+      await server.close();
+    }
+  });
+
   test('a render nobody waits for any more stops, and the next scrape gets a fresh one', async () => {
     const gated = gatedRegistry();
     // Enough series that the render yields to the event loop, where it notices it was abandoned.
@@ -167,6 +193,12 @@ describe('scrape protection', () => {
     expect(() => metricsHandler({ registry, scrape: { maxInflight: 3 } as never })).toThrow('promhttp: metricsHandler: "scrape": unknown option "maxInflight". Did you mean "maxInFlight"?');
     expect(() => instrument((_req, res) => res.end(), { registry, scrape: { maxInFlight: 1.5 } })).toThrow('promhttp: instrument: "scrape.maxInFlight"');
     expect(() => startMetricsServer({ port: 0, registry, scrape: { timeoutMs: 0 } })).toThrow('promhttp: startMetricsServer: "scrape.timeoutMs"');
+    // A timer cannot wait longer: every scrape would be refused after 1 ms.
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: 2 ** 31 } })).toThrow(
+      'promhttp: metricsHandler: "scrape.timeoutMs" must be at most 2147483647 ms (about 24.8 days, the longest a timer can wait), got 2147483648; leave it out for no deadline.',
+    );
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: 1e12 } })).toThrow('must be at most 2147483647 ms');
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: 2 ** 31 - 1 } })).not.toThrow();
   });
 
   test('the refusal counter exists at 0 from the start, beside the metrics it protects', async () => {

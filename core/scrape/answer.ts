@@ -20,7 +20,8 @@ export interface ScrapeProtection {
   /**
    * The longest a scrape may take, in milliseconds; a scrape that cannot be rendered in time is
    * answered 503 instead of with a body its scraper would throw away. Prometheus says how long it
-   * waits in `X-Prometheus-Scrape-Timeout-Seconds`, which applies when it is shorter.
+   * waits in `X-Prometheus-Scrape-Timeout-Seconds`, which applies when it is shorter. At most
+   * 2147483647 (about 24.8 days, the longest a timer can wait); a header beyond that sets no deadline.
    * @default none (only Prometheus's header)
    */
   timeoutMs?: number;
@@ -42,22 +43,30 @@ export interface ScrapeAnswerOptions {
 export const SCRAPE_ANSWER_KEYS: readonly string[] = ['auth', 'scrape'];
 
 const TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds';
+/** The longest delay a timer holds (2^31 − 1 ms, about 24.8 days); Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function positive(where: string, name: string, value: unknown, fallback: number | undefined, whole: boolean): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || value === Infinity || (whole && !Number.isInteger(value))) {
     throw optionError(`${where}: "scrape.${name}" must be a ${whole ? 'whole number of at least 1' : 'positive number of milliseconds'}, got ${describeValue(value)}.`);
   }
+  if (!whole && value > MAX_TIMER_MS) {
+    throw optionError(`${where}: "scrape.${name}" must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a timer can wait), got ${value}; leave it out for no deadline.`);
+  }
   return value;
 }
 
 /**
  * The time a scrape may take, in ms: the shorter of `timeoutMs` and what the scraper said it
- * waits, less a tenth (at most half a second), so that the refusal still reaches it in time.
+ * waits, less a tenth (at most half a second), so that the refusal still reaches it in time. A
+ * scraper that says it waits longer than a timer can hold sets no deadline: taken literally, the
+ * timer would fire at once and refuse every scrape.
  */
 function deadlineOf(request: ScrapeRequest, timeoutMs: number | undefined): number | undefined {
   const seconds = Number(firstHeader(request, TIMEOUT_HEADER));
-  const fromHeader = seconds > 0 && Number.isFinite(seconds) ? seconds * 1000 - Math.min(500, seconds * 100) : undefined;
+  const ms = seconds > 0 && Number.isFinite(seconds) ? seconds * 1000 - Math.min(500, seconds * 100) : undefined;
+  const fromHeader = ms !== undefined && ms <= MAX_TIMER_MS ? ms : undefined;
   if (fromHeader === undefined) return timeoutMs;
   return timeoutMs === undefined ? fromHeader : Math.min(fromHeader, timeoutMs);
 }
