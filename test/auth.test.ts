@@ -4,7 +4,10 @@ import { Hono } from 'hono';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counter, createHttpMetrics, metricsHandler, startMetricsServer, type AuthRequest } from 'promhttp';
@@ -124,6 +127,40 @@ describe('auth: who may read the metrics', () => {
     expect(() => koaMetrics({ registry, auth: { bearer: '' } })).toThrow('promhttp: koaMetrics: "auth.bearer"');
     expect(() => honoMetrics({ registry, auth: { basic: { username: '', password: 'x' } } })).toThrow('promhttp: honoMetrics: "auth.basic.username"');
     expect(() => startMetricsServer({ port: 0, registry, auth: { bearer: '' } })).toThrow('promhttp: startMetricsServer: "auth.bearer"');
+  });
+
+  test('a secret no client can send fails at construction: blank, or with whitespace around it, as a token file read whole is', () => {
+    const registry = new Registry();
+    const dir = mkdtempSync(join(tmpdir(), 'promhttp-token-'));
+    try {
+      // As a Kubernetes secret mount or `echo token > file` leaves it: with its final newline.
+      writeFileSync(join(dir, 'token'), 's3cret-token\n');
+      const fromFile = readFileSync(join(dir, 'token'), 'utf8');
+      expect(() => metricsHandler({ registry, auth: { bearer: fromFile } })).toThrow(
+        "promhttp: metricsHandler: \"auth.bearer\" begins or ends with whitespace, which no client sends (Prometheus trims its credentials files too); a file read with readFileSync keeps its final newline. Trim it: readFileSync(file, 'utf8').trim().",
+      );
+      expect(() => metricsHandler({ registry, auth: { bearer: fromFile.trim() } })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => metricsHandler({ registry, auth: { bearer: ' ' } })).toThrow('"auth.bearer" must be a non-empty string, got the string " "');
+    expect(() => metricsHandler({ registry, auth: { bearer: ['ok-token', '\tnew-token'] } })).toThrow('"auth.bearer[1]" begins or ends with whitespace');
+    expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: 'secret\r\n' } } })).toThrow('"auth.basic.password" begins or ends with whitespace');
+    expect(() => metricsHandler({ registry, auth: { basic: { username: ' prometheus', password: 'secret' } } })).toThrow('"auth.basic.username" begins or ends with whitespace');
+    // Whitespace inside a password is sent as it is: only around it is refused.
+    expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: 'pa ss' } } })).not.toThrow();
+  });
+
+  test('a secret given as undefined (an unset environment variable) is named as such', () => {
+    const registry = new Registry();
+    const unset = process.env.PROMHTTP_TEST_UNSET_TOKEN;
+    expect(() => metricsHandler({ registry, auth: { bearer: unset! } })).toThrow(
+      'promhttp: metricsHandler: "auth.bearer" is undefined, as an environment variable that is not set reads (process.env.METRICS_TOKEN). Set it, or leave "auth" out to let anyone read the metrics.',
+    );
+    expect(() => metricsHandler({ registry, auth: { bearer: ['old-token', unset!] } })).toThrow('"auth.bearer[1]" is undefined');
+    expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: unset! } } })).toThrow('"auth.basic.password" is undefined');
+    expect(() => metricsHandler({ registry, auth: { basic: undefined! } })).toThrow('"auth.basic" is undefined');
+    expect(() => metricsHandler({ registry, auth: {} as never })).toThrow('"auth" takes either "bearer" or "basic", not neither');
   });
 });
 
@@ -284,12 +321,17 @@ describe('startMetricsServer: auth and TLS', () => {
 
   test('a real Prometheus scrapes with a bearer token, basic auth, HTTPS and mutual TLS; a wrong credential is up == 0 with the 401', async () => {
     const registry = registryWithWork();
+    // One token file for both sides, with the final newline a secret mount has: Prometheus trims it, so must the app.
+    const tokenDir = mkdtempSync(join(tmpdir(), 'promhttp-token-'));
+    const tokenFile = join(tokenDir, 'metrics-token');
+    writeFileSync(tokenFile, 'file-token\n');
     const servers = await Promise.all([
       startMetricsServer({ port: 0, registry, auth: { bearer: ['old', 'prometheus-token'] } }),
       startMetricsServer({ port: 0, registry, auth: { basic: { username: 'prometheus', password: 'basic-secret' } } }),
       startMetricsServer({ port: 0, registry, tls: { cert: certs.pem.serverCert, key: certs.pem.serverKey } }),
       startMetricsServer({ port: 0, registry, auth: { bearer: 'mtls-token' }, tls: { cert: certs.pem.serverCert, key: certs.pem.serverKey, ca: certs.pem.ca, requestClientCert: true } }),
       startMetricsServer({ port: 0, registry, auth: { bearer: 'the-real-one' } }),
+      startMetricsServer({ port: 0, registry, auth: { bearer: readFileSync(tokenFile, 'utf8').trim() } }),
     ]);
     const target = (i: number): string[] => [`127.0.0.1:${servers[i]!.port}`];
     const prometheus = await startPrometheus([
@@ -303,16 +345,18 @@ describe('startMetricsServer: auth and TLS', () => {
         config: ['authorization:', '  credentials: mtls-token', 'tls_config:', `  ca_file: ${certs.files.ca}`, `  cert_file: ${certs.files.clientCert}`, `  key_file: ${certs.files.clientKey}`],
       },
       { job: 'wrong', targets: target(4), config: ['authorization:', '  credentials: a-wrong-one'] },
+      { job: 'file', targets: target(5), config: ['authorization:', `  credentials_file: ${tokenFile}`] },
     ]);
     try {
-      for (const job of ['bearer', 'basic', 'https', 'mtls']) await prometheus.waitFor(`work_total{job="${job}"}`, (v) => v === 3);
+      for (const job of ['bearer', 'basic', 'https', 'mtls', 'file']) await prometheus.waitFor(`work_total{job="${job}"}`, (v) => v === 3);
       await prometheus.waitFor('up{job="wrong"}', (v) => v === 0);
       const wrong = (await prometheus.targets()).find((t) => t.job === 'wrong')!;
       expect(wrong.lastError).toMatch(/401/);
-      expect((await prometheus.query('up == 1')).map((r) => r.metric.job).sort()).toEqual(['basic', 'bearer', 'https', 'mtls']);
+      expect((await prometheus.query('up == 1')).map((r) => r.metric.job).sort()).toEqual(['basic', 'bearer', 'file', 'https', 'mtls']);
     } finally {
       await prometheus.stop();
       await Promise.all(servers.map((s) => s.close()));
+      rmSync(tokenDir, { recursive: true, force: true });
     }
   }, 60_000);
 });
