@@ -176,9 +176,12 @@ describe('auth on every adapter: the metrics stay closed, and the metrics path u
     expect(refused.body.toString()).not.toContain('http_requests_total');
     const allowed = await request(`${url}/metrics`, { headers: bearer('adapter-token') });
     expect(allowed.status).toBe(200);
+    // A repeated Authorization header: the first counts everywhere (node:http keeps only it, fetch's Headers joins them).
+    expect((await request(`${url}/metrics`, { headers: { Authorization: ['Bearer adapter-token', 'Bearer wrong'] } })).status).toBe(200);
+    expect((await request(`${url}/metrics`, { headers: { Authorization: ['Bearer wrong', 'Bearer adapter-token'] } })).status).toBe(401);
     const samples = parseExposition(String((await metrics.render()).body));
     expect(find(samples, 'http_requests_total').map((s) => s.labels.route)).toEqual(['/hello']);
-    expect(find(samples, 'promhttp_scrape_rejected_total', { reason: 'unauthorized' })[0]?.value).toBe(1);
+    expect(find(samples, 'promhttp_scrape_rejected_total', { reason: 'unauthorized' })[0]?.value).toBe(2);
   }
 
   test('promhttp/node', async () => {

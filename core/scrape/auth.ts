@@ -57,8 +57,20 @@ function headerOf(headers: Readonly<Record<string, string | readonly string[] | 
   return typeof value === 'string' ? value : value?.join(', ');
 }
 
-/** The credentials after `scheme ` in an Authorization header (the scheme is case-insensitive), else `undefined`. */
-function credentials(header: string | undefined, scheme: string): string | undefined {
+/**
+ * Where a second credential begins in an Authorization value: a comma, then a scheme and a space.
+ * A token68 (a bearer token, base64) holds neither comma nor space, so this never cuts one.
+ */
+const NEXT_CREDENTIAL = /,[ \t]*[!#$%&'*+.^`|~\w-]+ /;
+
+/**
+ * The credentials after `scheme ` in an Authorization header (the scheme is case-insensitive), else
+ * `undefined`. Of a repeated header only the first counts: node:http keeps only the first, fetch's
+ * `Headers` joins them with ", ", and both must read the same.
+ */
+function credentials(value: string | undefined, scheme: string): string | undefined {
+  const next = value === undefined ? -1 : value.search(NEXT_CREDENTIAL);
+  const header = next === -1 ? value : value!.slice(0, next);
   if (header === undefined || header.length <= scheme.length || header[scheme.length] !== ' ') return undefined;
   if (header.slice(0, scheme.length).toLowerCase() !== scheme.toLowerCase()) return undefined;
   return header.slice(scheme.length + 1).trim();
