@@ -304,6 +304,25 @@ describe('startMetricsServer: auth and TLS', () => {
     expect(() => startMetricsServer({ port: 0, registry, tls: { cert: certs.pem.serverCert, key: certs.pem.serverKey, requestClientCert: true } })).toThrow('"tls.requestClientCert" needs "tls.ca"');
   });
 
+  test("refuses what OpenSSL refuses at construction, with a promhttp TypeError: no PEM, a key that is not the certificate's", () => {
+    const registry = new Registry();
+    const refusal = (tls: { cert: string; key: string; ca?: string }): unknown => {
+      try {
+        void startMetricsServer({ port: 0, registry, tls });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const garbage = refusal({ cert: 'garbage', key: certs.pem.serverKey });
+    expect(garbage).toBeInstanceOf(TypeError);
+    expect((garbage as Error).message).toMatch(/^promhttp: startMetricsServer: "tls" was refused by OpenSSL \(PEM routines::no start line\): give the PEM certificate in "cert", its own private key in "key"/);
+    const mismatch = refusal({ cert: certs.pem.serverCert, key: certs.pem.clientKey });
+    expect(mismatch).toBeInstanceOf(TypeError);
+    expect((mismatch as Error).message).toContain('"tls" was refused by OpenSSL (x509 certificate routines::key values mismatch)');
+    expect((mismatch as Error).cause).toBeInstanceOf(Error);
+  });
+
   test('credentials over plain HTTP on an address other machines reach get one warning, not an error', async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => void warnings.push(warning.message);
@@ -313,6 +332,11 @@ describe('startMetricsServer: auth and TLS', () => {
       await expect(startMetricsServer({ port: 0, host: '192.0.2.1', registry: new Registry(), auth: { bearer: 'token' } })).rejects.toThrow('192.0.2.1 is not an address of this machine');
       const loopback = await startMetricsServer({ port: 0, registry: new Registry(), auth: { bearer: 'token' } });
       await loopback.close();
+      // Loopback however it is written: IPv6 in full, IPv4-mapped, the resolver's short form.
+      for (const host of ['0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '127.1', 'localhost']) {
+        const server = await startMetricsServer({ port: 0, host, registry: new Registry(), auth: { bearer: 'token' } }).catch(() => undefined);
+        await server?.close();
+      }
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((w) => w.includes('credentials for'))).toEqual([
         'promhttp: startMetricsServer: credentials for 192.0.2.1:0 travel over plain HTTP; give "tls" (or make sure TLS ends at a proxy in front of it).',
