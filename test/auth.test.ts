@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
 import { instrument } from 'promhttp/node';
 import { listen, request, serversClosedAfterEach } from './support/http.js';
+import { startChild, startTsApp, TSX } from './support/process.js';
 import { startPrometheus } from './support/prometheus.js';
 import { find, parseExposition } from './support/scrape.js';
 import { makeCertificates, type Certificates } from './support/tls.js';
@@ -161,6 +163,36 @@ describe('auth: who may read the metrics', () => {
     expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: unset! } } })).toThrow('"auth.basic.password" is undefined');
     expect(() => metricsHandler({ registry, auth: { basic: undefined! } })).toThrow('"auth.basic" is undefined');
     expect(() => metricsHandler({ registry, auth: {} as never })).toThrow('"auth" takes either "bearer" or "basic", not neither');
+  });
+});
+
+describe("the README's check of its own in front of /metrics (examples/koa-behind-check.ts)", () => {
+  const FILE = 'examples/koa-behind-check.ts';
+
+  test('does not start without its token, rather than accept "Bearer undefined"', async () => {
+    const child = startChild(TSX, [FILE], { env: { PORT: '0', METRICS_TOKEN: '' } });
+    try {
+      await child.waitFor(/METRICS_TOKEN is not set/);
+      await once(child.process, 'exit');
+      expect(child.process.exitCode).not.toBe(0);
+      expect(child.output()).not.toContain('listening on');
+    } finally {
+      await child.stop();
+    }
+  });
+
+  test('lets in the right token only', async () => {
+    const app = await startTsApp(FILE, { METRICS_TOKEN: 'example-token' });
+    try {
+      for (const headers of [{}, bearer('undefined'), bearer('example-toke'), bearer('example-token-and-more'), { authorization: 'example-token' }]) {
+        expect((await request(`${app.url}/metrics`, { headers })).status, JSON.stringify(headers)).toBe(401);
+      }
+      const allowed = await request(`${app.url}/metrics`, { headers: bearer('example-token') });
+      expect(allowed.status).toBe(200);
+      expect(allowed.body.toString()).toContain('http_requests_total{method="GET",route="/metrics",status_code="401"} 5');
+    } finally {
+      await app.stop();
+    }
   });
 });
 
