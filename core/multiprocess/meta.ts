@@ -63,10 +63,12 @@ export interface EncodedFamily {
   readonly max?: number | undefined;
   /** `staticCount`. */
   readonly fixed?: number | undefined;
+  /** `overflowKeeps`. */
+  readonly keep?: readonly string[] | undefined;
 }
 
 export function encodeFamilyDef(def: FamilyDef): EncodedFamily {
-  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info, max: def.maxSeries, fixed: def.staticCount };
+  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info, max: def.maxSeries, fixed: def.staticCount, keep: def.overflowKeeps };
 }
 
 export function familyLine(family: StoredFamily): string {
@@ -105,7 +107,7 @@ const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((n)
 
 /** Builds a family definition from untrusted JSON, or `undefined` when it is not one. */
 export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefined {
-  const { name, help, type, labels, buckets, mode, info, max, fixed } = line;
+  const { name, help, type, labels, buckets, mode, info, max, fixed, keep } = line;
   if (typeof name !== 'string' || typeof help !== 'string' || !TYPES.includes(type as MetricType) || !isStrings(labels)) return undefined;
   if (type === 'histogram' && !isNumbers(buckets)) return undefined;
   if (mode !== undefined && !MODES.includes(mode as GaugeMode)) return undefined;
@@ -121,6 +123,7 @@ export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefi
     ...(info === true ? { info: true } : {}),
     ...(isCount(max, 1) ? { maxSeries: max } : {}),
     ...(isCount(fixed, 1) && fixed < labels.length ? { staticCount: fixed } : {}),
+    ...(isStrings(keep) && keep.length > 0 ? { overflowKeeps: keep } : {}),
   };
 }
 

@@ -12,9 +12,15 @@ import type { FamilyDef, Series } from './types.js';
 /** What every metric gets unless it says otherwise: the OpenTelemetry SDK's cardinality limit. */
 export const DEFAULT_MAX_SERIES = 2000;
 
-/** The own label values of the overflow series of a family with `labelCount` labels. */
-export function overflowValues(labelCount: number): string[] {
-  return Array.from({ length: labelCount }, () => OVERFLOW);
+const OVERFLOW_LIKE = new RegExp(`^_*${OVERFLOW}$`);
+
+/**
+ * A label value as a series keeps it: `overflow`, `_overflow`, `__overflow`… get one more `_`,
+ * every other value stays. So no value a label is fed with (a header, a tenant id) is written
+ * `overflow`, and that value means only what the limit sent there; distinct values stay distinct.
+ */
+export function escapeOverflow(value: string): string {
+  return OVERFLOW_LIKE.test(value) ? `_${value}` : value;
 }
 
 /** The label with the most distinct values among `series`, and how many; `undefined` without labels. */

@@ -71,7 +71,8 @@ function sameDef(a: FamilyDef, b: FamilyDef): boolean {
     (a.buckets ?? []).join() === (b.buckets ?? []).join() &&
     a.gaugeMode === b.gaugeMode &&
     Boolean(a.info) === Boolean(b.info) &&
-    a.maxSeries === b.maxSeries
+    a.maxSeries === b.maxSeries &&
+    (a.overflowKeeps ?? []).join() === (b.overflowKeeps ?? []).join()
   );
 }
 

@@ -39,6 +39,12 @@ export interface FamilyDef {
    */
   readonly maxSeries?: number;
   /**
+   * Own labels that keep their value on the overflow series, whose other labels are `overflow`:
+   * one overflow series per combination of theirs. Only for labels of a small fixed set (the
+   * request metrics keep `method` and `status_code`, so errors among overflowed requests show).
+   */
+  readonly overflowKeeps?: readonly string[];
+  /**
    * In a definition as processes share it (directory and IPC modes), where `labelNames` starts with
    * the static labels: how many they are. An overflow series keeps their values.
    */
