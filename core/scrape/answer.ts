@@ -3,7 +3,8 @@ import { checkKeys, checkObject, describeValue, optionError } from '../errors.js
 import type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 import { expositionAnswer, plainAnswer, refuseMethod } from '../exposition/respond.js';
 import { acceptsGzip, negotiate } from '../exposition/render.js';
-import { ScrapeAbandoned, sharedExposition } from '../exposition/shared.js';
+import type { Format } from '../exposition/format.js';
+import { ScrapeAbandoned, renderUnderWay, sharedExposition } from '../exposition/shared.js';
 import type { AuthOption } from './auth.js';
 import { compileAuth } from './auth.js';
 import { rejectionCounter } from './rejected.js';
@@ -11,9 +12,10 @@ import { rejectionCounter } from './rejected.js';
 /** Limits on the work scrapes may cause. */
 export interface ScrapeProtection {
   /**
-   * Scrapes answered at the same time; one more is answered 503 at once, with `Retry-After`.
-   * Scrapes that ask for the same format while one is rendered share its render, so these cost
-   * about one render however many there are.
+   * Renders running at the same time; a scrape that would start one more is answered 503 at once,
+   * with `Retry-After`. A scrape that asks for the same format and encoding as a render under way
+   * joins it and takes no slot: fifty identical scrapes cost one render and are all answered. A
+   * render whose scrapes all timed out keeps its slot until it has stopped (at its next slice).
    * @default 10
    */
   maxInFlight?: number;
@@ -85,18 +87,21 @@ export function createScrapeAnswer(where: string, registry: Registry, options: S
   const maxInFlight = positive(where, 'maxInFlight', limits.maxInFlight, 10, true)!;
   const timeoutMs = positive(where, 'timeoutMs', limits.timeoutMs, undefined, false);
   const rejected = rejectionCounter(registry, auth !== undefined);
-  let inFlight = 0;
+  /** Renders this answer started that have not stopped yet, abandoned ones included: the work maxInFlight bounds. */
+  let running = 0;
+  function started(stopped: Promise<unknown>): void {
+    running++;
+    void stopped.then(() => void running--);
+  }
 
-  async function render(request: ScrapeRequest): Promise<ScrapeResponse> {
-    const format = negotiate(request.accept ?? firstHeader(request, 'accept'));
-    const gzip = acceptsGzip(request.acceptEncoding ?? firstHeader(request, 'accept-encoding'));
+  async function render(request: ScrapeRequest, format: Format, gzip: boolean): Promise<ScrapeResponse> {
     const head = request.method === 'HEAD';
     const deadline = deadlineOf(request, timeoutMs);
-    if (deadline === undefined) return expositionAnswer(await sharedExposition(registry, format, gzip), head);
+    if (deadline === undefined) return expositionAnswer(await sharedExposition(registry, format, gzip, undefined, started), head);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), deadline);
     try {
-      return expositionAnswer(await sharedExposition(registry, format, gzip, controller.signal), head);
+      return expositionAnswer(await sharedExposition(registry, format, gzip, controller.signal, started), head);
     } catch (error) {
       if (!(error instanceof ScrapeAbandoned)) throw error;
       rejected('timeout');
@@ -118,17 +123,17 @@ export function createScrapeAnswer(where: string, registry: Registry, options: S
     }
     const wrongMethod = refuseMethod(request.method);
     if (wrongMethod !== undefined) return wrongMethod;
-    if (inFlight >= maxInFlight) {
+    const format = negotiate(request.accept ?? firstHeader(request, 'accept'));
+    const gzip = acceptsGzip(request.acceptEncoding ?? firstHeader(request, 'accept-encoding'));
+    // Checked and started in one go, with no await between: the count cannot change in between.
+    if (running >= maxInFlight && !renderUnderWay(registry, format, gzip)) {
       rejected('max_in_flight');
-      return plainAnswer(503, `${inFlight} scrapes are being answered already (scrape.maxInFlight); try again shortly.`, { 'retry-after': '1' });
+      return plainAnswer(503, `${running} renders are running already (scrape.maxInFlight); try again shortly.`, { 'retry-after': '1' });
     }
-    inFlight++;
     try {
-      return await render(request);
+      return await render(request, format, gzip);
     } catch (error) {
       return plainAnswer(500, error instanceof Error ? error.message : String(error));
-    } finally {
-      inFlight--;
     }
   };
 }

@@ -102,5 +102,6 @@ export interface Arena {
  * Marks the collector that renders a registry's whole exposition, merged across processes
  * (multi-process mode). The exposition hands the scrape to it instead of rendering metric by
  * metric; it answers with the body as UTF-8 chunks, each encoded in the slice that rendered it.
+ * It is given the render's abort signal, and stops at its next slice once that aborts.
  */
 export const RENDER_MERGED = Symbol.for('promhttp.renderMerged');
