@@ -82,6 +82,8 @@ export function seriesLine(series: StoredSeries): string {
 /** What has been parsed of one store's log so far; logs only grow, so parsing resumes where it stopped. */
 export interface ParsedMeta {
   header: MetaHeader | undefined;
+  /** The header's line as read, newline included: a reader that keeps this parse checks it is still there before going on. */
+  headerLine: Buffer | undefined;
   readonly families: Map<number, StoredFamily>;
   readonly series: StoredSeries[];
   /** Bytes consumed: always the end of a complete line. */
@@ -98,7 +100,7 @@ export interface ParsedMeta {
   extent: number;
 }
 
-export const emptyMeta = (ino = 0): ParsedMeta => ({ header: undefined, families: new Map(), series: [], bytes: 0, ino, problem: undefined, badLines: 0, partial: false, extent: HEADER_SLOTS });
+export const emptyMeta = (ino = 0): ParsedMeta => ({ header: undefined, headerLine: undefined, families: new Map(), series: [], bytes: 0, ino, problem: undefined, badLines: 0, partial: false, extent: HEADER_SLOTS });
 
 const TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram', 'summary'];
 const MODES: readonly GaugeMode[] = ['all', 'liveall', 'sum', 'livesum', 'min', 'livemin', 'max', 'livemax', 'mostrecent', 'livemostrecent'];
@@ -140,7 +142,9 @@ export function* parseMeta(meta: ParsedMeta, chunk: Buffer): Steps<void> {
   let lines = 0;
   for (let nl = chunk.indexOf(0x0a); nl >= 0 && meta.problem === undefined; nl = chunk.indexOf(0x0a, pos)) {
     // A newline byte never occurs inside a UTF-8 sequence, so cutting there is safe.
+    const first = meta.header === undefined;
     parseLine(meta, chunk.toString('utf8', pos, nl));
+    if (first && meta.header !== undefined) meta.headerLine = Buffer.from(chunk.subarray(pos, nl + 1));
     pos = nl + 1;
     meta.bytes = base + pos;
     if (++lines % CHUNK === 0) yield;
