@@ -82,7 +82,7 @@ describe('a label computed from client input', () => {
     const warned = aboutSeries('tenant_requests_total');
     expect(warned).toHaveLength(1);
     expect(warned[0]).toContain('reached its maxSeries, 100 label sets');
-    expect(warned[0]).toContain('The label "tenant" has the most distinct values (100)');
+    expect(warned[0]).toContain('The label "tenant" grows fastest: 10 distinct values among the last 10 label sets (100 in all)');
     expect(await promtoolCheckMetrics(text)).toBe('');
   });
 });
@@ -109,7 +109,7 @@ describe('the metric factories fed with user values', () => {
     // Samples, not label sets: seven incs by label set, and two through the child.
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'jobs_done_total' })).toBe(9);
     expect(aboutSeries('jobs_done_total')).toHaveLength(1);
-    expect(aboutSeries('jobs_done_total')[0]).toContain('The label "customer" has the most distinct values (3)');
+    expect(aboutSeries('jobs_done_total')[0]).toContain('The label "customer" grows fastest: 3 distinct values among the last 3 label sets (3 in all)');
   });
 
   it('gauge: inc and dec past the limit keep the sum over series exact', async () => {
@@ -167,7 +167,18 @@ describe('the metric factories fed with user values', () => {
     for (let i = 0; i < 8; i++) calls.inc({ region: i % 2 ? 'eu' : 'us', session: `s${i}`, outcome: 'ok' });
     await settled();
     expect(aboutSeries('calls_total')).toHaveLength(1);
-    expect(aboutSeries('calls_total')[0]).toContain('The label "session" has the most distinct values (6)');
+    expect(aboutSeries('calls_total')[0]).toContain('The label "session" grows fastest: 6 distinct values among the last 6 label sets (6 in all)');
+  });
+
+  it('names the label that used the limit up, not one with many values all seen early', async () => {
+    const registry = new Registry();
+    const hits = counter({ name: 'hits_total', help: 'Hits.', labelNames: ['route', 'user'], registry });
+    // 1500 routes, all legitimate, first; then new users on one route exhaust the 2000 label sets.
+    for (let i = 0; i < 1500; i++) hits.inc({ route: `/r${i}`, user: 'anonymous' });
+    for (let i = 0; i < 600; i++) hits.inc({ route: '/r0', user: `u${i}` });
+    await settled();
+    expect(aboutSeries('hits_total')).toHaveLength(1);
+    expect(aboutSeries('hits_total')[0]).toContain('The label "user" grows fastest: 200 distinct values among the last 200 label sets (501 in all)');
   });
 
   it('shares the limit between every object recording into the metric, and never applies it to a metric without labels', async () => {
@@ -207,7 +218,7 @@ describe('the request metrics', () => {
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'http_requests_total' })).toBe(150);
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'http_request_duration_seconds' })).toBe(150);
     expect(aboutSeries('http_requests_total')).toHaveLength(1);
-    expect(aboutSeries('http_requests_total')[0]).toContain('The label "route" has the most distinct values (50)');
+    expect(aboutSeries('http_requests_total')[0]).toContain('The label "route" grows fastest: 10 distinct values among the last 10 label sets (50 in all)');
   });
 
   it('puts the routes past maxRoutes on route "overflow", outside maxSeries, and 404s on unmatched, within it', async () => {
