@@ -4,7 +4,11 @@ import type { BenchSettings } from './settings.js';
 
 export interface MicroResult {
   settings: BenchSettings['micro'];
-  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number }[];
+  /**
+   * `bytesPerOp`: heap bytes one iteration leaves allocated, the median over batches each started
+   * from a collected heap (absent where the runtime gives no `gc()`).
+   */
+  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number; bytesPerOp?: number }[];
   problems: string[];
 }
 
