@@ -13,11 +13,14 @@ import type { MetricNames } from './metric-names.js';
 import { checkRequestLabels, requestMetricNames } from './metric-names.js';
 import { checkPrefix } from './names.js';
 import { createRequestFamilies, existingRequestFamilies } from './request-families.js';
-import { bucketIndex } from './store/family.js';
+import { bucketIndex, observeNativeAt } from './store/family.js';
+import { HELD } from './store/native-keys.js';
 import type { MultiprocessOptions } from './multiprocess/index.js';
 import { applyMultiprocessOption } from './multiprocess/index.js';
 import { staticLabelsOf } from './metrics/static-labels.js';
 import { checkMaxSeries } from './metrics/options.js';
+import type { NativeHistogramOptions } from './metrics/native-options.js';
+import { checkNativeHistograms } from './metrics/native-options.js';
 
 export { DEFAULT_BUCKETS };
 export type { MetricNames };
@@ -41,6 +44,16 @@ export interface HttpMetricsOptions {
    * @default DEFAULT_BUCKETS (0.005 … 10)
    */
   buckets?: readonly number[];
+  /**
+   * Native histograms for the latency histogram, besides its classic buckets: exponential buckets
+   * chosen as latencies arrive, with a quantile error bounded by the bucket factor at any latency.
+   * They reach a Prometheus started with `--enable-feature=native-histograms`, over protobuf; the
+   * text formats keep the classic buckets (see docs/native-histograms.md). `true` takes
+   * client_golang's defaults.
+   * @default false
+   * @example { bucketFactor: 1.1, maxBuckets: 160 }
+   */
+  nativeHistograms?: boolean | NativeHistogramOptions;
   /**
    * Also register prom-client's default process metrics (CPU, memory, event loop, GC), once per registry.
    * @default true
@@ -118,7 +131,7 @@ export interface HttpMetrics {
   respond(request: ScrapeRequest): Promise<ScrapeResponse>;
 }
 
-const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'maxSeries', 'exclude', 'multiprocess'] as const;
+const OPTION_KEYS = ['registry', 'prefix', 'names', 'buckets', 'nativeHistograms', 'defaultMetrics', 'labels', 'maxRoutes', 'maxSeries', 'exclude', 'multiprocess'] as const;
 const WHERE = 'createHttpMetrics';
 
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
@@ -137,7 +150,7 @@ function registerDefaultMetrics(registry: Registry): void {
 /**
  * Creates the standard request metrics and the hooks that feed them. Options are validated here;
  * nothing afterwards throws. Called again on the same registry with the same options, it records
- * into the same series; with other `labels`, `buckets`, `maxRoutes`, `maxSeries` or `names` over them, it throws.
+ * into the same series; with other `labels`, `buckets`, `nativeHistograms`, `maxRoutes`, `maxSeries` or `names` over them, it throws.
  * @example
  * const metrics = createHttpMetrics();
  * const end = metrics.start();
@@ -154,6 +167,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const prefix = checkPrefix(WHERE, o.prefix);
   const names = requestMetricNames(WHERE, prefix, o.names);
   const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.01, 0.1, 1, 10]');
+  const native = checkNativeHistograms(WHERE, o.nativeHistograms);
   checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
   // The registry's static labels (setStaticLabels) first, so these per-metric ones can override them.
   const staticLabels = { ...staticLabelsOf(registry), ...checkRequestLabels(WHERE, o.labels) };
@@ -162,7 +176,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw optionError(`${WHERE}: "maxRoutes" must be a whole number of at least 1, got ${maxRoutes}.`);
   const maxSeries = checkMaxSeries(WHERE, o.maxSeries);
   const excluded = compileExclude(WHERE, o.exclude as HttpMetricsOptions['exclude']);
-  const definition = { names, buckets, labels: staticLabels, maxRoutes, maxSeries };
+  const definition = { names, buckets, labels: staticLabels, maxRoutes, maxSeries, ...(native === undefined ? {} : { native }) };
   const existing = existingRequestFamilies(WHERE, registry, definition);
   // Last, once every other option is valid: it may create files in the shared directory.
   applyMultiprocessOption(WHERE, registry, o.multiprocess);
@@ -174,7 +188,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const arena = duration.arena;
   const inFlight = families.inFlight.get([]).offset;
   const bounds = duration.def.buckets!;
-  const histogramWidth = duration.width;
+  const classicWidth = 3 + bounds.length;
 
   function begin(): number {
     arena.v[inFlight]! += 1;
@@ -192,7 +206,11 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     v[h + 2 + bucketIndex(bounds, seconds)]! += 1;
     v[slots.c]! += 1;
     v[inFlight]! -= 1;
-    arena.touch(h, histogramWidth);
+    if (native === undefined) arena.touch(h, classicWidth);
+    else {
+      HELD[0] = seconds;
+      observeNativeAt(arena, h, classicWidth, native);
+    }
     arena.touch(slots.c, 1);
     arena.touch(inFlight, 1);
     if (slots.overflow !== undefined) slots.overflow();

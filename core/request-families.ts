@@ -7,6 +7,9 @@ import { refuseNameClash } from './store/name-clash.js';
 import { getOrCreateFamily } from './store/registry.js';
 import { REQUEST_LABELS } from './metric-names.js';
 import { overflowCounter } from './metrics/record-errors.js';
+import { describeNative } from './metrics/native-options.js';
+import type { NativeDef } from './store/native.js';
+import { sameNative } from './store/native.js';
 
 /** The names of the three request metrics, prefix applied. */
 export interface RequestMetricNames {
@@ -19,6 +22,8 @@ export interface RequestMetricNames {
 export interface RequestDefinition {
   readonly names: RequestMetricNames;
   readonly buckets: readonly number[];
+  /** The duration histogram's native histograms, if on. */
+  readonly native?: NativeDef;
   /** Registry static labels, then the `labels` option. */
   readonly labels: Readonly<Record<string, string>>;
   readonly maxRoutes: number;
@@ -71,6 +76,8 @@ const showLabels = (labels: Readonly<Record<string, string>>): string =>
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
     .join(', ')}}`;
 
+const showNative = (native: NativeDef | undefined): string => (native === undefined ? 'off' : `{ ${describeNative(native)} }`);
+
 /** What differs between the existing definition and the requested one, in the words of the options. */
 function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   const out: string[] = [];
@@ -79,6 +86,7 @@ function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   }
   if (showLabels(was.labels) !== showLabels(now.labels)) out.push(`"labels" are ${showLabels(was.labels)} there, ${showLabels(now.labels)} here`);
   if (was.buckets.join() !== now.buckets.join()) out.push(`"buckets" are [${was.buckets.join(', ')}] there, [${now.buckets.join(', ')}] here`);
+  if (!sameNative(was.native, now.native)) out.push(`"nativeHistograms" are ${showNative(was.native)} there, ${showNative(now.native)} here`);
   if (was.maxRoutes !== now.maxRoutes) out.push(`"maxRoutes" is ${was.maxRoutes} there, ${now.maxRoutes} here`);
   if (was.maxSeries !== now.maxSeries) out.push(`"maxSeries" is ${was.maxSeries} there, ${now.maxSeries} here`);
   return out;
@@ -114,8 +122,13 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
 /** Creates the request families for `definition` (after `existingRequestFamilies` found none). */
 export function createRequestFamilies(registry: Registry, definition: RequestDefinition): RequestFamilies {
   const { names } = definition;
-  const { labels, buckets, maxSeries } = definition;
-  const duration = getOrCreateFamily(registry, { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets, maxSeries, overflowKeeps: OVERFLOW_KEEPS }, labels, 'createHttpMetrics');
+  const { labels, buckets, maxSeries, native } = definition;
+  const duration = getOrCreateFamily(
+    registry,
+    { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets, ...(native === undefined ? {} : { native }), maxSeries, overflowKeeps: OVERFLOW_KEEPS },
+    labels,
+    'createHttpMetrics',
+  );
   const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES, maxSeries, overflowKeeps: OVERFLOW_KEEPS }, labels, 'createHttpMetrics');
   const overflowed = { duration: overflowCounter(registry, names.duration), requests: overflowCounter(registry, names.requests) };
   const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');

@@ -4,6 +4,8 @@ import type { Arena } from '../store/types.js';
 import type { LabelValues, MetricInfo } from './metric.js';
 import { defineMetric } from './metric.js';
 import { observerMethods } from './observer.js';
+import type { NativeHistogramOptions } from './native-options.js';
+import { checkNativeHistograms } from './native-options.js';
 import type { MetricOptions } from './options.js';
 import { checkMetricOptions } from './options.js';
 import type { EndTimer } from './timer.js';
@@ -17,6 +19,14 @@ export interface HistogramOptions<L extends string = never> extends MetricOption
    * @example [0.1, 0.5, 1, 5, 30, 120]
    */
   buckets?: readonly number[];
+  /**
+   * Native histograms besides the classic buckets: exponential buckets chosen as values arrive,
+   * exposed in protobuf to a Prometheus started with `--enable-feature=native-histograms`
+   * (see docs/native-histograms.md). `true` takes client_golang's defaults.
+   * @default false
+   * @example { bucketFactor: 1.05, maxBuckets: 100 }
+   */
+  nativeHistograms?: boolean | NativeHistogramOptions;
 }
 
 /** A histogram with its labels fixed. */
@@ -49,11 +59,12 @@ const WHERE = 'histogram';
  * end();
  */
 export function histogram<const L extends string = never>(options: HistogramOptions<L>): Histogram<L> {
-  const checked = checkMetricOptions(WHERE, options, ['buckets'], ['le']);
+  const checked = checkMetricOptions(WHERE, options, ['buckets', 'nativeHistograms'], ['le']);
   const buckets = checkBuckets(WHERE, checked.o.buckets, DEFAULT_BUCKETS, 'upper bounds, e.g. [0.1, 1, 10]');
+  const native = checkNativeHistograms(`${WHERE} "${checked.name}"`, checked.o.nativeHistograms);
   // Bound once: the buckets are fixed for the life of the metric.
-  const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value);
-  return defineMetric(WHERE, checked, { type: 'histogram', buckets }, (core) => ({
+  const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value, native);
+  return defineMetric(WHERE, checked, { type: 'histogram', buckets, ...(native === undefined ? {} : { native }) }, (core) => ({
     name: checked.name,
     help: checked.help,
     labelNames: checked.labelNames as readonly L[],

@@ -1,5 +1,8 @@
 import { OVERFLOW, renderLabels } from '../labels.js';
 import { escapeOverflow, warnOverflow } from './limit.js';
+import type { NativeDef } from './native.js';
+import { HELD } from './native-keys.js';
+import { NATIVE_HEADER, nativeWidth, observeHeld } from './native.js';
 import type { Arena, FamilyDef, Series } from './types.js';
 import { seriesWidth } from './types.js';
 
@@ -142,12 +145,30 @@ export function bucketIndex(buckets: readonly number[], value: number): number {
   return i;
 }
 
-export function observeHistogram(arena: Arena, buckets: readonly number[], offset: number, value: number): void {
+export function observeHistogram(arena: Arena, buckets: readonly number[], offset: number, value: number, native?: NativeDef): void {
   const v = arena.v;
   if (value < 0) v[offset]! += 1;
   v[offset + 1]! += value;
   v[offset + 2 + bucketIndex(buckets, value)]! += 1;
-  arena.touch(offset, 3 + buckets.length);
+  if (native === undefined) arena.touch(offset, 3 + buckets.length);
+  else {
+    HELD[0] = value;
+    observeNativeAt(arena, offset, 3 + buckets.length, native);
+  }
+}
+
+/**
+ * Records `HELD[0]` (set it just before: see `HELD`) in the native part of the histogram series at
+ * `offset` (whose classic part is `classic` slots) and marks what changed: the classic slots and
+ * the native header, and the one bucket written, or the whole native part when its window moved or
+ * its schema dropped.
+ */
+export function observeNativeAt(arena: Arena, offset: number, classic: number, native: NativeDef): void {
+  const at = offset + classic;
+  const slot = observeHeld(arena.v, at, native);
+  arena.touch(offset, classic + NATIVE_HEADER);
+  if (slot < 0) arena.touch(at, nativeWidth(native));
+  else if (slot >= at + NATIVE_HEADER) arena.touch(slot, 1);
 }
 
 export function observeSummary(arena: Arena, offset: number, value: number): void {

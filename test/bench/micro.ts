@@ -1,6 +1,6 @@
 import client, { Registry } from 'prom-client';
 import { rmSync } from 'node:fs';
-import { counter as promhttpCounter, createHttpMetrics, enableMultiprocess, normalizePath } from 'promhttp';
+import { counter as promhttpCounter, createHttpMetrics, enableMultiprocess, histogram as promhttpHistogram, normalizePath, respond, type NativeHistogramOptions } from 'promhttp';
 import { emit, partSettings, progress } from './lib/part.js';
 import { BUCKETS, LABEL_NAMES } from './lib/routes.js';
 import { scratchDirectory } from './lib/scratch.js';
@@ -8,7 +8,9 @@ import { median, round } from './lib/stats.js';
 
 /**
  * Nanoseconds per instrumented request for the recording alone (no HTTP): promhttp's hot path
- * next to the prom-client calls a hand-written integration makes, with the same labels.
+ * next to the prom-client calls a hand-written integration makes, with the same labels; native
+ * histograms next to classic ones on the same values; and the bytes the plain paths allocate per
+ * call (with --expose-gc, which the runner passes).
  */
 const settings = partSettings().micro;
 const labelNames = LABEL_NAMES;
@@ -28,6 +30,17 @@ const factoryRegistry = new Registry();
 const processed = promhttpCounter({ name: 'messages_processed_total', help: 'messages', labelNames: ['queue'], registry: factoryRegistry });
 const promClientProcessed = new client.Counter({ name: 'messages_processed_total', help: 'messages', labelNames: ['queue'], registers: [promClientRegistry] });
 const queues = Array.from({ length: 8 }, (_, i) => ({ queue: `queue${i}` }));
+
+// Native against classic: the same labels and the same durations, spread log-uniformly from 1 ms to
+// 10 s (107 buckets at the default bucket factor, under maxBuckets, so the window stays put once
+// every bucket has been seen, as in a service whose latencies have settled).
+const durations = Array.from({ length: 1024 }, (_, i) => 0.001 * 10 ** ((((i * 7919) % 1024) / 1024) * 4));
+const classicHistogram = promhttpHistogram({ name: 'job_seconds', help: 'job', labelNames: ['job'], registry: new Registry() });
+const nativeHistogram = promhttpHistogram({ name: 'job_seconds', help: 'job', labelNames: ['job'], nativeHistograms: true, registry: new Registry() });
+const classicChild = classicHistogram.labels({ job: 'import' });
+const nativeChild = nativeHistogram.labels({ job: 'import' });
+const spread = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+const spreadNative = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, nativeHistograms: true });
 
 const paths = Array.from({ length: 1024 }, (_, i) => `/users/${1 + ((i * 7919) % 10_000)}`);
 
@@ -85,6 +98,34 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'promhttp histogram().observe, classic',
+    what: 'one labelled child of histogram(), default buckets, durations from 1 ms to 10 s',
+    run(n) {
+      for (let i = 0; i < n; i++) classicChild.observe(durations[i & 1023]!);
+    },
+  },
+  {
+    name: 'promhttp histogram().observe, native',
+    what: 'the same with nativeHistograms: true (classic buckets kept, native ones beside them)',
+    run(n) {
+      for (let i = 0; i < n; i++) nativeChild.observe(durations[i & 1023]!);
+    },
+  },
+  {
+    name: 'promhttp begin/finish, classic, spread durations',
+    what: 'begin/finish with the same durations from 1 ms to 10 s (startedAt moved back)',
+    run(n) {
+      for (let i = 0; i < n; i++) spread.finish(spread.begin() - durations[i & 1023]! * 1000, 'GET', '/users/:id', 200);
+    },
+  },
+  {
+    name: 'promhttp begin/finish, native, spread durations',
+    what: 'the same with nativeHistograms: true on createHttpMetrics',
+    run(n) {
+      for (let i = 0; i < n; i++) spreadNative.finish(spreadNative.begin() - durations[i & 1023]! * 1000, 'GET', '/users/:id', 200);
+    },
+  },
+  {
     name: 'prom-client startTimer + inc + gauge inc/dec',
     what: 'what a hand-written integration does per request',
     run(n) {
@@ -118,25 +159,6 @@ function time(c: Case, n: number): number {
   return Number(process.hrtime.bigint() - start) / n;
 }
 
-/**
- * Heap bytes one iteration allocates: the heap's growth over a batch started from a collected
- * heap, divided by the batch. Batches are small (a few hundred KB even for prom-client), so that a
- * scavenge rarely falls within one; the median over many drops those that caught one.
- */
-function allocated(c: Case): number | undefined {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) return undefined;
-  const batch = 1000;
-  const perOp: number[] = [];
-  for (let r = 0; r < 41; r++) {
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    c.run(batch);
-    perOp.push((process.memoryUsage().heapUsed - before) / batch);
-  }
-  return Math.max(0, median(perOp));
-}
-
 const runs = new Map<Case, number[]>(cases.map((c) => [c, []]));
 // One untimed pass each, so every case is optimised before it is measured.
 for (const c of cases) time(c, settings.iterations);
@@ -146,20 +168,130 @@ for (let r = 0; r < settings.runs; r++) {
   progress(`micro run ${r + 1}/${settings.runs}: ${cases.map((c) => `${c.name} ${runs.get(c)!.at(-1)!.toFixed(0)} ns`).join(', ')}`);
 }
 
-// After the timing, so every case is optimised as in the timed runs; its iterations are counted too.
-const bytes = new Map(cases.map((c) => [c, allocated(c)]));
-const measuredBatches = bytes.get(cases[0]!) === undefined ? 0 : 41 * 1000;
+/**
+ * What native histograms add to a scrape: the protobuf render (as Prometheus asks for it with
+ * native histograms on) of the same 1,000 request series, each with 20 durations spread like the
+ * cases above, classic only, native beside classic (the default), and native alone in protobuf.
+ * The three take turns within each run; medians of 21 runs after a warm-up.
+ */
+const PROTOBUF_ACCEPT = { method: 'GET', accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited' };
+const RENDER_ROUTES = 1_000;
+const renderVariants: Array<{ name: string; native: NativeHistogramOptions | undefined }> = [
+  { name: 'classic', native: undefined },
+  { name: 'native and classic', native: {} },
+  { name: 'native, classicInProtobuf: false', native: { classicInProtobuf: false } },
+];
+const render = renderVariants.map((variant) => {
+  const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: RENDER_ROUTES, ...(variant.native === undefined ? {} : { nativeHistograms: variant.native }) });
+  for (let r = 0; r < RENDER_ROUTES; r++) {
+    for (let k = 0; k < 20; k++) metrics.finish(metrics.begin() - durations[(r * 20 + k) & 1023]! * 1000, 'GET', `/api/resource${r}/:id`, 200);
+  }
+  return { ...variant, registry: metrics.registry, ms: [] as number[], bytes: 0 };
+});
+const renderRuns = settings.runs * 3;
+for (let r = 0; r <= renderRuns; r++) {
+  for (const v of render) {
+    const start = process.hrtime.bigint();
+    const answer = await respond(v.registry, PROTOBUF_ACCEPT);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (answer.status !== 200) throw new Error(`respond() answered ${answer.status} for ${v.name}`);
+    v.bytes = (answer.body as Uint8Array).byteLength;
+    if (r > 0) v.ms.push(ms);
+  }
+}
+progress(`micro protobuf render of ${RENDER_ROUTES} series: ${render.map((v) => `${v.name} ${median(v.ms).toFixed(2)} ms ${v.bytes} bytes`).join(', ')}`);
+
+/**
+ * Bytes allocated per call: the growth of the heap over `calls` calls, from a collected heap,
+ * with no collection in between (a collection during the loop would hide what it freed, so such a
+ * measurement is taken again with fewer calls). The median of `repeats` measurements.
+ */
+async function bytesPerCall(run: (n: number) => void, calls: number, repeats = 5): Promise<{ bytesPerCall: number; calls: number; total: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => void (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ['gc'] });
+  // Node hands gc entries to observers a turn or two after the collection; 20 ms is ample.
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+  const measured: number[] = [];
+  let n = calls;
+  let total = 0;
+  try {
+    while (measured.length < repeats) {
+      gc();
+      gc();
+      await settle();
+      const before = collections;
+      const heap = process.memoryUsage().heapUsed;
+      run(n);
+      total += n;
+      const grown = process.memoryUsage().heapUsed - heap;
+      await settle();
+      if (collections === before) measured.push(grown / n);
+      else if (n > 100) n = Math.floor(n / 2);
+      else throw new Error('a garbage collection ran during every measurement, even of 100 calls');
+    }
+  } finally {
+    observer.disconnect();
+  }
+  return { bytesPerCall: round(median(measured), 1), calls: n, total };
+}
+
+const keep: unknown[] = new Array(1024);
+const allocationCases: Array<{ name: string; run(n: number): void }> = [
+  ...cases.filter((c) => /histogram\(\)\.observe|spread durations/.test(c.name)),
+  {
+    name: 'control: a two-element array kept per call',
+    run(n) {
+      for (let i = 0; i < n; i++) keep[i & 1023] = [i, i];
+    },
+  },
+];
+const allocation: { name: string; bytesPerCall: number; calls: number }[] = [];
+/** Calls each case made while its allocation was measured, warm-up included. */
+const allocationCalls = new Map<string, number>();
+const allocationProblems: string[] = [];
+if (typeof (globalThis as { gc?: unknown }).gc !== 'function') allocationProblems.push('allocation not measured: run with node --expose-gc');
+else {
+  for (const c of allocationCases) {
+    c.run(10_000);
+    const { total, ...measured } = await bytesPerCall((n) => c.run(n), 20_000);
+    allocation.push({ name: c.name, ...measured });
+    allocationCalls.set(c.name, 10_000 + total);
+  }
+  progress(`micro allocation: ${allocation.map((a) => `${a.name} ${a.bytesPerCall} B/call`).join(', ')}`);
+  // The control keeps a fresh array per call: if it shows no bytes, neither would anything else.
+  const control = allocation.at(-1)!;
+  if (!(control.bytesPerCall >= 16)) allocationProblems.push(`the allocation control showed ${control.bytesPerCall} bytes per call; the measurement sees nothing`);
+}
 
 /** Both sides must really have recorded every iteration; a benchmark that skips work proves nothing. */
 async function recorded(registry: Registry, name = 'http_requests_total'): Promise<number> {
   const metric = await registry.getSingleMetric(name)!.get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
-const promhttpExpected = 2 * (settings.iterations * (settings.runs + 1) + measuredBatches);
-const directoryExpected = settings.iterations * (settings.runs + 1) + measuredBatches;
-const factoryExpected = settings.iterations * (settings.runs + 1) + measuredBatches;
-const promClientExpected = 2 * (settings.iterations * (settings.runs + 1) + measuredBatches);
+const promhttpExpected = 2 * settings.iterations * (settings.runs + 1);
+const directoryExpected = settings.iterations * (settings.runs + 1);
+const factoryExpected = settings.iterations * (settings.runs + 1);
+const promClientExpected = 2 * settings.iterations * (settings.runs + 1);
 const problems: string[] = [];
+/** Observations a histogram holds, over its series. */
+async function observed(registry: Registry, name: string): Promise<number> {
+  const metric = await registry.getSingleMetric(name)!.get();
+  return (metric.values as { metricName?: string; value: number }[]).filter((v) => v.metricName === `${name}_count`).reduce((sum, v) => sum + v.value, 0);
+}
+for (const [registry, name, caseName] of [
+  [classicHistogram.registry, 'job_seconds', 'promhttp histogram().observe, classic'],
+  [nativeHistogram.registry, 'job_seconds', 'promhttp histogram().observe, native'],
+  [spread.registry, 'http_request_duration_seconds', 'promhttp begin/finish, classic, spread durations'],
+  [spreadNative.registry, 'http_request_duration_seconds', 'promhttp begin/finish, native, spread durations'],
+] as const) {
+  // Once untimed, once per run, and the calls of its allocation measurement.
+  const expected = settings.iterations * (settings.runs + 1) + (allocationCalls.get(caseName) ?? 0);
+  const count = await observed(registry, name);
+  if (count !== expected) problems.push(`${caseName} observed ${count}, expected ${expected}`);
+}
+problems.push(...allocationProblems);
 const promhttpCount = await recorded(promhttp.registry);
 const promClientCount = await recorded(promClientRegistry);
 const directoryCount = await recorded(store.registry);
@@ -177,8 +309,9 @@ emit({
   settings,
   cases: cases.map((c) => {
     const ns = runs.get(c)!;
-    const b = bytes.get(c);
-    return { name: c.name, what: c.what, nsPerOp: round(median(ns), 1), minNs: round(Math.min(...ns), 1), maxNs: round(Math.max(...ns), 1), ...(b === undefined ? {} : { bytesPerOp: round(b, 1) }) };
+    return { name: c.name, what: c.what, nsPerOp: round(median(ns), 1), minNs: round(Math.min(...ns), 1), maxNs: round(Math.max(...ns), 1) };
   }),
+  allocation,
+  render: { series: RENDER_ROUTES, observationsPerSeries: 20, runs: renderRuns, variants: render.map((v) => ({ name: v.name, ms: round(median(v.ms), 2), bytes: v.bytes })) },
   problems,
 });

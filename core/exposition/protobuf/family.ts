@@ -1,7 +1,9 @@
 import type { FamilyDef, Series } from '../../store/types.js';
+import { classicWidth } from '../../store/types.js';
 import type { Wire } from './wire.js';
 import { bytes, createWire, end, take } from './wire.js';
 import { beginHistogram, beginSummary, bucket, counter, familyHead, gauge, metric, renderedLabels, TYPE } from './messages.js';
+import { nativeFields } from './native.js';
 
 /**
  * A family's protobuf exposition is written in chunks of series, like the text formats: each chunk
@@ -31,8 +33,10 @@ function labelBytes(w: Wire, rendered: string): Uint8Array | undefined {
 /**
  * The series of a store family as `Metric` fields, with the values `renderFamily` writes as text:
  * a histogram's buckets cumulative and its count their total (its first slot, the negative
- * observations, is for OpenMetrics only), the +Inf bucket left to the count. `extra` is a rendered
- * label list put before every series' own labels (the registry's default labels).
+ * observations, is for OpenMetrics only), the +Inf bucket left to the count, and the native
+ * buckets of a histogram that has them (its classic buckets left out when `classicInProtobuf` is
+ * false). `extra` is a rendered label list put before every series' own labels (the registry's
+ * default labels).
  */
 export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float64Array, extra = ''): Uint8Array {
   const w = scratch;
@@ -58,11 +62,15 @@ export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float
         let total = 0;
         for (let i = 0; i <= n; i++) total += v[o + 2 + i]!;
         const h = beginHistogram(w, total, v[o + 1]!);
-        let acc = 0;
-        for (let i = 0; i < n; i++) {
-          acc += v[o + 2 + i]!;
-          bucket(w, acc, bounds[i]!);
+        const native = def.native;
+        if (native === undefined || native.classicInProtobuf) {
+          let acc = 0;
+          for (let i = 0; i < n; i++) {
+            acc += v[o + 2 + i]!;
+            bucket(w, acc, bounds[i]!);
+          }
         }
+        if (native !== undefined) nativeFields(w, v, o + classicWidth(def), native);
         end(w, h);
         break;
       }
