@@ -51,8 +51,9 @@ export interface RequestFamilies {
   readonly requests: Family;
   readonly inFlight: Family;
   /**
-   * The series slots of a request: route `overflow` once `maxRoutes` routes are taken, and the
-   * overflow series (every label `overflow`) once the families hold `maxSeries` label sets.
+   * The series slots of a request: route `overflow` once `maxRoutes` routes are taken, or once the
+   * families hold `maxSeries` label sets. Method and status code stay real on route `overflow`
+   * (both come from small fixed sets), so errors among those requests still show.
    */
   slotsFor(route: string, method: number, status: number): SeriesSlots;
 }
@@ -63,6 +64,8 @@ const DURATION_HELP = 'Duration of HTTP requests in seconds, by method, route te
 const REQUESTS_HELP = 'Total HTTP requests, by method, route template and status code.';
 const IN_FLIGHT_HELP = 'HTTP requests being served right now.';
 const LABEL_NAMES: readonly string[] = REQUEST_LABELS;
+/** What the overflow series keep of a request: everything but its route. */
+const OVERFLOW_KEEPS: readonly string[] = LABEL_NAMES.filter((name) => name !== 'route');
 
 function familyNamed(registry: Registry, name: string): Family | undefined {
   return (registry.getSingleMetric(name) as unknown as Partial<Collector> | undefined)?.family;
@@ -128,11 +131,11 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
   const { labels, buckets, maxSeries, native } = definition;
   const duration = getOrCreateFamily(
     registry,
-    { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets, ...(native === undefined ? {} : { native }), maxSeries },
+    { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets, ...(native === undefined ? {} : { native }), maxSeries, overflowKeeps: OVERFLOW_KEEPS },
     labels,
     'createHttpMetrics',
   );
-  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES, maxSeries }, labels, 'createHttpMetrics');
+  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES, maxSeries, overflowKeeps: OVERFLOW_KEEPS }, labels, 'createHttpMetrics');
   const overflowed = { duration: overflowCounter(registry, names.duration), requests: overflowCounter(registry, names.requests) };
   const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
 
@@ -164,13 +167,17 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
     let slots = byRoute.get(key);
     if (slots === undefined) {
       const values = [METHODS[method]!, route, statusLabel(status)];
-      const h = duration.get(values).offset;
-      const c = requests.get(values).offset;
-      // Both families see the same label sets, so they overflow together; each counts its own samples.
-      const inH = h === duration.overflowOffset;
-      const inC = c === requests.overflowOffset;
-      const overflow = inH || inC ? countOverflow(inH, inC) : undefined;
-      slots = { h, c, overflow };
+      if (route === OVERFLOW) {
+        // The route cap's series is the overflow series of the limit too; only the limit's samples count as series overflow.
+        slots = { h: duration.overflow(values).offset, c: requests.overflow(values).offset, overflow: undefined };
+      } else {
+        const h = duration.get(values).offset;
+        const c = requests.get(values).offset;
+        // Both families see the same label sets, so they overflow together; each counts its own samples.
+        const inH = duration.isOverflow(h);
+        const inC = requests.isOverflow(c);
+        slots = { h, c, overflow: inH || inC ? countOverflow(inH, inC) : undefined };
+      }
       byRoute.set(key, slots);
     }
     return slots;
