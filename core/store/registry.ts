@@ -65,6 +65,11 @@ export function arenaFor(registry: Registry): Arena {
   return arena;
 }
 
+/**
+ * Whether `b`, asked for, is the family `a` holds. What the overflow series keep is the first
+ * creator's to say: a definition that says nothing of it (counter() given the request counter's
+ * exact name, labels and help) joins a family that keeps some labels on overflow.
+ */
 function sameDef(a: FamilyDef, b: FamilyDef): boolean {
   return (
     a.type === b.type &&
@@ -74,7 +79,7 @@ function sameDef(a: FamilyDef, b: FamilyDef): boolean {
     Boolean(a.info) === Boolean(b.info) &&
     a.maxSeries === b.maxSeries &&
     sameNative(a.native, b.native) &&
-    (a.overflowKeeps ?? []).join() === (b.overflowKeeps ?? []).join()
+    (b.overflowKeeps === undefined || (a.overflowKeeps ?? []).join() === b.overflowKeeps.join())
   );
 }
 
