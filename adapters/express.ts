@@ -82,12 +82,13 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
       },
   });
 
-  function routeOf(req: ExpressRequest, res: ServerResponse, status: number, app: unknown): string | undefined {
-    if (grouping !== undefined) return grouping(labelStatus(res, status), [req, res]);
+  /** `labelled`: the status that decides the label (labelStatus), read before res.statusCode shows the one recorded. */
+  function routeOf(req: ExpressRequest, res: ServerResponse, labelled: number, app: unknown): string | undefined {
+    if (grouping !== undefined) return grouping(labelled, [req, res]);
     // Runs in a 'close' listener, where a throw would take the process down.
     try {
       const own = req.route?.path;
-      if (typeof own === 'string' && CATCH_ALL.test(own) && labelStatus(res, status) === 404) return undefined;
+      if (typeof own === 'string' && CATCH_ALL.test(own) && labelled === 404) return undefined;
       return templateOf(app as ExpressApp | undefined, req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
     } catch {
       return undefined;
@@ -98,9 +99,10 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
   // else 500) or the app's own error middleware. A response that did not finish was cut short.
   function recordExpressRequest(token: RequestToken, req: ExpressRequest, res: ServerResponse, app: unknown, view: RequestView | undefined): void {
     const status = closedStatus(res);
-    if (view === undefined) return endRequest(token, req.method ?? '', routeOf(req, res, status, app), status);
+    const labelled = labelStatus(res, status);
+    if (view === undefined) return endRequest(token, req.method ?? '', routeOf(req, res, labelled, app), status);
     // registerDefault metrics and a route function see the request as this middleware saw it.
-    inView(req, res, view, status, () => endRequest(token, req.method ?? '', routeOf(req, res, status, app), status));
+    inView(req, res, view, status, () => endRequest(token, req.method ?? '', routeOf(req, res, labelled, app), status));
   }
 
   function promhttpExpress(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {

@@ -81,7 +81,9 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
     // A 404 has no route: its url is undefined, which is recorded as unmatched.
     if (grouping === undefined && typeof token === 'number') return endRequest(token, request.method, request.routeOptions.url, status);
     // registerDefault metrics and a route function read reply.statusCode: the status recorded.
-    asRecorded(this, status, () => endRequest(token, request.method, grouping !== undefined ? grouping(labelStatus(this, status), [request, reply]) : request.routeOptions.url, status));
+    // Read before asRecorded shows the status recorded on the response.
+    const labelled = labelStatus(this, status);
+    asRecorded(this, status, () => endRequest(token, request.method, grouping !== undefined ? grouping(labelled, [request, reply]) : request.routeOptions.url, status));
   }
 
   function recordFastifyScrape(this: Tracked): void {

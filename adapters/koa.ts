@@ -104,7 +104,9 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
     const token = this[TOKEN];
     if (grouping === undefined && typeof token === 'number') return endRequest(token, ctx.method, routeOf(ctx._matchedRoute), status);
     // registerDefault metrics and a route function read ctx.status: the status recorded.
-    asRecorded(this, status, () => endRequest(token, ctx.method, grouping ? grouping(labelStatus(this, status), [ctx]) : routeOf(ctx._matchedRoute), status));
+    // Read before asRecorded shows the status recorded on the response.
+    const labelled = labelStatus(this, status);
+    asRecorded(this, status, () => endRequest(token, ctx.method, grouping ? grouping(labelled, [ctx]) : routeOf(ctx._matchedRoute), status));
   }
 
   function recordKoaScrape(this: Tracked): void {
