@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 import type { ExpressApp } from './express-route.js';
 import { routeTemplates } from './express-route.js';
@@ -13,6 +13,14 @@ export interface ExpressMetricsOptions extends AdapterOptions {
    * @example (req) => `/${req.path.split('/')[1]}/*` (group by first path segment)
    */
   route?: RouteOption<[req: ExpressRequest, res: ServerResponse]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `(req, res)` as the request starts and
+   * returns the labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (req) => ({ trace_id: String(req.headers['x-trace-id']) })
+   */
+  exemplars?: ExemplarsOption<[req: ExpressRequest, res: ServerResponse]>;
 }
 
 /**
@@ -37,6 +45,9 @@ export type ExpressMiddleware = (req: ExpressRequest, res: ServerResponse, next:
 
 /** The middleware, with per-route metrics that are route middleware too: `router.get(path, metrics.counter({...}), handler)`. */
 export type ExpressMetrics = ExpressMiddleware & RouteMetricsApi<[req: ExpressRequest, res: ServerResponse], ExpressMiddleware>;
+
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (req: object): unknown => (req as IncomingMessage).headers.traceparent;
 
 /** The path part of a request target, without allocating when there is no query. */
 function pathOf(url: string): string {
@@ -70,7 +81,7 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
         untrack(req);
         next();
       },
-  });
+  }, traceparentOf);
 
   // At 'close' the status is the one Express sent: after its default error handler (err.status,
   // else 500) or the app's own error middleware. A response that did not finish was cut short by the client.

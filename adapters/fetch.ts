@@ -1,4 +1,4 @@
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   UNMATCHED,
   compileRouteOption,
@@ -32,6 +32,14 @@ export interface FetchMetricsOptions extends AdapterOptions {
    * @example (request) => router.match(request)?.template
    */
   route?: RouteOption<[request: Request]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `(request)` as the request starts and returns
+   * the labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (request) => ({ trace_id: request.headers.get('x-trace-id') ?? '' })
+   */
+  exemplars?: ExemplarsOption<[request: Request]>;
 }
 
 /** A fetch handler: `Bun.serve`'s and `Deno.serve`'s, or any WinterCG runtime's. Further arguments (Bun's server, Deno's info) pass through. */
@@ -44,6 +52,9 @@ export type FetchRouteWrapper = <H extends FetchHandler>(handler: H) => H;
 export type FetchMetrics<H extends FetchHandler = FetchHandler> = H & RouteMetricsApi<[request: Request, response: Response], FetchRouteWrapper>;
 
 type Args = [request: Request, response: Response];
+
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (request: object): unknown => (request as Request).headers.get('traceparent');
 
 /** What label functions see as the response before there is one (a gauge of requests in progress): status 0, headers immutable. */
 let pending: Response | undefined;
@@ -96,7 +107,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
         untrack(request);
         return route.call(this, request, ...rest);
       } as typeof route,
-  });
+  }, traceparentOf);
 
   function routeOf(request: Request, path: string, status: number): string | undefined {
     if (path === metricsPath) return metricsPath;

@@ -105,7 +105,7 @@ function budget(name: string, value: unknown, fallback: number): number {
 export function resolveOps(options?: OpsOptions): ResolvedOps {
   const o = checkObject(WHERE, options);
   checkKeys(WHERE, o, KEYS);
-  const names = requestMetricNames(WHERE, checkPrefix(WHERE, o.prefix), o.names);
+  const names = requestMetricNames(WHERE, checkPrefix(WHERE, o.prefix), o.names) as Required<MetricNames>;
   const labels = checkRequestLabels(WHERE, o.labels);
   checkType(WHERE, 'job', o.job, 'string', 'the job name in your Prometheus configuration, e.g. "checkout"');
   if (o.job === '') throw optionError(`${WHERE}: "job" must not be empty; leave it out to cover every job.`);

@@ -1,3 +1,4 @@
+import type { SlotExemplars } from '../../exemplars/store.js';
 import type { FamilyDef, Series } from '../../store/types.js';
 import type { Wire } from './wire.js';
 import { bytes, createWire, end, take } from './wire.js';
@@ -32,9 +33,11 @@ function labelBytes(w: Wire, rendered: string): Uint8Array | undefined {
  * The series of a store family as `Metric` fields, with the values `renderFamily` writes as text:
  * a histogram's buckets cumulative and its count their total (its first slot, the negative
  * observations, is for OpenMetrics only), the +Inf bucket left to the count. `extra` is a rendered
- * label list put before every series' own labels (the registry's default labels).
+ * label list put before every series' own labels (the registry's default labels). `exemplars`, by
+ * slot of `v`, go on counters and buckets; the +Inf bucket is written out when it has one, as
+ * client_golang does, since the count has no place for an exemplar.
  */
-export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float64Array, extra = ''): Uint8Array {
+export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float64Array, extra = '', exemplars?: SlotExemplars): Uint8Array {
   const w = scratch;
   const extraBytes = labelBytes(w, extra);
   for (const s of series) {
@@ -44,7 +47,7 @@ export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float
     renderedLabels(w, s.rendered);
     switch (def.type) {
       case 'counter':
-        counter(w, v[o]!);
+        counter(w, v[o]!, exemplars?.get(o));
         break;
       case 'gauge':
         gauge(w, v[o]!);
@@ -61,8 +64,10 @@ export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float
         let acc = 0;
         for (let i = 0; i < n; i++) {
           acc += v[o + 2 + i]!;
-          bucket(w, acc, bounds[i]!);
+          bucket(w, acc, bounds[i]!, exemplars?.get(o + 2 + i));
         }
+        const inf = exemplars?.get(o + 2 + n);
+        if (inf !== undefined) bucket(w, total, Infinity, inf);
         end(w, h);
         break;
       }
