@@ -10,6 +10,7 @@ import type { MetaHeader, StoredSeries } from './meta.js';
 import { SLOT_DONE, SLOT_HEARTBEAT } from './meta.js';
 import type { PlainMetric } from './plain.js';
 import type { RawStore, ReadCache } from './read-entry.js';
+import type { StoredExemplar } from '../exemplars/store.js';
 import { Missing, readArchive, readStore } from './read-entry.js';
 
 export type { ReadCache } from './read-entry.js';
@@ -32,6 +33,8 @@ export interface StoreView {
   readonly v: Float64Array;
   /** Its last plain-metric snapshot (`[]` if none yet). */
   readonly plain: readonly PlainMetric[];
+  /** Its last exemplars, by slot. */
+  readonly exemplars: ReadonlyMap<number, StoredExemplar>;
   readonly alive: boolean;
   /** An archive lists it: its values are counted there, not here. */
   readonly absorbed: boolean;
@@ -191,7 +194,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
     for (const name of options.cache.archives.keys()) if (!names.has(name)) options.cache.archives.delete(name);
   }
 
-  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, problems }) => {
+  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, exemplars, problems }) => {
     const header = meta.header;
     // Where the values cannot be read, the time they were last written stands for the heartbeat.
     const heartbeat = v === undefined ? valuesWritten : (v[SLOT_HEARTBEAT] ?? header.startedAt);
@@ -206,6 +209,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
       series: v === undefined ? [] : meta.series,
       v: v ?? new Float64Array(0),
       plain,
+      exemplars,
       alive,
       absorbed: absorbed.has(keyOf('proc', entry.id)),
       problems: [...problems, ...cut],

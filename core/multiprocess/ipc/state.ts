@@ -12,6 +12,8 @@ import type { PlainMerger, PlainMetric } from '../plain.js';
 import { createPlainMerger } from '../plain.js';
 import type { StateMessage } from './protocol.js';
 import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
+import type { StoredExemplar } from '../../exemplars/store.js';
+import { createExemplarIndex, decodeExemplars } from '../exemplars.js';
 
 /** What the primary holds of one live worker: its series and the values it sent last. */
 export interface WorkerState {
@@ -24,10 +26,12 @@ export interface WorkerState {
   readonly series: Array<{ readonly def: FamilyDef; readonly values: readonly string[]; readonly rendered: string; readonly offset: number }>;
   v: Float64Array;
   plain: PlainMetric[];
+  /** The latest exemplars it sent, by slot of its values. */
+  readonly exemplars: Map<number, StoredExemplar>;
 }
 
 export function newWorkerState(pid: number): WorkerState {
-  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [] };
+  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [], exemplars: new Map() };
 }
 
 /**
@@ -49,6 +53,9 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   state.stable = message.stable;
   state.v = decodeValues(message.values);
   state.plain = decodePlain(message.plain);
+  // A state from the first series on carries every exemplar the worker has.
+  if (message.seriesFrom === 0) state.exemplars.clear();
+  decodeExemplars(message.exemplars, state.exemplars);
   return true;
 }
 
@@ -80,6 +87,8 @@ export interface ClusterView {
   readonly v: Float64Array;
   readonly plain: PlainMetric[];
   readonly conflicts: Conflict[];
+  /** Exemplars of the live workers, by family name and slot of `v`. */
+  readonly exemplars: Map<string, Map<number, StoredExemplar>>;
 }
 
 /**
@@ -102,5 +111,7 @@ export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | un
   }
   if (archive !== undefined) yield* addArchive(families, plain, archive);
   const resolved = yield* resolveDefinitions(families, plain.hidden());
-  return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts };
+  const exemplars = createExemplarIndex();
+  for (const state of states) exemplars.add(state.series, (s) => s.def, state.exemplars);
+  return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts, exemplars: exemplars.merged(resolved.families) };
 }

@@ -13,6 +13,8 @@ import { createTrackedArena } from './arena.js';
 import { parentPrimary, underPm2 } from './env.js';
 import type { CollectMessage, MergedMessage, ResyncMessage, ScrapeMessage, StateMessage, WorkerCounts } from './protocol.js';
 import { encodeFamily, encodePlain, encodeValues, isMessage } from './protocol.js';
+import { allExemplars, peekExemplars } from '../../exemplars/store.js';
+import { encodeExemplars } from '../exemplars.js';
 import { WORKERS_METRIC, renderMerged, workersMetric } from './render.js';
 
 /** Options of `clusterWorker()`. */
@@ -121,6 +123,8 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
 
   let sentFamilies = 0;
   let sentSeries = 0;
+  /** The `seq` of the last exemplar sent: only newer ones go with the next state. */
+  let sentExemplars = 0;
   let nextReq = 0;
   let closed = false;
   let counts: WorkerCounts = { fresh: 0, stale: 0, exited: 0 };
@@ -129,6 +133,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
   /** Built synchronously, so metadata goes out in the order the primary must apply it. */
   function state(plain: readonly PlainMetric[], round?: number): StateMessage {
     arena.takeChanged();
+    const exemplars = peekExemplars(arena);
     const message: StateMessage = {
       promhttpIpc: 'state',
       ...(round !== undefined ? { round } : {}),
@@ -140,9 +145,12 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
       series: arena.series.slice(sentSeries).map((s) => [s.family, s.values, s.offset] as const),
       values: encodeValues(arena.v, arena.used),
       plain: encodePlain(plain),
+      // From the first series on (the first state, a resync), every exemplar: the primary starts over.
+      ...(exemplars === undefined || (sentSeries > 0 && exemplars.seq === sentExemplars) ? {} : { exemplars: encodeExemplars(allExemplars(exemplars), sentSeries === 0 ? 0 : sentExemplars) }),
     };
     sentFamilies = arena.families.length;
     sentSeries = arena.series.length;
+    if (exemplars !== undefined) sentExemplars = exemplars.seq;
     return message;
   }
 
