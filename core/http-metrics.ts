@@ -13,7 +13,7 @@ import type { MetricNames, Naming } from './metric-names.js';
 import { checkNaming, checkRequestLabels, requestMetricNames } from './metric-names.js';
 import { checkPrefix } from './names.js';
 import { createRequestFamilies, existingRequestFamilies } from './request-families.js';
-import { bucketIndex } from './store/family.js';
+import { bucketIndex, observeNativeAt } from './store/family.js';
 import type { MultiprocessOptions } from './multiprocess/index.js';
 import { applyMultiprocessOption } from './multiprocess/index.js';
 import { staticLabelsOf } from './metrics/static-labels.js';
@@ -24,6 +24,8 @@ import { BAD_EXEMPLAR, checkExemplar } from './exemplars/labels.js';
 import type { ExemplarCapture, ExemplarsOption, TraceparentOf } from './exemplars/option.js';
 import { checkExemplarsOption, exemplarCapture } from './exemplars/option.js';
 import { bucketSlot, exemplarRecorder } from './exemplars/store.js';
+import type { NativeHistogramOptions } from './metrics/native-options.js';
+import { checkNativeHistograms } from './metrics/native-options.js';
 
 export { DEFAULT_BUCKETS };
 export type { ExemplarCapture, ExemplarLabels, ExemplarsOption, MetricNames, Naming, TraceparentOf };
@@ -57,6 +59,16 @@ export interface HttpMetricsOptions {
    * @default DEFAULT_BUCKETS (0.005 … 10)
    */
   buckets?: readonly number[];
+  /**
+   * Native histograms for the latency histogram, besides its classic buckets: exponential buckets
+   * chosen as latencies arrive, with a quantile error bounded by the bucket factor at any latency.
+   * They reach a Prometheus started with `--enable-feature=native-histograms`, over protobuf; the
+   * text formats keep the classic buckets (see docs/native-histograms.md). `true` takes
+   * client_golang's defaults.
+   * @default false
+   * @example { bucketFactor: 1.1, maxBuckets: 160 }
+   */
+  nativeHistograms?: boolean | NativeHistogramOptions;
   /**
    * Also register prom-client's default process metrics (CPU, memory, event loop, GC), once per registry.
    * @default true
@@ -164,7 +176,7 @@ export interface HttpMetrics {
   respond(request: ScrapeRequest): Promise<ScrapeResponse>;
 }
 
-const OPTION_KEYS = ['registry', 'prefix', 'naming', 'names', 'buckets', 'defaultMetrics', 'labels', 'maxRoutes', 'maxSeries', 'exclude', 'multiprocess', 'exemplars'] as const;
+const OPTION_KEYS = ['registry', 'prefix', 'naming', 'names', 'buckets', 'nativeHistograms', 'defaultMetrics', 'labels', 'maxRoutes', 'maxSeries', 'exclude', 'multiprocess', 'exemplars'] as const;
 const WHERE = 'createHttpMetrics';
 
 /** Option keys of `createHttpMetrics`, for adapters that accept them alongside their own. */
@@ -183,7 +195,7 @@ function registerDefaultMetrics(registry: Registry): void {
 /**
  * Creates the standard request metrics and the hooks that feed them. Options are validated here;
  * nothing afterwards throws. Called again on the same registry with the same options, it records
- * into the same series; with other `labels`, `buckets`, `maxRoutes`, `maxSeries` or `names` over them, it throws.
+ * into the same series; with other `labels`, `buckets`, `nativeHistograms`, `maxRoutes`, `maxSeries` or `names` over them, it throws.
  * @example
  * const metrics = createHttpMetrics();
  * const end = metrics.start();
@@ -201,6 +213,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const naming = checkNaming(WHERE, o.naming);
   const names = requestMetricNames(WHERE, prefix, o.names, naming);
   const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.01, 0.1, 1, 10]');
+  const native = checkNativeHistograms(WHERE, o.nativeHistograms);
   checkType(WHERE, 'defaultMetrics', o.defaultMetrics, 'boolean', 'true or false');
   // The registry's static labels (setStaticLabels) first, so these per-metric ones can override them.
   const staticLabels = { ...staticLabelsOf(registry), ...checkRequestLabels(WHERE, o.labels, naming) };
@@ -210,7 +223,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const maxSeries = checkMaxSeries(WHERE, o.maxSeries);
   const excluded = compileExclude(WHERE, o.exclude as HttpMetricsOptions['exclude']);
   const exemplars = checkExemplarsOption(WHERE, o.exemplars);
-  const definition = { naming, names, buckets, labels: staticLabels, maxRoutes, maxSeries };
+  const definition = { naming, names, buckets, labels: staticLabels, maxRoutes, maxSeries, ...(native === undefined ? {} : { native }) };
   const existing = existingRequestFamilies(WHERE, registry, definition);
   // Last, once every other option is valid: it may create files in the shared directory.
   applyMultiprocessOption(WHERE, registry, o.multiprocess);
@@ -222,7 +235,7 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
   const arena = duration.arena;
   const inFlight = families.inFlight.get([]).offset;
   const bounds = duration.def.buckets!;
-  const histogramWidth = duration.width;
+  const classicWidth = 3 + bounds.length;
   // Made at construction, whether or not exemplars are on: an `exemplar` given to `end` or
   // `finish` is recorded either way, and nothing is looked up per request.
   const durationExemplar = exemplarRecorder(arena, duration.def);
@@ -266,7 +279,8 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     v[h + 1]! += seconds;
     v[bucket]! += 1;
     v[inFlight]! -= 1;
-    arena.touch(h, histogramWidth);
+    if (native === undefined) arena.touch(h, classicWidth);
+    else observeNativeAt(arena, h, classicWidth, native, seconds);
     arena.touch(inFlight, 1);
     // No request counter under naming "otel": the histogram's count is the count.
     if (c >= 0) {

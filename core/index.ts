@@ -24,6 +24,7 @@ export { gauge } from './metrics/gauge.js';
 export type { Gauge, GaugeChild, GaugeMode, GaugeOptions } from './metrics/gauge.js';
 export { histogram } from './metrics/histogram.js';
 export type { Histogram, HistogramChild, HistogramOptions } from './metrics/histogram.js';
+export type { NativeHistogramOptions } from './metrics/native-options.js';
 export { summary } from './metrics/summary.js';
 export type { Summary, SummaryChild, SummaryOptions } from './metrics/summary.js';
 export { INVALID_LABEL_VALUE } from './metrics/metric.js';

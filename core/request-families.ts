@@ -8,6 +8,9 @@ import { getOrCreateFamily } from './store/registry.js';
 import type { Naming, RequestNames } from './metric-names.js';
 import { requestLabels } from './metric-names.js';
 import { overflowCounter } from './metrics/record-errors.js';
+import { describeNative } from './metrics/native-options.js';
+import type { NativeDef } from './store/native.js';
+import { sameNative } from './store/native.js';
 
 /** What decides the series the request metrics hold; every `createHttpMetrics` on the same families must agree on it. */
 export interface RequestDefinition {
@@ -15,6 +18,8 @@ export interface RequestDefinition {
   /** Prefix applied; no request counter under `naming: 'otel'`. */
   readonly names: RequestNames;
   readonly buckets: readonly number[];
+  /** The duration histogram's native histograms, if on. */
+  readonly native?: NativeDef;
   /** Registry static labels, then the `labels` option. */
   readonly labels: Readonly<Record<string, string>>;
   readonly maxRoutes: number;
@@ -67,6 +72,8 @@ const showLabels = (labels: Readonly<Record<string, string>>): string =>
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
     .join(', ')}}`;
 
+const showNative = (native: NativeDef | undefined): string => (native === undefined ? 'off' : `{ ${describeNative(native)} }`);
+
 /** What differs between the existing definition and the requested one, in the words of the options. */
 function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   const out: string[] = [];
@@ -76,6 +83,7 @@ function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   }
   if (showLabels(was.labels) !== showLabels(now.labels)) out.push(`"labels" are ${showLabels(was.labels)} there, ${showLabels(now.labels)} here`);
   if (was.buckets.join() !== now.buckets.join()) out.push(`"buckets" are [${was.buckets.join(', ')}] there, [${now.buckets.join(', ')}] here`);
+  if (!sameNative(was.native, now.native)) out.push(`"nativeHistograms" are ${showNative(was.native)} there, ${showNative(now.native)} here`);
   if (was.maxRoutes !== now.maxRoutes) out.push(`"maxRoutes" is ${was.maxRoutes} there, ${now.maxRoutes} here`);
   if (was.maxSeries !== now.maxSeries) out.push(`"maxSeries" is ${was.maxSeries} there, ${now.maxSeries} here`);
   return out;
@@ -112,10 +120,15 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
 /** Creates the request families for `definition` (after `existingRequestFamilies` found none). */
 export function createRequestFamilies(registry: Registry, definition: RequestDefinition): RequestFamilies {
   const { names, naming } = definition;
-  const { labels, buckets, maxSeries } = definition;
+  const { labels, buckets, maxSeries, native } = definition;
   const otel = naming === 'otel';
   const labelNames = requestLabels(naming);
-  const duration = getOrCreateFamily(registry, { name: names.duration, help: otel ? OTEL_DURATION_HELP : DURATION_HELP, type: 'histogram', labelNames, buckets, maxSeries }, labels, 'createHttpMetrics');
+  const duration = getOrCreateFamily(
+    registry,
+    { name: names.duration, help: otel ? OTEL_DURATION_HELP : DURATION_HELP, type: 'histogram', labelNames, buckets, ...(native === undefined ? {} : { native }), maxSeries },
+    labels,
+    'createHttpMetrics',
+  );
   const requests =
     names.requests === undefined ? undefined : getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames, maxSeries }, labels, 'createHttpMetrics');
   const overflowed = { duration: overflowCounter(registry, names.duration), requests: names.requests === undefined ? () => {} : overflowCounter(registry, names.requests) };

@@ -292,6 +292,20 @@ describe('protobuf', () => {
     expect(requests.exemplar!.label.map((l) => l.value)).toEqual(['slow', 's']);
     expect(requests.exemplar!.value).toBe(1);
   });
+  it('on a native histogram, the classic buckets carry them and Histogram.exemplars has them too, in order of value; without classic buckets in protobuf, only Histogram.exemplars', async () => {
+    const bucketsAndNative = async (classicInProtobuf: boolean) => {
+      const registry = new Registry();
+      const metrics = createHttpMetrics({ registry, defaultMetrics: false, buckets: [0.05], nativeHistograms: { classicInProtobuf } });
+      metrics.finish(performance.now() - 100, 'GET', '/r', 200, { trace_id: 'slow' });
+      metrics.finish(metrics.begin(), 'GET', '/r', 200, { trace_id: 'fast' });
+      const families = decodeFamilies((await metrics.respond({ method: 'GET', accept: PROTOBUF })).body as Uint8Array);
+      const h = families.find((f) => f.name === 'http_request_duration_seconds')!.metric[0]!.histogram!;
+      const traces = (list: ReadonlyArray<{ label: ReadonlyArray<{ value: string }> } | undefined>) => list.map((e) => e?.label[0]!.value);
+      return { schema: h.schema, buckets: traces(h.bucket.map((b) => b.exemplar)), native: traces(h.exemplars), stamped: h.exemplars.every((e) => Number(e.timestamp?.seconds) > 1_700_000_000) };
+    };
+    expect(await bucketsAndNative(true)).toEqual({ schema: 3, buckets: ['fast', 'slow'], native: ['fast', 'slow'], stamped: true });
+    expect(await bucketsAndNative(false)).toEqual({ schema: 3, buckets: [], native: ['fast', 'slow'], stamped: true });
+  });
 });
 
 describe('counter() and histogram()', () => {

@@ -9,6 +9,8 @@ import type { Arena } from '../store/types.js';
 import type { LabelValues, MetricInfo } from './metric.js';
 import { defineMetric } from './metric.js';
 import { observerMethods } from './observer.js';
+import type { NativeHistogramOptions } from './native-options.js';
+import { checkNativeHistograms } from './native-options.js';
 import type { MetricOptions } from './options.js';
 import { checkMetricOptions } from './options.js';
 import type { EndTimer } from './timer.js';
@@ -22,6 +24,14 @@ export interface HistogramOptions<L extends string = never> extends MetricOption
    * @example [0.1, 0.5, 1, 5, 30, 120]
    */
   buckets?: readonly number[];
+  /**
+   * Native histograms besides the classic buckets: exponential buckets chosen as values arrive,
+   * exposed in protobuf to a Prometheus started with `--enable-feature=native-histograms`
+   * (see docs/native-histograms.md). `true` takes client_golang's defaults.
+   * @default false
+   * @example { bucketFactor: 1.05, maxBuckets: 100 }
+   */
+  nativeHistograms?: boolean | NativeHistogramOptions;
   /**
    * Exemplars taken by themselves on every observation: `true` takes the trace and span id of the
    * active OpenTelemetry span (when the app has `@opentelemetry/api` and the trace is sampled); a
@@ -68,12 +78,13 @@ const WHERE = 'histogram';
  * end();
  */
 export function histogram<const L extends string = never>(options: HistogramOptions<L>): Histogram<L> {
-  const checked = checkMetricOptions(WHERE, options, ['buckets', 'exemplars'], ['le']);
+  const checked = checkMetricOptions(WHERE, options, ['buckets', 'nativeHistograms', 'exemplars'], ['le']);
   const buckets = checkBuckets(WHERE, checked.o.buckets, DEFAULT_BUCKETS, 'upper bounds, e.g. [0.1, 1, 10]');
+  const native = checkNativeHistograms(`${WHERE} "${checked.name}"`, checked.o.nativeHistograms);
   const exemplarsOption = checkExemplarsOption(`${WHERE} "${checked.name}"`, checked.o.exemplars);
   // Bound once: the buckets are fixed for the life of the metric.
-  const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value);
-  const metric = defineMetric(WHERE, checked, { type: 'histogram', buckets }, (core) => {
+  const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value, native);
+  const metric = defineMetric(WHERE, checked, { type: 'histogram', buckets, ...(native === undefined ? {} : { native }) }, (core) => {
     const exemplars = metricExemplars(core, exemplarsOption);
     return {
       name: checked.name,
@@ -83,7 +94,7 @@ export function histogram<const L extends string = never>(options: HistogramOpti
       buckets,
       ...observerMethods<L>(core, record, {
         auto: exemplarsOption !== undefined,
-        // The exemplar of the bucket the value went to.
+        // The exemplar of the classic bucket the value went to; a native histogram shows the same ones.
         keep: (offset, value, given) => exemplars.keep(bucketSlot(offset, bucketIndex(buckets, value)), value, given),
       }),
     };

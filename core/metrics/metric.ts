@@ -4,6 +4,7 @@ import type { Family } from '../store/family.js';
 import type { Collector } from '../store/registry.js';
 import { getOrCreateFamily } from '../store/registry.js';
 import type { Arena, FamilyDef } from '../store/types.js';
+import { describeNative } from './native-options.js';
 import type { CheckedOptions } from './options.js';
 import type { RecordErrors } from './record-errors.js';
 import { recordErrors } from './record-errors.js';
@@ -56,7 +57,8 @@ function describeDef(def: FamilyDef): string {
   const labels = def.labelNames.length ? `labels [${def.labelNames.join(', ')}]` : 'no labels';
   const extra = def.buckets ? `, buckets [${def.buckets.join(', ')}]` : def.gaugeMode ? `, mode "${def.gaugeMode}"` : '';
   const limit = def.maxSeries === undefined ? '' : `, maxSeries ${def.maxSeries}`;
-  return `a ${def.info ? 'info metric' : def.type} with ${labels}${extra}${limit}`;
+  const native = def.native === undefined ? '' : `, native histograms (${describeNative(def.native)})`;
+  return `a ${def.info ? 'info metric' : def.type} with ${labels}${extra}${native}${limit}`;
 }
 
 function findFamily(where: string, registry: Registry, def: FamilyDef): Family {

@@ -2,6 +2,9 @@ import type { Steps } from '../exposition/slice.js';
 import { CHUNK } from '../exposition/slice.js';
 import { HEADER_SLOTS, SLOT_DONE, SLOT_HEARTBEAT } from './meta.js';
 import type { StoredSeries } from './meta.js';
+import { plausibleNative } from '../store/native-merge.js';
+import type { FamilyDef } from '../store/types.js';
+import { classicWidth } from '../store/types.js';
 
 /**
  * Whether a store's `values.bin` can be what its writer wrote. The writer makes the file long
@@ -22,7 +25,7 @@ export function* checkValues(v: Float64Array, series: readonly StoredSeries[], e
   let n = 0;
   for (const { family, offset } of series) {
     if (++n % CHUNK === 0) yield;
-    if (!plausible(family.def.type, v, offset, family.def.buckets?.length ?? 0)) return 'is corrupted: it holds values no metric can take (a negative count, or NaN in a counter)';
+    if (!plausible(family.def, v, offset)) return 'is corrupted: it holds values no metric can take (a negative count, NaN in a counter, native buckets out of place)';
   }
   return undefined;
 }
@@ -30,8 +33,8 @@ export function* checkValues(v: Float64Array, series: readonly StoredSeries[], e
 /** `!(x >= 0)` is also true for NaN. */
 const count = (x: number): boolean => x >= 0;
 
-function plausible(type: string, v: Float64Array, o: number, buckets: number): boolean {
-  switch (type) {
+function plausible(def: FamilyDef, v: Float64Array, o: number): boolean {
+  switch (def.type) {
     case 'counter':
       return count(v[o]!);
     case 'gauge':
@@ -39,10 +42,13 @@ function plausible(type: string, v: Float64Array, o: number, buckets: number): b
       return count(v[o + 1]!);
     case 'summary':
       return count(v[o]!) && !Number.isNaN(v[o + 1]!);
-    case 'histogram':
+    case 'histogram': {
       if (!count(v[o]!) || Number.isNaN(v[o + 1]!)) return false;
+      const buckets = def.buckets!.length;
       for (let i = 0; i <= buckets; i++) if (!count(v[o + 2 + i]!)) return false;
-      return true;
+      // A native window no store can have (a span past its slots, a schema out of range) is damage too.
+      return def.native === undefined || plausibleNative(v, o + classicWidth(def), def.native);
+    }
     default:
       return false;
   }

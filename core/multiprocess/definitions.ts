@@ -2,6 +2,8 @@ import type { MetricObject } from '../exposition/format.js';
 import type { Steps } from '../exposition/slice.js';
 import { CHUNK } from '../exposition/slice.js';
 import type { FamilyMerger, MergedFamily } from './merge.js';
+import { mergeNative, nativeFromClassic } from '../store/native-merge.js';
+import { classicWidth } from '../store/types.js';
 
 /**
  * When processes disagree on a metric's definition (a rolling restart deployed other buckets,
@@ -13,7 +15,9 @@ import type { FamilyMerger, MergedFamily } from './merge.js';
  *   `_count` and `_sum` are added exactly, and each old bucket's count goes into the smallest shown
  *   bucket whose bound is at least the old bound (+Inf into +Inf). That is exact when the new
  *   bounds include the old ones (buckets added), and otherwise keeps every cumulative bucket an
- *   honest lower count. Counts never go down.
+ *   honest lower count. Counts never go down. Native histograms are merged as processes' are (both
+ *   brought to the lower schema); where only the shown one has them (a deploy turned them on),
+ *   each classic bucket's count goes into the native bucket holding its bound (store/native-merge.ts).
  * - Any other disagreement (another type, other label names, another gauge mode) cannot be merged
  *   honestly: that definition is **hidden** while the disagreement lasts.
  */
@@ -66,6 +70,11 @@ function* fold(merger: FamilyMerger, shown: MergedFamily, other: MergedFamily): 
     v[a + 1]! += v[b + 1]!;
     for (let i = 0; i < from.length; i++) v[a + 2 + into[i]!]! += v[b + 2 + i]!;
     v[a + 2 + to.length]! += v[b + 2 + from.length]!;
+    const native = shown.def.native;
+    if (native === undefined) continue;
+    const at = a + classicWidth(shown.def);
+    if (other.def.native !== undefined) mergeNative(v, at, native, v, b + classicWidth(other.def), other.def.native);
+    else nativeFromClassic(v, at, native, from, v, b + 2);
   }
 }
 

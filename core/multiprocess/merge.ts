@@ -1,6 +1,7 @@
 import { OVERFLOW, escapeLabelValue, renderLabels } from '../labels.js';
 import type { FamilyDef, GaugeMode, Series } from '../store/types.js';
-import { seriesWidth } from '../store/types.js';
+import { classicWidth, seriesWidth } from '../store/types.js';
+import { mergeNative } from '../store/native-merge.js';
 import { WORKER_LABEL } from '../metric-names.js';
 
 /**
@@ -58,9 +59,13 @@ export function modeOf(def: FamilyDef): GaugeMode | undefined {
   return def.gaugeMode ?? (def.info ? 'livemax' : 'all');
 }
 
-/** What makes two definitions of a name mergeable; the help text is left out, it only describes. */
+/**
+ * What makes two definitions of a name mergeable; the help text is left out, it only describes, and
+ * so is whether protobuf carries a native histogram's classic buckets too, which stores nothing.
+ */
 export function definitionKey(def: FamilyDef): string {
-  return JSON.stringify([def.name, def.type, def.labelNames, def.buckets ?? [], modeOf(def) ?? '', def.info === true]);
+  const native = def.native === undefined ? [] : [def.native.schema, def.native.zeroThreshold, def.native.maxBuckets];
+  return JSON.stringify([def.name, def.type, def.labelNames, def.buckets ?? [], modeOf(def) ?? '', def.info === true, ...(native.length > 0 ? [native] : [])]);
 }
 
 /** The label the per-worker gauges get; a family that already has a `worker` label keeps it for itself. */
@@ -169,12 +174,20 @@ export function createFamilyMerger(options: MergerOptions = {}): FamilyMerger {
         }
         if (!isOverflow(family.def, labels)) kept.set(family, (kept.get(family) ?? 0) + 1);
         const at = create(family, index, key, labels, source.alive, perWorker ? source.worker : undefined).offset;
-        for (let i = 0; i < width; i++) v[at + i] = slots[offset + i] ?? 0;
+        const native = family.def.native;
+        const copied = native === undefined ? width : classicWidth(family.def);
+        for (let i = 0; i < copied; i++) v[at + i] = slots[offset + i] ?? 0;
+        // Native buckets are merged even into empty slots: what comes from outside is checked there.
+        if (native !== undefined) mergeNative(v, at + copied, native, slots, offset + copied, def.native!);
         return;
       }
       const at = found.offset;
       if (mode === undefined) {
-        for (let i = 0; i < width; i++) v[at + i]! += slots[offset + i] ?? 0;
+        const native = family.def.native;
+        const summed = native === undefined ? width : classicWidth(family.def);
+        for (let i = 0; i < summed; i++) v[at + i]! += slots[offset + i] ?? 0;
+        // Brought to the lower schema of the two, then summed bucket by bucket (see store/native-merge.ts).
+        if (native !== undefined) mergeNative(v, at + summed, native, slots, offset + summed, def.native!);
         return;
       }
       const value = slots[offset] ?? 0;

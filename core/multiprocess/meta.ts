@@ -1,9 +1,11 @@
 import type { Steps } from '../exposition/slice.js';
 import { CHUNK } from '../exposition/slice.js';
 import { renderLabels } from '../labels.js';
-import type { FamilyDef, GaugeMode, MetricType, Series } from '../store/types.js';
+import type { FamilyDef, GaugeMode, MetricType, NativeDef, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
 import { FORMAT, foreignVersion } from './damage.js';
+import { MAX_NATIVE_BUCKETS } from '../store/native.js';
+import { MAX_SCHEMA, MIN_SCHEMA } from '../store/native-keys.js';
 import type { Identity } from './identity.js';
 
 /**
@@ -57,6 +59,7 @@ export interface EncodedFamily {
   readonly type: string;
   readonly labels: readonly string[];
   readonly buckets?: readonly number[] | undefined;
+  readonly native?: NativeDef | undefined;
   readonly mode?: string | undefined;
   readonly info?: boolean | undefined;
   /** `maxSeries`. */
@@ -66,7 +69,7 @@ export interface EncodedFamily {
 }
 
 export function encodeFamilyDef(def: FamilyDef): EncodedFamily {
-  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, mode: def.gaugeMode, info: def.info, max: def.maxSeries, fixed: def.staticCount };
+  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, native: def.native, mode: def.gaugeMode, info: def.info, max: def.maxSeries, fixed: def.staticCount };
 }
 
 export function familyLine(family: StoredFamily): string {
@@ -103,11 +106,32 @@ const MODES: readonly GaugeMode[] = ['all', 'liveall', 'sum', 'livesum', 'min', 
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((n) => typeof n === 'number');
 
+/** A histogram's native histograms from untrusted JSON: `undefined` for none, `false` when they are not ones. */
+function readNative(raw: unknown): NativeDef | undefined | false {
+  if (raw === undefined) return undefined;
+  if (raw === null || typeof raw !== 'object') return false;
+  const { schema, zeroThreshold, maxBuckets, classicInProtobuf } = raw as Record<string, unknown>;
+  const valid =
+    Number.isInteger(schema) &&
+    (schema as number) >= MIN_SCHEMA &&
+    (schema as number) <= MAX_SCHEMA &&
+    typeof zeroThreshold === 'number' &&
+    zeroThreshold >= 0 &&
+    Number.isFinite(zeroThreshold) &&
+    Number.isInteger(maxBuckets) &&
+    (maxBuckets as number) >= 1 &&
+    (maxBuckets as number) <= MAX_NATIVE_BUCKETS &&
+    typeof classicInProtobuf === 'boolean';
+  return valid ? { schema: schema as number, zeroThreshold, maxBuckets: maxBuckets as number, classicInProtobuf } : false;
+}
+
 /** Builds a family definition from untrusted JSON, or `undefined` when it is not one. */
 export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefined {
   const { name, help, type, labels, buckets, mode, info, max, fixed } = line;
   if (typeof name !== 'string' || typeof help !== 'string' || !TYPES.includes(type as MetricType) || !isStrings(labels)) return undefined;
   if (type === 'histogram' && !isNumbers(buckets)) return undefined;
+  const native = type === 'histogram' ? readNative(line.native) : undefined;
+  if (native === false) return undefined;
   if (mode !== undefined && !MODES.includes(mode as GaugeMode)) return undefined;
   // Files from versions without a series limit have neither: their families merge without one.
   const isCount = (x: unknown, least: number): x is number => Number.isInteger(x) && (x as number) >= least;
@@ -117,6 +141,7 @@ export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefi
     type: type as MetricType,
     labelNames: labels,
     ...(type === 'histogram' ? { buckets: buckets as number[] } : {}),
+    ...(native !== undefined ? { native } : {}),
     ...(mode !== undefined ? { gaugeMode: mode as GaugeMode } : {}),
     ...(info === true ? { info: true } : {}),
     ...(isCount(max, 1) ? { maxSeries: max } : {}),

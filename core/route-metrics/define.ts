@@ -4,6 +4,7 @@ import { counter } from '../metrics/counter.js';
 import { gauge } from '../metrics/gauge.js';
 import type { GaugeMode } from '../metrics/gauge.js';
 import { histogram } from '../metrics/histogram.js';
+import type { HistogramOptions } from '../metrics/histogram.js';
 import { checkMaxSeries } from '../metrics/options.js';
 import { summary } from '../metrics/summary.js';
 import { compileLabels } from './labels.js';
@@ -20,7 +21,7 @@ export interface RouteMetric<Args extends readonly unknown[]> {
 
 export type RouteMetricKind = 'counter' | 'gauge' | 'histogram' | 'summary';
 
-const OWN_KEYS: Record<RouteMetricKind, readonly string[]> = { counter: [], gauge: ['value', 'mode'], histogram: ['buckets'], summary: [] };
+const OWN_KEYS: Record<RouteMetricKind, readonly string[]> = { counter: [], gauge: ['value', 'mode'], histogram: ['buckets', 'nativeHistograms'], summary: [] };
 
 function elapsed(startedAt: number): number {
   return (performance.now() - startedAt) / 1000;
@@ -41,7 +42,14 @@ export function defineRouteMetric<Args extends readonly unknown[]>(where: string
     return { name, begin: (args) => (skip) => void (skip || metric.inc(resolve(args))) };
   }
   if (kind === 'histogram' || kind === 'summary') {
-    const metric = kind === 'histogram' ? histogram<string>({ ...base, ...(o.buckets === undefined ? {} : { buckets: o.buckets as number[] }) }) : summary<string>(base);
+    const metric =
+      kind === 'histogram'
+        ? histogram<string>({
+            ...base,
+            ...(o.buckets === undefined ? {} : { buckets: o.buckets as number[] }),
+            ...(o.nativeHistograms === undefined ? {} : { nativeHistograms: o.nativeHistograms as HistogramOptions['nativeHistograms'] }),
+          })
+        : summary<string>(base);
     return {
       name,
       begin(args) {

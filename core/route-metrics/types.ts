@@ -1,4 +1,5 @@
 import type { GaugeMode } from '../metrics/gauge.js';
+import type { NativeHistogramOptions } from '../metrics/native-options.js';
 
 /**
  * Computes a label value from what the framework hands a handler: Koa's `ctx`, Hono's `c`, or
@@ -51,6 +52,14 @@ export interface RouteHistogramOptions<L extends string, Args extends readonly u
    * @default DEFAULT_BUCKETS (0.005 … 10)
    */
   buckets?: readonly number[];
+  /**
+   * Native histograms besides the classic buckets, exposed in protobuf to a Prometheus started
+   * with `--enable-feature=native-histograms` (see docs/native-histograms.md). `true` takes
+   * client_golang's defaults.
+   * @default false
+   * @example { bucketFactor: 1.05 }
+   */
+  nativeHistograms?: boolean | NativeHistogramOptions;
 }
 
 /** Options of a per-route summary: count and sum of the route's duration, in seconds. */

@@ -1,5 +1,7 @@
 import { renderLabels } from '../labels.js';
 import { overflowValues, warnOverflow } from './limit.js';
+import type { NativeDef } from './native.js';
+import { NATIVE_HEADER, nativeWidth, observeNative } from './native.js';
 import type { Arena, FamilyDef, Series } from './types.js';
 import { seriesWidth } from './types.js';
 
@@ -118,12 +120,26 @@ export function bucketIndex(buckets: readonly number[], value: number): number {
   return i;
 }
 
-export function observeHistogram(arena: Arena, buckets: readonly number[], offset: number, value: number): void {
+export function observeHistogram(arena: Arena, buckets: readonly number[], offset: number, value: number, native?: NativeDef): void {
   const v = arena.v;
   if (value < 0) v[offset]! += 1;
   v[offset + 1]! += value;
   v[offset + 2 + bucketIndex(buckets, value)]! += 1;
-  arena.touch(offset, 3 + buckets.length);
+  if (native === undefined) arena.touch(offset, 3 + buckets.length);
+  else observeNativeAt(arena, offset, 3 + buckets.length, native, value);
+}
+
+/**
+ * Records `value` in the native part of the histogram series at `offset` (whose classic part is
+ * `classic` slots) and marks what changed: the classic slots and the native header, and the one
+ * bucket written, or the whole native part when its window moved or its schema dropped.
+ */
+export function observeNativeAt(arena: Arena, offset: number, classic: number, native: NativeDef, value: number): void {
+  const at = offset + classic;
+  const slot = observeNative(arena.v, at, native, value);
+  arena.touch(offset, classic + NATIVE_HEADER);
+  if (slot < 0) arena.touch(at, nativeWidth(native));
+  else if (slot >= at + NATIVE_HEADER) arena.touch(slot, 1);
 }
 
 export function observeSummary(arena: Arena, offset: number, value: number): void {

@@ -11,6 +11,7 @@ import { createLocalArena } from './arena.js';
 import type { Family } from './family.js';
 import { createFamily } from './family.js';
 import { guardRegistry, kindOfDef, refuseNameClash } from './name-clash.js';
+import { sameNative } from './native.js';
 import type { Arena, FamilyDef } from './types.js';
 
 /** Marks the objects promhttp registers in a prom-client registry, so exposition can render them fast. */
@@ -73,7 +74,8 @@ function sameDef(a: FamilyDef, b: FamilyDef): boolean {
     (a.buckets ?? []).join() === (b.buckets ?? []).join() &&
     a.gaugeMode === b.gaugeMode &&
     Boolean(a.info) === Boolean(b.info) &&
-    a.maxSeries === b.maxSeries
+    a.maxSeries === b.maxSeries &&
+    sameNative(a.native, b.native)
   );
 }
 
@@ -131,7 +133,7 @@ export function getOrCreateFamily(
     }
     if (!sameDef(family.def, def)) {
       throw optionError(
-        `${where}: the metric "${def.name}" already exists in this registry with other labels, buckets, type or maxSeries. Use the same definition everywhere, or another name.`,
+        `${where}: the metric "${def.name}" already exists in this registry with other labels, buckets, native histograms, type or maxSeries. Use the same definition everywhere, or another name.`,
       );
     }
     return family;

@@ -4,6 +4,11 @@
  * mean. Keeping everything in one typed array makes the hot path a few additions, and lets the
  * multi-process store persist a process's state with one positional write.
  */
+import type { NativeDef } from './native.js';
+import { nativeWidth } from './native.js';
+
+export type { NativeDef };
+
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
 /**
@@ -29,6 +34,8 @@ export interface FamilyDef {
   readonly labelNames: readonly string[];
   /** Histogram upper bounds, sorted, without +Inf. */
   readonly buckets?: readonly number[];
+  /** Histograms only: native (exponential, sparse) buckets besides the classic ones. */
+  readonly native?: NativeDef;
   /** Gauges only: how processes are merged in multi-process mode. */
   readonly gaugeMode?: GaugeMode;
   /** Rendered as `info` in OpenMetrics (a gauge of value 1 in the text format). */
@@ -51,7 +58,8 @@ export interface FamilyDef {
  * - gauge: [value, unix-ms of the last write] (the time serves `mostrecent` merging)
  * - histogram: [negative observations, sum, bucket_0 … bucket_n-1, bucket_+Inf] (buckets are not
  *   cumulative; the count is their total, so the first slot counts what OpenMetrics needs to
- *   know instead: a sum that took a negative value is no counter, and is not exposed there)
+ *   know instead: a sum that took a negative value is no counter, and is not exposed there),
+ *   then, with `native`, the native histogram's slots (see native.ts) from `classicWidth(def)` on
  * - summary: [count, sum]
  */
 export function seriesWidth(def: FamilyDef): number {
@@ -63,9 +71,12 @@ export function seriesWidth(def: FamilyDef): number {
     case 'summary':
       return 2;
     case 'histogram':
-      return 3 + def.buckets!.length;
+      return classicWidth(def) + (def.native === undefined ? 0 : nativeWidth(def.native));
   }
 }
+
+/** Slots of a histogram's classic part, and where its native part starts. */
+export const classicWidth = (def: FamilyDef): number => 3 + def.buckets!.length;
 
 export interface Series {
   /** Label values, in the order of the family's label names. */

@@ -1,8 +1,10 @@
 import type { SlotExemplars } from '../../exemplars/store.js';
 import type { FamilyDef, Series } from '../../store/types.js';
+import { classicWidth } from '../../store/types.js';
 import type { Wire } from './wire.js';
 import { bytes, createWire, end, take } from './wire.js';
-import { beginHistogram, beginSummary, bucket, counter, familyHead, gauge, metric, renderedLabels, TYPE } from './messages.js';
+import { beginHistogram, beginSummary, bucket, counter, exemplar, familyHead, gauge, metric, renderedLabels, TYPE } from './messages.js';
+import { nativeFields } from './native.js';
 
 /**
  * A family's protobuf exposition is written in chunks of series, like the text formats: each chunk
@@ -11,6 +13,9 @@ import { beginHistogram, beginSummary, bucket, counter, familyHead, gauge, metri
  * copied out; encoding is synchronous, so renders that take turns never share it mid-chunk.
  */
 const scratch: Wire = createWire();
+
+/** `Histogram.exemplars` of metrics.proto: a native histogram's exemplars, each with a timestamp. */
+const HISTOGRAM_EXEMPLARS = 16;
 
 /** The `MetricType` of a store family: info metrics are gauges of value 1, as in the text format. */
 export function familyType(def: FamilyDef): number {
@@ -32,10 +37,14 @@ function labelBytes(w: Wire, rendered: string): Uint8Array | undefined {
 /**
  * The series of a store family as `Metric` fields, with the values `renderFamily` writes as text:
  * a histogram's buckets cumulative and its count their total (its first slot, the negative
- * observations, is for OpenMetrics only), the +Inf bucket left to the count. `extra` is a rendered
- * label list put before every series' own labels (the registry's default labels). `exemplars`, by
- * slot of `v`, go on counters and buckets; the +Inf bucket is written out when it has one, as
- * client_golang does, since the count has no place for an exemplar.
+ * observations, is for OpenMetrics only), the +Inf bucket left to the count, and the native
+ * buckets of a histogram that has them (its classic buckets left out when `classicInProtobuf` is
+ * false). `extra` is a rendered label list put before every series' own labels (the registry's
+ * default labels). `exemplars`, by slot of `v`, go on counters and classic buckets; the +Inf bucket
+ * is written out when it has one, as client_golang does, since the count has no place for an
+ * exemplar. A native histogram also carries its buckets' exemplars in `Histogram.exemplars`, in
+ * order of value, where client_golang puts them and where scrapers look when classic buckets are
+ * left out.
  */
 export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float64Array, extra = '', exemplars?: SlotExemplars): Uint8Array {
   const w = scratch;
@@ -61,13 +70,26 @@ export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float
         let total = 0;
         for (let i = 0; i <= n; i++) total += v[o + 2 + i]!;
         const h = beginHistogram(w, total, v[o + 1]!);
-        let acc = 0;
-        for (let i = 0; i < n; i++) {
-          acc += v[o + 2 + i]!;
-          bucket(w, acc, bounds[i]!, exemplars?.get(o + 2 + i));
+        const native = def.native;
+        if (native === undefined || native.classicInProtobuf) {
+          let acc = 0;
+          for (let i = 0; i < n; i++) {
+            acc += v[o + 2 + i]!;
+            bucket(w, acc, bounds[i]!, exemplars?.get(o + 2 + i));
+          }
+          const inf = exemplars?.get(o + 2 + n);
+          if (inf !== undefined) bucket(w, total, Infinity, inf);
         }
-        const inf = exemplars?.get(o + 2 + n);
-        if (inf !== undefined) bucket(w, total, Infinity, inf);
+        if (native !== undefined) {
+          nativeFields(w, v, o + classicWidth(def), native);
+          if (exemplars !== undefined) {
+            // Buckets are in order of their bounds, so their exemplars come in order of value.
+            for (let i = 0; i <= n; i++) {
+              const e = exemplars.get(o + 2 + i);
+              if (e !== undefined) exemplar(w, HISTOGRAM_EXEMPLARS, e);
+            }
+          }
+        }
         end(w, h);
         break;
       }
