@@ -4,7 +4,7 @@ import type { BenchSettings } from './settings.js';
 
 export interface MicroResult {
   settings: BenchSettings['micro'];
-  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number }[];
+  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number; /** Heap bytes per iteration (absent in results from before it was measured). */ bytesPerOp?: number }[];
   problems: string[];
 }
 
