@@ -42,9 +42,7 @@ export function leMatcher(bound: number): string {
   return text === open ? `le=${quote(text)}` : `le=~${quote(`${text.replace(/\./g, '\\.')}|${open.replace(/\./g, '\\.')}`)}`;
 }
 
-/** The metric part of a recording rule name: a counter loses `_total`, as its rate is recorded. */
-export function baseName(counter: string): string {
-  return counter.endsWith('_total') ? counter.slice(0, -'_total'.length) : counter;
+/** Requests answered with a 5xx. */
+export function fiveXX(ops: ResolvedOps): string {
+  return `${ops.label.status}=~"5.."`;
 }
-
-export const FIVE_XX = 'status_code=~"5.."';
