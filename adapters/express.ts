@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
+import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, pathOfTarget, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 import type { ExpressApp } from './express-route.js';
 import { routeTemplates } from './express-route.js';
+import type { RequestView } from './express-view.js';
+import { inView, viewOf } from './express-view.js';
 
 /** Options of `expressMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface ExpressMetricsOptions extends AdapterOptions {
@@ -10,7 +12,9 @@ export interface ExpressMetricsOptions extends AdapterOptions {
    * Computes the request metrics' `route` label from the request and response. `"path"` labels
    * by raw path: one series set per distinct path, capped by `maxRoutes` (see docs/route-metrics.md).
    * @default the matched route's whole template (mount paths and `req.route.path`), else `unmatched`
-   * @example (req) => `/${req.path.split('/')[1]}/*` (group by first path segment)
+   * Runs when the response closes, with the request as this middleware saw it (`req.url`,
+   * `req.path`, `req.params`, `req.baseUrl`) and `res.statusCode` reading the status recorded.
+   * @example (req) => `/${req.originalUrl.split(/[/?]/)[1]}/*` (group by first path segment)
    */
   route?: RouteOption<[req: ExpressRequest, res: ServerResponse]>;
   /**
@@ -49,11 +53,12 @@ export type ExpressMetrics = ExpressMiddleware & RouteMetricsApi<[req: ExpressRe
 /** The `traceparent` header, which exemplars fall back on. */
 const traceparentOf = (req: object): unknown => (req as IncomingMessage).headers.traceparent;
 
-/** The path part of a request target, without allocating when there is no query. */
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
+/**
+ * A route whose own path matches every path (`*`, `/*`, `(.*)` on Express 4; `*name`, `/*name`,
+ * `/{*name}` on Express 5): a 404 it sends is a not-found handler's, as NestJS answers under a
+ * global prefix (`router.all('*path')` mounted at the prefix).
+ */
+const CATCH_ALL = /^\/?(?:\*\w*|\{\/?\*\w+\}|\(\.\*\))$/;
 
 /**
  * Records every request and serves the metrics at `path`. Register it first, before your routes
@@ -67,13 +72,18 @@ function pathOf(url: string): string {
  */
 export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics {
   const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('expressMetrics', options, ['route']);
-  const grouping = compileRouteOption<[ExpressRequest, ServerResponse]>('expressMetrics', own.route, (req) => pathOf(req.originalUrl ?? req.url ?? '/'));
+  const grouping = compileRouteOption<[ExpressRequest, ServerResponse]>('expressMetrics', own.route, (req) => pathOfTarget(req.originalUrl ?? req.url ?? '/'));
   const templateOf = routeTemplates();
+  // A route function reads the request, as registerDefault metrics do.
+  const readsRequest = typeof own.route === 'function';
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[req: ExpressRequest, res: ServerResponse], ExpressMiddleware>('expressMetrics', metrics, {
-    // At 'close', like the request metrics: the status is the one sent, also after an error handler.
+    // At 'close', like the request metrics: the status is the one sent, also after an error handler;
+    // the request as this route saw it, however it left the routers.
     metric: (metric) =>
       function promhttpExpressRoute(req, res, next) {
-        whenClosed(res, metric.begin([req, res]));
+        const end = metric.begin([req, res]);
+        const view = viewOf(req);
+        whenClosed(res, () => inView(req, res, view, closedStatus(res), end));
         next();
       },
     untracked: (untrack) =>
@@ -83,32 +93,39 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
       },
   }, traceparentOf);
 
-  // At 'close' the status is the one Express sent: after its default error handler (err.status,
-  // else 500) or the app's own error middleware. A response that did not finish was cut short by the client.
-  function recordExpressRequest(token: RequestToken, req: ExpressRequest, res: ServerResponse): void {
-    const status = closedStatus(res);
-    let route: string | undefined;
-    if (grouping !== undefined) route = grouping(status, [req, res]);
-    else {
-      // Runs in a 'close' listener, where a throw would take the process down.
-      try {
-        route = templateOf(req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
-      } catch {
-        route = undefined;
-      }
+  function routeOf(req: ExpressRequest, res: ServerResponse, status: number, app: unknown): string | undefined {
+    if (grouping !== undefined) return grouping(labelStatus(res, status), [req, res]);
+    // Runs in a 'close' listener, where a throw would take the process down.
+    try {
+      const own = req.route?.path;
+      if (typeof own === 'string' && CATCH_ALL.test(own) && labelStatus(res, status) === 404) return undefined;
+      return templateOf(app as ExpressApp | undefined, req.app as ExpressApp | undefined, req.route, req.originalUrl ?? req.url ?? '/');
+    } catch {
+      return undefined;
     }
-    endRequest(token, req.method ?? '', route, status);
+  }
+
+  // At 'close' the status is the one Express sent: after its default error handler (err.status,
+  // else 500) or the app's own error middleware. A response that did not finish was cut short.
+  function recordExpressRequest(token: RequestToken, req: ExpressRequest, res: ServerResponse, app: unknown, view: RequestView | undefined): void {
+    const status = closedStatus(res);
+    if (view === undefined) return endRequest(token, req.method ?? '', routeOf(req, res, status, app), status);
+    // registerDefault metrics and a route function see the request as this middleware saw it.
+    inView(req, res, view, status, () => endRequest(token, req.method ?? '', routeOf(req, res, status, app), status));
   }
 
   function promhttpExpress(req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): void {
-    const path = pathOf(req.url ?? '/');
+    const path = pathOfTarget(req.url ?? '/');
     const scrapes = path === metricsPath;
     if (scrapes ? includeMetricsPath : !metrics.isExcluded(path)) {
       const token = plain() ? metrics.begin() : beginRequest(req, [req, res]);
       // A closure per request, not the token on the response as the other adapters do: Express
       // gives every request and response a prototype of its own, and V8 adds a property to such
       // an object slowly (3 µs per request, measured in process; the closure costs a fraction of that).
-      whenClosed(res, scrapes ? () => endRequest(token, req.method ?? '', metricsPath, closedStatus(res)) : () => recordExpressRequest(token, req, res));
+      // The app the middleware runs in: by 'close', a request answered in a sub-application is in that one.
+      const app = req.app;
+      const view = readsRequest || typeof token !== 'number' ? viewOf(req) : undefined;
+      whenClosed(res, scrapes ? () => endRequest(token, req.method ?? '', metricsPath, closedStatus(res)) : () => recordExpressRequest(token, req, res, app, view));
     }
     if (scrapes) return void sendScrape(scrape, req, res);
     next();

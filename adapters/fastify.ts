@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
+import { asRecorded, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of the `fastifyMetrics` plugin: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface FastifyMetricsOptions extends AdapterOptions {
@@ -60,10 +60,14 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
   const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('fastifyMetrics', options, ['route']);
   const grouping = compileRouteOption<[FastifyRequest, FastifyReply]>('fastifyMetrics', own.route, (request) => pathOf(request.url));
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[request: FastifyRequest, reply: FastifyReply], FastifyRouteHook>('fastifyMetrics', metrics, {
-    // At the response's close, like the request metrics: the status is the one sent.
+    // At the response's close, like the request metrics: the status is the one sent, and
+    // reply.statusCode reads the one recorded (499 for a client that left).
     metric: (metric) =>
       function promhttpFastifyRoute(request, reply, next) {
-        whenClosed(reply.raw, metric.begin([request, reply]));
+        const end = metric.begin([request, reply]);
+        whenClosed(reply.raw, function recordFastifyRoute() {
+          asRecorded(this, closedStatus(this), end);
+        });
         next();
       },
     untracked: (untrack) =>
@@ -84,13 +88,22 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
     const reply = this[REPLY];
     const request = reply.request;
     const status = closedStatus(this);
+    const token = this[TOKEN];
     // A 404 has no route: its url is undefined, which is recorded as unmatched.
-    const route = grouping !== undefined ? grouping(status, [request, reply]) : request.routeOptions.url;
-    endRequest(this[TOKEN], request.method, route, status);
+    if (grouping === undefined && typeof token === 'number') return endRequest(token, request.method, request.routeOptions.url, status);
+    // registerDefault metrics and a route function read reply.statusCode: the status recorded.
+    asRecorded(this, status, () => endRequest(token, request.method, grouping !== undefined ? grouping(labelStatus(this, status), [request, reply]) : request.routeOptions.url, status));
   }
 
   function recordFastifyScrape(this: Tracked): void {
     endRequest(this[TOKEN], this[REPLY].request.method, metricsPath, closedStatus(this));
+  }
+
+  async function answerScrape(request: FastifyRequest, reply: FastifyReply): Promise<string | Buffer> {
+    const answer = await scrape({ ...scrapeRequestOf(request.raw), method: request.method });
+    const body = answer.body;
+    reply.code(answer.status).headers(answer.headers);
+    return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   }
 
   app.addHook('onRequest', function promhttpFastify(request, reply, next) {
@@ -100,26 +113,20 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
       const res = reply.raw as Tracked;
       res[REPLY] = reply;
       // Begun already, and listened to, by the server's listener: it records the route now known.
-      if (res[TOKEN] !== undefined) return next();
-      res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
-      whenClosed(res, scrapes ? recordFastifyScrape : recordFastifyRequest);
+      if (res[TOKEN] === undefined) {
+        res[TOKEN] = plain() ? metrics.begin() : beginRequest(request, [request, reply]);
+        whenClosed(res, scrapes ? recordFastifyScrape : recordFastifyRequest);
+      }
     }
+    // A method the metrics route does not take (PROPFIND, ACL, …) reaches Fastify's 404 handler:
+    // the scrape answers it instead, 405 with Allow, as every adapter does.
+    if (scrapes && request.routeOptions.url === undefined) return void answerScrape(request, reply).then((body) => reply.send(body));
     next();
   });
 
   if (metricsPath !== undefined) {
     // A route of its own: Fastify's 404, HEAD and content handling stay as they are for everything else.
-    app.route({
-      method: METHODS,
-      url: metricsPath,
-      exposeHeadRoute: false,
-      async handler(request, reply) {
-        const answer = await scrape({ ...scrapeRequestOf(request.raw), method: request.method });
-        const body = answer.body;
-        reply.code(answer.status).headers(answer.headers);
-        return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      },
-    });
+    app.route({ method: METHODS, url: metricsPath, exposeHeadRoute: false, handler: answerScrape });
   }
   // Fastify answers some requests itself, before any hook runs: a URL it cannot decode (400), a
   // parameter past maxParamLength (414), a request queued behind one it answered that way. Its

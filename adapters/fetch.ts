@@ -1,6 +1,7 @@
 import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   UNMATCHED,
+  checkType,
   compileRouteOption,
   compileRouteTemplates,
   createRouteMetrics,
@@ -11,6 +12,8 @@ import {
   remoteAddressOf,
   scrapeResponse,
   untilSettled,
+  upgradedStatus,
+  watchUpgrades,
 } from '../core/adapter/index.js';
 
 /** Options of `fetchMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and where the route label comes from. */
@@ -40,6 +43,15 @@ export interface FetchMetricsOptions extends AdapterOptions {
    * @example (request) => ({ trace_id: request.headers.get('x-trace-id') ?? '' })
    */
   exemplars?: ExemplarsOption<[request: Request]>;
+  /**
+   * Answers what the handler throws or rejects with, and the status of that answer is recorded.
+   * Give here what you would give `Bun.serve`'s `error` or `Deno.serve`'s `onError`: those run
+   * after the request has been recorded as 500, so their status is never seen. When `onError`
+   * itself throws, the request is recorded as 500 and the error goes on to the runtime.
+   * @default none: a throw or rejection is recorded as 500 and passed on to the runtime unchanged
+   * @example (error, request) => new Response('unavailable', { status: 503 })
+   */
+  onError?: (error: unknown, request: Request) => Response | Promise<Response>;
 }
 
 /** A fetch handler: `Bun.serve`'s and `Deno.serve`'s, or any WinterCG runtime's. Further arguments (Bun's server, Deno's info) pass through. */
@@ -52,31 +64,48 @@ export type FetchRouteWrapper = <H extends FetchHandler>(handler: H) => H;
 export type FetchMetrics<H extends FetchHandler = FetchHandler> = H & RouteMetricsApi<[request: Request, response: Response], FetchRouteWrapper>;
 
 type Args = [request: Request, response: Response];
+type OnError = NonNullable<FetchMetricsOptions['onError']>;
+
+/** `handler`, with what it throws or rejects with answered by `onError`. */
+function answeringErrors<H extends FetchHandler>(handler: H, onError: OnError): H {
+  return function promhttpFetchErrors(this: unknown, request: Request, ...rest: never[]): Response | Promise<Response> {
+    let result: Response | Promise<Response>;
+    try {
+      result = handler.call(this, request, ...rest);
+    } catch (error) {
+      return onError(error, request);
+    }
+    return typeof (result as Partial<Promise<Response>> | undefined)?.then === 'function' ? (result as Promise<Response>).then(undefined, (error: unknown) => onError(error, request)) : result;
+  } as H;
+}
 
 /** The `traceparent` header, which exemplars fall back on. */
 const traceparentOf = (request: object): unknown => (request as Request).headers.get('traceparent');
 
 /** What label functions see as the response before there is one (a gauge of requests in progress): status 0, headers immutable. */
 let pending: Response | undefined;
-/** What they see when there will be none from the handler: it threw (500), or the client left (499). */
-const standIn = (status: number): Response => new Response(null, { status });
-const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response ?? standIn(status));
+/** Bun's 101 after a WebSocket upgrade, which a Response cannot be constructed with. */
+let switching: Response | undefined;
+/** What they see when there will be none from the handler: it threw (500), the client left (499), or Bun upgraded the request (101). */
+const standIn = (status: number): Response =>
+  status === 101 ? (switching ??= Object.defineProperty(new Response(null), 'status', { value: 101 })) : new Response(null, { status });
+const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response?.status === status ? response : standIn(status));
 
 function begin(request: Request): Args {
   return [request, (pending ??= Response.error())];
 }
 
 /** Runs `run`, then `done` once with the status promhttp records and the response; the handler's result or throw passes through. */
-function around(signal: AbortSignal, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
+function around(request: Request, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
   let result: Response | Promise<Response>;
   try {
     result = run();
   } catch (error) {
-    done(500, undefined);
+    done(upgradedStatus(request, 500), undefined);
     throw error;
   }
-  if (!(result instanceof Response)) return untilSettled(signal, result, done);
-  done(result.status, result);
+  if (!(result instanceof Response)) return untilSettled(request.signal, result, (status, response) => done(upgradedStatus(request, status), response));
+  done(upgradedStatus(request, result.status), result);
   return result;
 }
 
@@ -91,16 +120,19 @@ function around(signal: AbortSignal, run: () => Response | Promise<Response>, do
  */
 export function fetchMetrics<H extends FetchHandler>(handler: H, options?: FetchMetricsOptions): FetchMetrics<H> {
   if (typeof handler !== 'function') throw optionError('fetchMetrics: the first argument must be your fetch handler, (request) => Response.');
-  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('fetchMetrics', options, ['route', 'routes']);
+  const { metrics, path: metricsPath, includeMetricsPath, scrape, own } = resolveAdapterOptions('fetchMetrics', options, ['route', 'routes', 'onError']);
+  checkType('fetchMetrics', 'onError', own.onError, 'function', "a function (error, request) => Response, as you would give Bun.serve's error or Deno.serve's onError");
+  const serve = own.onError === undefined ? handler : answeringErrors(handler, own.onError as OnError);
   const grouping = compileRouteOption<[Request]>('fetchMetrics', own.route, (request) => pathOfUrl(request.url));
   const template = compileRouteTemplates('fetchMetrics', own.routes);
   if (grouping !== undefined && template !== undefined) throw optionError('fetchMetrics: give "routes" (templates promhttp matches) or "route" (your own function), not both.');
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<Args, FetchRouteWrapper>('fetchMetrics', metrics, {
     metric: (metric) => (route) =>
       function promhttpFetchRoute(this: unknown, request: Request, ...rest: never[]) {
+        watchUpgrades(rest[0]);
         const args = begin(request);
         const end = metric.begin(args);
-        return around(request.signal, () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
+        return around(request, () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
       } as typeof route,
     untracked: (untrack) => (route) =>
       function promhttpFetchUntracked(this: unknown, request: Request, ...rest: never[]) {
@@ -117,19 +149,21 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
   }
 
   function record(token: RequestToken, request: Request, path: string, status: number): void {
-    endRequest(token, request.method, routeOf(request, path, status), status);
+    const recorded = upgradedStatus(request, status);
+    endRequest(token, request.method, routeOf(request, path, recorded), recorded);
   }
 
   function promhttpFetch(this: unknown, request: Request, ...rest: never[]): Response | Promise<Response> {
     const path = pathOfUrl(request.url);
     const scraped = path === metricsPath;
     if (scraped && !includeMetricsPath) return scrapeResponse(scrape, request, remoteAddressOf(request, rest[0]));
-    if (!scraped && metrics.isExcluded(path)) return handler.call(this, request, ...rest);
+    if (!scraped && metrics.isExcluded(path)) return serve.call(this, request, ...rest);
+    watchUpgrades(rest[0]);
     if (plain()) {
       const token = metrics.begin();
       let result: Response | Promise<Response>;
       try {
-        result = scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : handler.call(this, request, ...rest);
+        result = scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : serve.call(this, request, ...rest);
       } catch (error) {
         record(token, request, path, 500);
         throw error;
@@ -142,8 +176,8 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     // registerDefault metrics or doNotTrack: their label functions get the request and the response.
     const args = begin(request);
     const token = beginRequest(request, args);
-    const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : handler.call(this, request, ...rest));
-    return around(request.signal, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
+    const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : serve.call(this, request, ...rest));
+    return around(request, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
   }
   return Object.assign(promhttpFetch, api) as FetchMetrics<H>;
 }

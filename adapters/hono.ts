@@ -1,6 +1,7 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
 import type { AdapterOptions, ClosedResponse, CloseEmitter, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
+  CLIENT_CLOSED,
   closedStatus,
   compileRouteOption,
   createRouteMetrics,
@@ -74,6 +75,22 @@ const traceparentOf = (request: object): unknown => (request as Request).headers
 const UNFINALIZED = { status: 500 } as const;
 
 /**
+ * Runs `record` while `c.res` reads a stand-in answered with `status`, the status promhttp records,
+ * when the context's response does not carry it (the client left: 499); the context keeps its own
+ * response. Label functions that read `c.res.status` then agree with `http_requests_total`.
+ */
+function asRecordedIn(c: Context, status: number, record: () => void): void {
+  // Reading c.res makes a response when the context has none yet; a Response carries 200–599 only.
+  if ((c.finalized && c.res.status === status) || status < 200 || status > 599) return record();
+  Object.defineProperty(c, 'res', { value: new Response(null, { status }), configurable: true });
+  try {
+    record();
+  } finally {
+    delete (c as { res?: unknown }).res;
+  }
+}
+
+/**
  * Records every request and serves the metrics, on @hono/node-server and on Bun (or any runtime
  * that hands Hono a standard Request). Register it before your routes, so it sees every request.
  * Its methods put metrics on single routes (docs/route-metrics.md).
@@ -94,7 +111,11 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
         try {
           await next();
         } finally {
-          end();
+          // A client that left while the handler ran: on Node its connection is gone, elsewhere its signal aborted.
+          const outgoing = nodeResponse(c.env);
+          const left = outgoing !== undefined ? outgoing.closed && closedStatus(outgoing) === CLIENT_CLOSED : c.req.raw.signal.aborted;
+          if (left) asRecordedIn(c, CLIENT_CLOSED, end);
+          else end();
         }
       },
     untracked: (untrack) =>
@@ -120,7 +141,10 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const c = this[CTX];
     const status = closedStatus(this);
     const labelled = labelStatus(this, status);
-    endRequest(this[TOKEN], c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled), status);
+    const token = this[TOKEN];
+    if (grouping === undefined && typeof token === 'number') return endRequest(token, c.req.method, routeOf(c, labelled), status);
+    // registerDefault metrics and a route function read c.res.status: the status recorded.
+    asRecordedIn(c, status, () => endRequest(token, c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled), status));
   }
 
   function recordHonoScrape(this: Tracked): void {
@@ -145,7 +169,9 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
     const method = c.req.method;
-    const record = (status: number): void => endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    const end = (status: number): void => endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    // registerDefault metrics and a route function read c.res.status: the status recorded.
+    const record = grouping === undefined && typeof token === 'number' ? end : (status: number): void => asRecordedIn(c, status, () => end(status));
     if (scrape) return untilSettled(c.req.raw.signal, serveMetrics(c), record);
     // Hono turns thrown Errors into c.res through onError; an unfinalized context goes to its error handler, 500 by default.
     await untilSettled(c.req.raw.signal, next().then(() => (c.finalized ? c.res : UNFINALIZED)), record);

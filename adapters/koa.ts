@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AdapterOptions, ClosedResponse, ClosingResponse, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
+import { asRecorded, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
 export interface KoaMetricsOptions extends AdapterOptions {
@@ -87,7 +87,11 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
     // At 'close', like the request metrics: the status is the one sent, also after a throw.
     metric: (metric) =>
       function promhttpKoaRoute(ctx, next) {
-        whenClosed(ctx.res, metric.begin([ctx as KoaRouteContext]));
+        const end = metric.begin([ctx as KoaRouteContext]);
+        // ctx.status then reads the status recorded (499 for a client that left).
+        whenClosed(ctx.res, function recordKoaRoute() {
+          asRecorded(this, closedStatus(this), end);
+        });
         return next();
       },
     untracked: (untrack) =>
@@ -108,7 +112,10 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
   function recordKoaRequest(this: Tracked): void {
     const ctx = this[CTX];
     const status = closedStatus(this);
-    endRequest(this[TOKEN], ctx.method, grouping ? grouping(labelStatus(this, status), [ctx]) : routeOf(ctx._matchedRoute), status);
+    const token = this[TOKEN];
+    if (grouping === undefined && typeof token === 'number') return endRequest(token, ctx.method, routeOf(ctx._matchedRoute), status);
+    // registerDefault metrics and a route function read ctx.status: the status recorded.
+    asRecorded(this, status, () => endRequest(token, ctx.method, grouping ? grouping(labelStatus(this, status), [ctx]) : routeOf(ctx._matchedRoute), status));
   }
 
   function recordKoaScrape(this: Tracked): void {

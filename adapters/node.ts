@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
-import { UNMATCHED, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
+import { UNMATCHED, asRecorded, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
   /**
@@ -60,8 +60,12 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>('instrument', metrics, {
     metric: (metric) => (handler) =>
       function promhttpRoute(req, res) {
-        // 'close' comes after the last byte or when the response was cut short, whoever answered (or failed to).
-        whenClosed(res, metric.begin([req, res]));
+        // 'close' comes after the last byte or when the response was cut short, whoever answered (or
+        // failed to); res.statusCode then reads the status recorded (499 for a client that left).
+        const end = metric.begin([req, res]);
+        whenClosed(res, function recordRoute() {
+          asRecorded(this, closedStatus(this), end);
+        });
         return handler(req, res);
       },
     untracked: (untrack) => (handler) =>
@@ -80,7 +84,10 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
     const status = closedStatus(this);
     const labelled = labelStatus(this, status);
     const route = routeOf !== undefined ? routeOf(labelled, [req]) : labelled === 404 ? UNMATCHED : normalizePath(req.url);
-    endRequest(this[TOKEN], req.method ?? '', route, status);
+    const token = this[TOKEN];
+    if (typeof token === 'number') return endRequest(token, req.method ?? '', route, status);
+    // registerDefault metrics read res.statusCode: the status recorded.
+    asRecorded(this, status, () => endRequest(token, req.method ?? '', route, status));
   }
 
   function promhttpInstrumented(req: Req, res: Res): void {

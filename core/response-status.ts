@@ -6,13 +6,25 @@ export interface ClosedSocket {
   readonly readableEnded: boolean;
 }
 
-/** The part of a node:http response `closedStatus` reads (a `ServerResponse` fits it). */
+/** The part of a node:http response `closedStatus` reads (a `ServerResponse` fits it, and node:http2's `Http2ServerResponse`). */
 export interface ClosedResponse {
   readonly writableFinished: boolean;
   readonly statusCode: number;
   readonly errored: Error | null;
   readonly socket: ClosedSocket | null;
+  /** HTTP/2: the response's stream. */
+  readonly stream?: ClosedStream;
 }
+
+/** The part of an HTTP/2 stream `closedStatus` reads (an `Http2Stream` fits it). */
+export interface ClosedStream {
+  /** Closed while its response was still being written. */
+  readonly aborted: boolean;
+  readonly rstCode?: number;
+}
+
+/** RST_STREAM's CANCEL: what a client sends to give up a stream, and what Node uses when the connection went. */
+const NGHTTP2_CANCEL = 8;
 
 /**
  * The status that decides a response's route label, read at 'close' with the status `closedStatus`
@@ -47,11 +59,19 @@ const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDO
  *   from destroying the socket, so a timed-out response is a 500 like any other the server
  *   abandoned; send 503 or 504 yourself to have them recorded.
  *
+ * Over HTTP/2 the response's stream says it: a stream reset before the response ended is the
+ * client's with CANCEL (the code clients send, and Node's when the connection went), else the
+ * server's (`res.destroy()`, `stream.close(code)`): 499 or 500.
+ *
  * A response that ended and was then destroyed with an error is the server's failure too: ending
  * hands the last bytes to the socket, and the destroy drops what was not yet written (Hono's node
  * server answers a failing body stream that way). Only property reads: nothing is allocated.
  */
 export function closedStatus(res: ClosedResponse): number {
+  // HTTP/2 (node:http2's compatibility API) reports a reset stream's response as finished: the
+  // stream tells. CANCEL is the client's (or its connection's); any other code is the server's.
+  const stream = res.stream;
+  if (stream?.aborted === true) return stream.rstCode === NGHTTP2_CANCEL ? CLIENT_CLOSED : SERVER_ABANDONED;
   const errored = res.errored;
   if (res.writableFinished && !errored) return res.statusCode;
   const socket = res.socket;

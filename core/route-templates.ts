@@ -16,7 +16,22 @@ interface Node {
 }
 
 const PARAM = /^:[A-Za-z_$][A-Za-z0-9_$]*$/;
-const LITERAL = /^[A-Za-z0-9\-._~!$&',;=@]*$/;
+/** Plain text, percent-encodings and non-ASCII characters: what a literal segment may hold. */
+const LITERAL = /^(?:[A-Za-z0-9\-._~!$&',;=@\u0080-\uFFFF]|%[0-9A-Fa-f]{2})*$/;
+const NON_ASCII = /[\u0080-\uFFFF]+/g;
+
+/**
+ * A literal segment as runtimes serialise it in `request.url`: non-ASCII characters
+ * percent-encoded as UTF-8 (uppercase hex, as the URL parser and URLPattern write them),
+ * percent-encodings left as written; `undefined` when it holds a lone surrogate.
+ */
+function encodedLiteral(segment: string): string | undefined {
+  try {
+    return segment.replace(NON_ASCII, (text) => encodeURIComponent(text));
+  } catch {
+    return undefined;
+  }
+}
 
 const node = (): Node => ({ literals: [], param: undefined, rest: undefined, end: undefined });
 
@@ -42,11 +57,16 @@ function add(where: string, root: Node, template: string): void {
       if (!PARAM.test(segment)) throw templateError(where, template, `has a parameter ${JSON.stringify(segment)} that is not a whole segment named like a variable, e.g. "/files/:name".`);
       at = at.param ??= node();
     } else {
-      if (segment === '.' || segment === '..' || !LITERAL.test(segment)) {
-        throw templateError(where, template, `has a segment ${JSON.stringify(segment)} that is not plain text; write letters, digits and -._~!$&',;=@, a whole-segment ":name", or a final "*".`);
+      const text = segment === '.' || segment === '..' || !LITERAL.test(segment) ? undefined : encodedLiteral(segment);
+      if (text === undefined) {
+        throw templateError(
+          where,
+          template,
+          `has a segment ${JSON.stringify(segment)} that is not plain text; write letters (any script), digits and -._~!$&',;=@, percent-encode anything else (%20 for a space), or write a whole-segment ":name" or a final "*".`,
+        );
       }
-      let next = at.literals.find((l) => l.text === segment)?.node;
-      if (next === undefined) at.literals.push({ text: segment, node: (next = node()) });
+      let next = at.literals.find((l) => l.text === text)?.node;
+      if (next === undefined) at.literals.push({ text, node: (next = node()) });
       at = next;
     }
   }
@@ -80,7 +100,9 @@ function find(at: Node, path: string, from: number): string | undefined {
  * request path (still percent-encoded, no query) matches. The syntax is the part of URLPattern's
  * that reads the same everywhere: literal segments, `:name` for a whole non-empty segment, and a
  * final `*` for the rest of the path (empty included, so `/files/*` matches `/files/` but not
- * `/files`). Matching is case-sensitive, and a trailing slash is a segment of its own.
+ * `/files`). Matching is case-sensitive, and a trailing slash is a segment of its own. A literal
+ * matches the path as runtimes serialise it, as URLPattern does: `/café` matches `/caf%C3%A9`,
+ * and a percent-encoding in a template (`/caf%C3%A9`, `/50%25`) matches itself, hex case included.
  *
  * When several templates match, the most specific wins: at the first segment where they differ, a
  * literal beats a `:name`, which beats `*`. Two templates that would match the same paths are

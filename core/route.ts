@@ -39,6 +39,22 @@ function isId(url: string, from: number, to: number): boolean {
 }
 
 /**
+ * The path of a node:http request target (`req.url`, Express's `req.originalUrl`): without the
+ * query, and for an absolute-form target (`http://host/path`) without scheme and host, as
+ * routers read it. Allocates nothing for a path without a query.
+ */
+export function pathOfTarget(url: string): string {
+  let start = 0;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const scheme = url.indexOf('://');
+    start = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
+    if (start === -1) return '/';
+  }
+  const query = url.indexOf('?', start);
+  return query === -1 ? (start === 0 ? url : url.slice(start)) : url.slice(start, query);
+}
+
+/**
  * Turns a raw URL path into a route-like label for apps without a router: numeric, UUID and long
  * hex segments become `:id` (`/users/42` → `/users/:id`). The query string is dropped; a URL that
  * is not an origin-form path (`*`, `http://…`, garbage) becomes `unmatched`, and so do very long

@@ -3,7 +3,7 @@ import * as kit from 'promhttp/adapter';
 import { describe, expect, test } from 'vitest';
 
 // What only adapter authors need lives in promhttp/adapter; the main entry is the user's API.
-const KIT_ONLY = ['resolveAdapterOptions', 'closedStatus', 'createScrapeAnswer', 'scrapeRequestOfFetch', 'remoteAddressOf', 'createRouteMetrics', 'compileRouteOption', 'sendScrape', 'scrapeRequestOf', 'optionError', 'checkKeys', 'checkObject', 'checkType', 'describeValue', 'HTTP_METRICS_OPTION_KEYS', 'compileRouteTemplates', 'pathOfUrl', 'scrapeResponse', 'untilSettled'];
+const KIT_ONLY = ['resolveAdapterOptions', 'closedStatus', 'asRecorded', 'createScrapeAnswer', 'scrapeRequestOfFetch', 'remoteAddressOf', 'createRouteMetrics', 'compileRouteOption', 'sendScrape', 'scrapeRequestOf', 'optionError', 'checkKeys', 'checkObject', 'checkType', 'describeValue', 'HTTP_METRICS_OPTION_KEYS', 'compileRouteTemplates', 'pathOfUrl', 'scrapeResponse', 'untilSettled', 'watchUpgrades', 'upgradedStatus', 'pathOfTarget'];
 
 describe('package entries', () => {
   test('promhttp exports the user API and none of the adapter kit', () => {

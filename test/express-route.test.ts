@@ -22,15 +22,20 @@ function appMounting(compile: Compile, path: unknown, route: object): object {
 
 describe.each(COMPILERS)('Express 4 mount paths compiled by path-to-regexp %s', (_version, compile) => {
   it.each([
-    ['/orgs/:org', '/orgs/:org/repos/:repo'],
-    ['/docs/:lang?', '/docs/:lang?/repos/:repo'],
-    ['/files.:ext', '/files.:ext/repos/:repo'],
-    ['/API/v1/', '/API/v1/repos/:repo'],
-    [['/a', '/b/:id'], '/a,/b/:id/repos/:repo'],
-    ['/', '/repos/:repo'],
-    [/^\/v\d+/, '/^\\/v\\d+//repos/:repo'],
-  ])('reads %j back as written', (path, template) => {
+    ['/orgs/:org', '/orgs/acme/repos/web', '/orgs/:org/repos/:repo'],
+    ['/docs/:lang?', '/docs/repos/web', '/docs/:lang?/repos/:repo'],
+    ['/files.:ext', '/files.txt/repos/web', '/files.:ext/repos/:repo'],
+    ['/API/v1/', '/api/v1/repos/web', '/API/v1/repos/:repo'],
+    ['/num/:id(\\d+)', '/num/7/repos/web', '/num/:id(\\d+)/repos/:repo'],
+    ['/', '/repos/web', '/repos/:repo'],
+    // A RegExp is written out as its literal, and the route's path follows it without a second slash.
+    [/^\/v\d+/, '/v2/repos/web', '/^\\/v\\d+/repos/:repo'],
+    // Of an array, the path the request took.
+    [['/a', '/b/:id'], '/b/7/repos/web', '/b/:id/repos/:repo'],
+    [['/a', '/b/:id'], '/a/repos/web', '/a/repos/:repo'],
+  ])('reads %j back as written (%s)', (path, url, template) => {
     const route = { path: '/repos/:repo' };
-    expect(routeTemplates()(appMounting(compile, path, route) as never, route, '/')).toBe(template);
+    const app = appMounting(compile, path, route) as never;
+    expect(routeTemplates()(app, app, route, url)).toBe(template);
   });
 });

@@ -116,7 +116,7 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     ]);
   });
 
-  it('writes array and RegExp paths out as strings, for routes and for mount paths', async () => {
+  it('writes array and RegExp paths out as strings, for routes and for mount paths; an array mount as the path the request took', async () => {
     const app = instrumented();
     app.get(['/about', '/info'], (_req, res) => void res.send('about'));
     app.get(/^\/reports\/\d+$/, (_req, res) => void res.send('report'));
@@ -126,13 +126,98 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     app.use(['/shop', '/store'], versioned);
     const base = await serve(app);
 
-    for (const path of ['/about', '/info', '/reports/1', '/reports/22', '/v1/items/1', '/v22/items/2', '/store/items/3']) expect(await get(base + path)).toBe(200);
+    for (const path of ['/about', '/info', '/reports/1', '/reports/22', '/v1/items/1', '/v22/items/2', '/store/items/3', '/shop/items/4', '/shop/items/5']) expect(await get(base + path)).toBe(200);
 
     expect(counts(await scrapeSettled(base))).toEqual([
       ['GET', '/^\\/reports\\/\\d+$/', '200', 2],
-      ['GET', '/^\\/v\\d+//items/:id', '200', 2],
+      // The RegExp's literal, then the route's path: no second slash between them.
+      ['GET', '/^\\/v\\d+/items/:id', '200', 2],
       ['GET', '/about,/info', '200', 2],
-      ['GET', '/shop,/store/items/:id', '200', 1],
+      ['GET', '/shop/items/:id', '200', 2],
+      ['GET', '/store/items/:id', '200', 1],
+    ]);
+  });
+
+  it('labels a router mounted at a path and at / with the way the router took, trying the route too', async () => {
+    const app = instrumented();
+    const shared = express.Router();
+    shared.get('/a/x', (_req, res) => void res.send('a/x'));
+    app.use('/a', shared);
+    app.use('/', shared);
+    const base = await serve(app);
+
+    // Through /a the router has no /x: Express goes on to the / mount, where /a/x matches.
+    expect(await get(`${base}/a/x`)).toBe(200);
+    expect(await get(`${base}/a/a/x`)).toBe(200);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', '/a/a/x', '200', 1],
+      ['GET', '/a/x', '200', 1],
+    ]);
+  });
+
+  it('labels a router mounted again after requests were served with the new mount path', async () => {
+    const app = instrumented();
+    const shared = express.Router();
+    shared.get('/status/:code', (_req, res) => void res.send('status'));
+    app.use('/v1', shared);
+    const base = await serve(app);
+    expect(await get(`${base}/v1/status/1`)).toBe(200);
+    app.use('/v2', shared);
+    expect(await get(`${base}/v2/status/2`)).toBe(200);
+    expect(await get(`${base}/v1/status/3`)).toBe(200);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', '/v1/status/:code', '200', 2],
+      ['GET', '/v2/status/:code', '200', 1],
+    ]);
+  });
+
+  it("labels a sub-application's routes with its whole template: failed, mounted twice, under a router, passed on", async () => {
+    const app = instrumented();
+    const admin = express();
+    admin.get('/users/:id', (_req, res) => void res.send('user'));
+    admin.get('/users/:id/fail', () => {
+      throw fail();
+    });
+    admin.get('/users/:id/teapot', () => {
+      throw fail(418);
+    });
+    admin.get('/next/:id', (_req, _res, next) => next());
+    app.use('/admin', admin);
+    const shared = express();
+    shared.get('/s/:id', (_req, res) => void res.send('shared'));
+    app.use('/one', shared);
+    app.use('/two', shared);
+    const api = express.Router();
+    const legacy = express();
+    legacy.get('/old/:id', (_req, res) => void res.send('old'));
+    api.use('/legacy', legacy);
+    app.use('/api', api);
+    // Errors from the sub-application come back to the parent: by then req.app is the parent again.
+    app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => void res.status(error.status ?? 500).send('handled by the parent'));
+    const base = await serve(app);
+
+    // The first request the sub-application sees fails: it is found by the mount its path leads through.
+    expect(await get(`${base}/admin/users/1/fail`)).toBe(500);
+    expect(await get(`${base}/admin/users/1`)).toBe(200);
+    expect(await get(`${base}/admin/users/2/fail`)).toBe(500);
+    expect(await get(`${base}/admin/users/2/teapot`)).toBe(418);
+    // A route that passes the request on keeps its template when nothing else answers it (Express' 404).
+    expect(await get(`${base}/admin/next/1`)).toBe(404);
+    expect(await get(`${base}/one/s/1`)).toBe(200);
+    expect(await get(`${base}/two/s/2`)).toBe(200);
+    expect(await get(`${base}/two/s/3`)).toBe(200);
+    expect(await get(`${base}/api/legacy/old/1`)).toBe(200);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', '/admin/next/:id', '404', 1],
+      ['GET', '/admin/users/:id', '200', 1],
+      ['GET', '/admin/users/:id/fail', '500', 2],
+      ['GET', '/admin/users/:id/teapot', '418', 1],
+      ['GET', '/api/legacy/old/:id', '200', 1],
+      ['GET', '/one/s/:id', '200', 1],
+      ['GET', '/two/s/:id', '200', 2],
     ]);
   });
 
@@ -151,6 +236,34 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
       ['DELETE', 'unmatched', '404', 1],
       ['GET', 'unmatched', '200', 1],
       ['GET', 'unmatched', '404', 2],
+    ]);
+  });
+
+  it('labels a 404 from a catch-all route unmatched, and keeps its template for anything else it answers', async () => {
+    const app = instrumented();
+    app.get('/users/:id', (req, res) => void (req.params.id === '0' ? res.status(404).send('no such user') : res.send('user')));
+    const spa = express.Router();
+    // Express 4 writes a catch-all `*`, Express 5 `*name`.
+    spa.get(major === 4 ? '*' : '*rest', (_req, res) => void res.send('index.html'));
+    app.use('/app', spa);
+    const api = express.Router();
+    api.all(major === 4 ? '*' : '*rest', (_req, res) => void res.status(404).send('not found'));
+    app.use('/api', api);
+    if (major === 5) app.all('/{*rest}', (_req, res) => void res.status(404).send('not found'));
+    else app.all('/(.*)', (_req, res) => void res.status(404).send('not found'));
+    const base = await serve(app);
+
+    expect(await get(`${base}/users/0`)).toBe(404);
+    expect(await get(`${base}/app/settings`)).toBe(200);
+    expect(await get(`${base}/api/nothing`)).toBe(404);
+    expect(await get(`${base}/api/nothing/here`)).toBe(404);
+    expect(await get(`${base}/elsewhere`)).toBe(404);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', major === 4 ? '/app*' : '/app*rest', '200', 1],
+      // A route that answers 404 itself keeps its template.
+      ['GET', '/users/:id', '404', 1],
+      ['GET', 'unmatched', '404', 3],
     ]);
   });
 
@@ -229,6 +342,27 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     expect(sum(samples, 'http_request_duration_seconds_count')).toBe(1);
   });
 
+  it('gives a route function the request as the middleware saw it, whether the route answered or failed', async () => {
+    const app = instrumented({ route: (req, res) => `/${req.path.split('/')[1]}/* ${res.statusCode}` });
+    const api = express.Router();
+    api.get('/users/:id', (req, res) => void (req.params.id === '0' ? res.status(404).send('no one') : res.send('user')));
+    api.get('/fail', () => {
+      throw fail(503);
+    });
+    app.use('/api', api);
+    const base = await serve(app);
+
+    expect(await get(`${base}/api/users/1`)).toBe(200);
+    expect(await get(`${base}/api/users/0`)).toBe(404);
+    expect(await get(`${base}/api/fail`)).toBe(503);
+
+    expect(counts(await scrapeSettled(base))).toEqual([
+      ['GET', '/api/* 200', '200', 1],
+      ['GET', '/api/* 404', '404', 1],
+      ['GET', '/api/* 503', '503', 1],
+    ]);
+  });
+
   it('skips excluded paths and the metrics path, unless includeMetricsPath', async () => {
     const app = instrumented({ exclude: ['/health', /^\/assets\//] });
     app.get('/health', (_req, res) => void res.send('up'));
@@ -305,6 +439,18 @@ describe.each(EXPRESSES)('expressMetrics on $name', ({ express, major }) => {
     const answer = await request(`${await serve(app)}/metrics`);
     expect(answer.status).toBe(500);
     expect(answer.body.toString()).toContain('sensor offline');
+  });
+
+  it('does not see a request whose target Express cannot parse: Express answers 404 before any middleware', async () => {
+    const app = instrumented();
+    app.get('/users/:id', (_req, res) => void res.send('user'));
+    const base = await serve(app);
+    const port = Number(new URL(base).port);
+    const answer = await rawRequest(port, 'ACL http://[::1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 404 Not Found');
+    expect(await get(`${base}/users/1`)).toBe(200);
+    // Only the request that reached the middleware is counted (docs/express.md says so).
+    expect(counts(await scrapeSettled(base))).toEqual([['GET', '/users/:id', '200', 1]]);
   });
 
   it('records an odd method, a 10 kB URL with bad percent-encoding and a very long header without throwing', async () => {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { gunzipSync } from 'node:zlib';
 import Fastify5, { type FastifyInstance } from 'fastify';
 import Fastify4 from 'fastify4';
@@ -162,6 +163,62 @@ describe.each(FASTIFIES)('fastifyMetrics on $name', ({ Fastify, tooLong }) => {
     ]);
   });
 
+  it('records over HTTP/2 a stream the client cancels as 499 and one the server resets as 500, once each', async () => {
+    const app = Fastify({ http2: true }) as unknown as FastifyInstance;
+    await app.register(fastifyMetrics, { registry: new Registry(), defaultMetrics: false });
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    app.get('/users/:id', async () => 'user');
+    app.get('/slow/:id', async (_request, reply) => {
+      started();
+      await once(reply.raw, 'close');
+      return 'too late';
+    });
+    app.get('/reset/:id', async (_request, reply) => {
+      (reply.raw as unknown as http2.Http2ServerResponse).stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return reply;
+    });
+    const base = await run(app);
+    const client = http2.connect(base);
+    try {
+      const get2 = (path: string): Promise<{ status: number; body: string }> =>
+        new Promise((resolve) => {
+          const stream = client.request({ ':path': path });
+          let status = 0;
+          let body = '';
+          stream.on('response', (headers) => (status = Number(headers[':status'])));
+          stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          stream.on('close', () => resolve({ status, body }));
+          stream.on('error', () => {});
+        });
+      const settled = async (inFlight: number): Promise<Sample[]> => {
+        for (let i = 0; ; i++) {
+          const samples = parseExposition((await get2('/metrics')).body);
+          if (sum(samples, 'http_requests_in_flight') === inFlight || i === 100) return samples;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+
+      expect((await get2('/users/1')).status).toBe(200);
+      expect((await get2('/reset/1')).status).toBe(0);
+      const slow = client.request({ ':path': '/slow/1' });
+      slow.on('error', () => {});
+      await handlerStarted;
+      expect(sum(await settled(1), 'http_requests_in_flight')).toBe(1);
+      slow.close(http2.constants.NGHTTP2_CANCEL);
+
+      const samples = await settled(0);
+      expect(counts(samples)).toEqual([
+        ['GET', '/reset/:id', '500', 1],
+        ['GET', '/slow/:id', '499', 1],
+        ['GET', '/users/:id', '200', 1],
+      ]);
+      expect(sum(samples, 'http_requests_in_flight')).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
   it('records a request whose client went away mid-handler once, as 499, and leaves nothing in flight', async () => {
     const app = await instrumented();
     let started!: () => void;
@@ -240,6 +297,13 @@ describe.each(FASTIFIES)('fastifyMetrics on $name', ({ Fastify, tooLong }) => {
     expect(head.headers['content-type']).toBe(full.headers['content-type']);
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
+    // Methods Fastify routes but the metrics route does not take, and one Fastify does not know.
+    const port = Number(new URL(base).port);
+    for (const method of ['PROPFIND', 'TRACE', 'ACL', 'PURGE']) {
+      const raw = await rawRequest(port, `${method} /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      expect(raw.split('\r\n', 1)[0], method).toBe('HTTP/1.1 405 Method Not Allowed');
+      expect(raw, method).toMatch(/\r\nallow: GET, HEAD\r\n/i);
+    }
 
     const answer = await request(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0', 'accept-encoding': 'gzip' } });
     expect(answer.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');

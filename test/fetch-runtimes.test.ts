@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSuite, type FetchTargets } from './fixtures/fetch-suite.js';
 import { APPS_PER_SCENARIO, routeMetricsSuite, type Scenario } from './fixtures/route-metrics-suite.js';
@@ -6,7 +7,7 @@ import { ensureBuilt } from './support/build.js';
 import { request } from './support/http.js';
 import { BUN, DENO_RUN, denoBinary, startBunApp, startChild, startDenoApp, type Child } from './support/process.js';
 import { promtoolCheckMetrics } from './support/prometheus.js';
-import { find, parseExposition, sum } from './support/scrape.js';
+import { find, parseExposition, scrapeSettled, sum } from './support/scrape.js';
 
 // promhttp/fetch on Bun.serve and on Deno.serve, with test/fixtures/fetch-serve.ts. Deno runs
 // with the permissions docs/fetch.md gives and imports the built package (package.json's
@@ -51,7 +52,7 @@ describe.each<Runtime>(['bun', 'deno', 'deno-new-abort'])('promhttp/fetch on %s'
     child = await start(runtime, 'test/fixtures/fetch-serve.ts');
     const port = await ports<Record<'main' | 'shared' | 'custom', number>>(child);
     const url = (p: number): string => `http://127.0.0.1:${p}`;
-    targets = { main: url(port.main), shared: url(port.shared), custom: url(port.custom), mainPort: port.main, output: () => child.output() };
+    targets = { main: url(port.main), shared: url(port.shared), custom: url(port.custom), mainPort: port.main, output: () => child.output(), runtimeErrorStatus: 503 };
   }, 200_000);
   afterAll(async () => {
     await child?.stop();
@@ -117,6 +118,66 @@ describe.each<Runtime>(['bun', 'deno'])('per-route metrics on promhttp/fetch wit
   it('keeps serving after label functions threw', () => {
     expect(child.process.exitCode).toBeNull();
     expect(child.output()).not.toMatch(/unhandled|uncaught/i);
+  });
+});
+
+/** Opens a WebSocket at `path` and resolves with the response status and the server's first message. */
+function openWebSocket(port: number, path: string): Promise<{ status: number; message: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false });
+    req.on('upgrade', (response, socket, head) => {
+      const read = (frame: Buffer): void => {
+        // A short unmasked text frame from the server: opcode byte, length byte, payload.
+        if (frame.length < 2 || frame.length < 2 + (frame[1]! & 0x7f)) return void socket.once('data', (more: Buffer) => read(Buffer.concat([frame, more])));
+        socket.destroy();
+        resolve({ status: response.statusCode!, message: frame.subarray(2, 2 + (frame[1]! & 0x7f)).toString() });
+      };
+      read(head);
+    });
+    req.on('response', (response) => {
+      response.resume();
+      resolve({ status: response.statusCode!, message: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('promhttp/fetch with WebSockets on Bun', () => {
+  let child: Child;
+  let port: number;
+  beforeAll(async () => {
+    child = await start('bun', 'test/fixtures/bun-websocket.ts');
+    port = (await ports<{ main: number }>(child)).main;
+  }, 200_000);
+  afterAll(async () => {
+    await child?.stop();
+  });
+
+  it('records a request the handler upgraded with server.upgrade as 101, whatever the handler returned after, and a refused upgrade as its answer', async () => {
+    expect(await openWebSocket(port, '/ws')).toEqual({ status: 101, message: 'hi' });
+    expect(await openWebSocket(port, '/ws-later')).toEqual({ status: 101, message: 'hi' });
+    expect(await openWebSocket(port, '/ws-empty')).toEqual({ status: 101, message: 'hi' });
+    expect(await openWebSocket(port, '/chat')).toEqual({ status: 101, message: 'hi' });
+    expect((await request(`http://127.0.0.1:${port}/ws`)).status).toBe(400);
+    expect((await request(`http://127.0.0.1:${port}/chat`)).status).toBe(400);
+    const samples = await scrapeSettled(`http://127.0.0.1:${port}`);
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value]).sort()).toEqual([
+      ['/chat', '101', 1],
+      ['/chat', '400', 1],
+      ['/ws', '101', 1],
+      ['/ws', '400', 1],
+      ['/ws-empty', '101', 1],
+      ['/ws-later', '101', 1],
+    ]);
+    // Label functions see the 101 too, through a stand-in response.
+    expect(find(samples, 'chat_requests_total').map((s) => [s.labels.status, s.value]).sort()).toEqual([
+      ['101', 1],
+      ['400', 1],
+    ]);
+    expect(sum(samples, 'http_requests_in_flight')).toBe(0);
+    expect(child.output()).not.toMatch(/uncaught|unhandled|error/i);
   });
 });
 

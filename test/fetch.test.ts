@@ -31,7 +31,7 @@ describe('promhttp/fetch on Node (@hono/node-server)', () => {
     const apps = buildFetchApps();
     const [main, shared, custom] = await Promise.all([run(apps.main), run(apps.shared), run(apps.custom)]);
     const errors = optionErrors().join('\n');
-    targets = { main: main.url, shared: shared.url, custom: custom.url, mainPort: main.port, output: () => errors };
+    targets = { main: main.url, shared: shared.url, custom: custom.url, mainPort: main.port, output: () => errors, runtimeErrorStatus: 500 };
   });
   afterAll(closeAll);
   fetchSuite(() => targets);

@@ -19,6 +19,8 @@ describe('route templates', () => {
     expect(() => compileRouteTemplates('fetchMetrics', ['/users/:id', '/users/:userId'])).toThrow('promhttp: fetchMetrics: route template "/users/:userId" matches the same paths as "/users/:id"; give one of them.');
     expect(() => compileRouteTemplates('fetchMetrics', ['/files/*', '/files/*'])).toThrow('matches the same paths as "/files/*"');
     expect(() => compileRouteTemplates('fetchMetrics', ['/a', '/a'])).toThrow('matches the same paths as "/a"');
+    // A non-ASCII literal and its percent-encoding are the same segment.
+    expect(() => compileRouteTemplates('fetchMetrics', ['/café', '/caf%C3%A9'])).toThrow('route template "/caf%C3%A9" matches the same paths as "/café"');
     expect(() => compileRouteTemplates('fetchMetrics', [])).toThrow(/^promhttp: fetchMetrics: "routes" must be a non-empty array of route templates/);
     expect(() => compileRouteTemplates('fetchMetrics', '/users/:id')).toThrow(/^promhttp: fetchMetrics: "routes" must be a non-empty array/);
     expect(() => compileRouteTemplates('fetchMetrics', [42])).toThrow(/^promhttp: fetchMetrics: "routes" takes route templates as strings/);

@@ -9,7 +9,7 @@ export { resolveAdapterOptions } from './options.js';
 export type { AdapterOptions, ResolvedAdapterOptions } from './options.js';
 export { HTTP_METRICS_OPTION_KEYS } from '../http-metrics.js';
 export type { EndRequest, ExemplarCapture, ExemplarLabels, ExemplarsOption, HttpMetrics, HttpMetricsOptions, MetricNames, Naming, RequestResult, TraceparentOf } from '../http-metrics.js';
-export { compileRouteOption, createRouteMetrics } from '../route-metrics/index.js';
+export { asRecorded, compileRouteOption, createRouteMetrics } from '../route-metrics/index.js';
 export type {
   EndRouteMetric,
   LabelFunction,
@@ -27,20 +27,22 @@ export type {
   RouteMetricsHub,
   RouteOption,
   RouteSummaryOptions,
+  StatusHolder,
 } from '../route-metrics/index.js';
 export { scrapeRequestOf, sendScrape } from '../scrape/handler.js';
 export { closedStatus, labelStatus } from '../response-status.js';
-export type { ClosedResponse, ClosedSocket } from '../response-status.js';
+export type { ClosedResponse, ClosedSocket, ClosedStream } from '../response-status.js';
 export { whenClosed } from '../response-close.js';
 export type { CloseEmitter, ClosingResponse } from '../response-close.js';
 export type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 export { createScrapeAnswer, SCRAPE_ANSWER_KEYS } from '../scrape/answer.js';
 export type { ScrapeAnswerOptions, ScrapeProtection } from '../scrape/answer.js';
-export { normalizePath } from '../route.js';
+export { normalizePath, pathOfTarget } from '../route.js';
 export { compileRouteTemplates } from '../route-templates.js';
 export type { TemplateMatcher } from '../route-templates.js';
 export { pathOfUrl } from '../fetch/path.js';
 export { remoteAddressOf, scrapeRequestOfFetch, scrapeResponse } from '../fetch/scrape.js';
 export { untilSettled } from '../fetch/settled.js';
+export { upgradedStatus, watchUpgrades } from '../fetch/upgrade.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from '../labels.js';
 export { checkKeys, checkObject, checkType, describeValue, optionError } from '../errors.js';
