@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { labelOf, parseStrict } from './support/exposition-strict.js';
 import { listen, request } from './support/http.js';
 import { promtoolCheckMetrics } from './support/prometheus.js';
+import { decodeFamilies, PROTOBUF } from './support/protobuf.js';
 import { parseExposition } from './support/scrape.js';
 
 /** http.server.request.duration's ExplicitBucketBoundaries in the semantic conventions (docs/http/http-metrics.md). */
@@ -78,6 +79,18 @@ describe("naming: 'otel'", () => {
     const text = await renderRegistry(metrics.registry, 'openmetrics');
     expect(text.match(/ # \{trace_id="abc"\}/g)).toHaveLength(1);
     expect(text).toMatch(/http_server_request_duration_seconds_bucket\{http_request_method="GET",http_route="\/r",http_response_status_code="500",error_type="500",le="0.005"\} 1 # \{trace_id="abc"\}/);
+  });
+
+  it('nativeHistograms makes the duration histogram native too, its exemplars on its buckets and in Histogram.exemplars', async () => {
+    const metrics = otel({ nativeHistograms: true });
+    metrics.finish(metrics.begin(), 'GET', '/r', 503, { trace_id: 'abc' });
+    const families = decodeFamilies((await metrics.respond({ method: 'GET', accept: PROTOBUF })).body as Uint8Array);
+    expect(families.map((f) => f.name).sort()).toEqual(['http_server_active_requests', 'http_server_request_duration_seconds']);
+    const series = families.find((f) => f.name === 'http_server_request_duration_seconds')!.metric[0]!;
+    expect(Object.fromEntries(series.label.map((l) => [l.name, l.value]))).toEqual({ http_request_method: 'GET', http_route: '/r', http_response_status_code: '503', error_type: '503' });
+    expect(series.histogram!.schema).toBe(3);
+    expect(series.histogram!.positiveSpan.length).toBe(1);
+    expect(series.histogram!.exemplars.map((e) => e.label[0]!.value)).toEqual(['abc']);
   });
 
   it('takes prefix, names.duration, names.inFlight and constant labels; refuses names.requests and labels it sets itself', () => {
