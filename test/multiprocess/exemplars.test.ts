@@ -100,10 +100,15 @@ describe('exemplars across processes', () => {
     expectLatest(seen.body, last.traceId);
   });
 
-  it("directory mode with naming 'otel': the merged view keeps error_type on the 5xx series only, and the exemplars on the histogram", { timeout: 60_000 }, async () => {
+  const OTEL_MODES = [
+    { mode: 'directory mode', fixture: 'mp-cluster.ts', env: (dir: string) => ({ PROMETHEUS_MULTIPROC_DIR: dir, MP_EXEMPLARS: '1', MP_NAMING: 'otel' }) },
+    { mode: 'IPC mode', fixture: 'ipc-cluster.ts', env: () => ({ IPC_EXEMPLARS: '1', IPC_NAMING: 'otel' }) },
+  ];
+  for (const { mode, fixture, env } of OTEL_MODES)
+  it(`${mode} with naming 'otel': the merged view keeps error_type on the 5xx series only, and the exemplars on the histogram`, { timeout: 60_000 }, async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const app = await startClusterFixture(procs, 'mp-cluster.ts', { PROMETHEUS_MULTIPROC_DIR: dir.path, WORKERS: '2', PORT: '0', MP_EXEMPLARS: '1', MP_NAMING: 'otel' });
+    const app = await startClusterFixture(procs, fixture, { WORKERS: '2', PORT: '0', ...env(dir.path) });
     const trace = traceparent(7);
     for (let i = 0; i < 6; i++) await get(`${app.url}/error`, { traceparent: trace.header });
     await get(`${app.url}/`);
