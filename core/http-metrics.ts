@@ -14,6 +14,7 @@ import { checkNaming, checkRequestLabels, requestMetricNames } from './metric-na
 import { checkPrefix } from './names.js';
 import { createRequestFamilies, existingRequestFamilies } from './request-families.js';
 import { bucketIndex, observeNativeAt } from './store/family.js';
+import { HELD } from './store/native-keys.js';
 import type { MultiprocessOptions } from './multiprocess/index.js';
 import { applyMultiprocessOption } from './multiprocess/index.js';
 import { staticLabelsOf } from './metrics/static-labels.js';
@@ -280,7 +281,10 @@ export function createHttpMetrics(options?: HttpMetricsOptions): HttpMetrics {
     v[bucket]! += 1;
     v[inFlight]! -= 1;
     if (native === undefined) arena.touch(h, classicWidth);
-    else observeNativeAt(arena, h, classicWidth, native, seconds);
+    else {
+      HELD[0] = seconds;
+      observeNativeAt(arena, h, classicWidth, native);
+    }
     arena.touch(inFlight, 1);
     // No request counter under naming "otel": the histogram's count is the count.
     if (c >= 0) {

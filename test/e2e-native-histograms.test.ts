@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Child } from './support/process.js';
 import { startPrometheus, type Prometheus } from './support/prometheus.js';
 import { load, processes, runTs, tempDir } from './fixtures/mp-support.js';
+import { parseExposition, sum } from './support/scrape.js';
 
 const procs = processes();
 const dir = tempDir();
@@ -77,7 +78,7 @@ async function raw(promql: string): Promise<Array<{ metric: Record<string, strin
 
 describe('native histograms in a real Prometheus 2.42 (--enable-feature=native-histograms)', () => {
   for (const job of ['native-single', 'native-directory'] as const) {
-    it(`${job}: histogram_count agrees with the request counter, and the p99 lands within the bucket factor's error`, { timeout: 60_000 }, async () => {
+    it(`${job}: histogram_count agrees with the request counter, histogram_sum with the app's sum, and the p99 lands within the bucket factor's error`, { timeout: 60_000 }, async () => {
       const base = job === 'native-single' ? single.url : cluster.url;
       const selector = `{job="${job}"}`;
       await prometheus.waitForFreshScrape();
@@ -87,6 +88,12 @@ describe('native histograms in a real Prometheus 2.42 (--enable-feature=native-h
       const total = WARM_UP + TRAFFIC;
       await prometheus.waitFor(`sum(http_requests_total${selector})`, (v) => v === total, 15_000);
       await prometheus.waitFor(`histogram_count(sum(http_request_duration_seconds${selector}))`, (v) => v === total, 15_000);
+
+      // histogram_sum reads the sum of the durations, in seconds: what the app's own text scrape shows now that the traffic has stopped.
+      const text = parseExposition(await (await fetch(`${base}/metrics`)).text());
+      const appSum = sum(text, 'http_request_duration_seconds_sum');
+      expect(appSum).toBeGreaterThan(0);
+      expect(Math.abs((await value(`histogram_sum(sum(http_request_duration_seconds${selector}))`)) - appSum)).toBeLessThanOrEqual(1e-9 * appSum);
 
       // Prometheus kept the native histogram only: no classic series, a histogram sample per series.
       expect(await raw(`http_request_duration_seconds_bucket${selector}`)).toEqual([]);

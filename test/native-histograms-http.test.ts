@@ -97,7 +97,16 @@ const ADAPTERS: Array<{ name: string; start(registry: Registry): Promise<string>
     },
   },
   {
-    name: 'Hono',
+    name: 'Hono middleware',
+    start(registry) {
+      const app = new Hono();
+      app.use(honoMetrics({ registry, ...OPTIONS }));
+      app.get('/users/:id', (c) => c.text('ok'));
+      return onServer(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server);
+    },
+  },
+  {
+    name: 'Hono wrap(app)',
     start(registry) {
       const app = new Hono();
       app.get('/users/:id', (c) => c.text('ok'));

@@ -197,6 +197,21 @@ describe('native histograms: buckets as client_golang makes them', () => {
     expect(Object.keys(state.positive).length + Object.keys(state.negative).length).toBeLessThanOrEqual(4);
   });
 
+  it('holds 7 + maxBuckets slots of 8 bytes per series beside the classic ones, however few buckets it uses', () => {
+    const widths = (nativeHistograms: HistogramOptions['nativeHistograms']): number[] => {
+      const registry = new Registry();
+      const h = histogram({ name: 'h', help: 'h', registry, labelNames: ['k'], buckets: [1, 2, 3], nativeHistograms });
+      for (const k of ['a', 'b', 'c']) h.observe({ k }, 1.5);
+      const family = (registry.getSingleMetric('h') as unknown as { family: { series: Array<{ offset: number }>; arena: { v: Float64Array } } }).family;
+      expect(family.arena.v.BYTES_PER_ELEMENT).toBe(8);
+      return family.series.slice(1).map((s, i) => s.offset - family.series[i]!.offset);
+    };
+    // Classic: negative count, sum, 3 buckets and +Inf.
+    expect(widths(false)).toEqual([6, 6]);
+    expect(widths({ maxBuckets: 10 })).toEqual([6 + 7 + 10, 6 + 7 + 10]);
+    expect(widths(true)).toEqual([6 + 7 + 160, 6 + 7 + 160]);
+  });
+
   it('keeps the classic buckets beside the native ones, in protobuf and text, and drops them from protobuf only when asked', async () => {
     const values = [0.003, 0.2, 0.2, 4];
     const both = observed(values, true, [0.01, 0.1, 1]);

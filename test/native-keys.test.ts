@@ -79,6 +79,15 @@ describe('native histogram bucket keys', () => {
     expect(checked).toBeGreaterThan(25_000);
   });
 
+  it('gives a negative value the key of its absolute value, subnormal ones included', () => {
+    const values = doubles(11);
+    for (let schema = -4; schema <= 8; schema++) {
+      for (const value of [...Array.from({ length: 200 }, () => values.next().value as number), Number.MIN_VALUE, 2 ** -1030, Number.MAX_VALUE]) {
+        expect(keyOf(-value, schema), `-${value} at schema ${schema}`).toBe(keyOf(value, schema));
+      }
+    }
+  });
+
   it('has bounds within four units in the last place of 2^(j / 2^schema − 1), so it departs from exact arithmetic nowhere else', () => {
     const steps = (x: number, n: number, step: (x: number) => number): number => (n === 0 ? x : steps(step(x), n - 1, step));
     let notNearest = 0;

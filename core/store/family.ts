@@ -1,7 +1,8 @@
 import { renderLabels } from '../labels.js';
 import { overflowValues, warnOverflow } from './limit.js';
 import type { NativeDef } from './native.js';
-import { NATIVE_HEADER, nativeWidth, observeNative } from './native.js';
+import { HELD } from './native-keys.js';
+import { NATIVE_HEADER, nativeWidth, observeHeld } from './native.js';
 import type { Arena, FamilyDef, Series } from './types.js';
 import { seriesWidth } from './types.js';
 
@@ -126,17 +127,21 @@ export function observeHistogram(arena: Arena, buckets: readonly number[], offse
   v[offset + 1]! += value;
   v[offset + 2 + bucketIndex(buckets, value)]! += 1;
   if (native === undefined) arena.touch(offset, 3 + buckets.length);
-  else observeNativeAt(arena, offset, 3 + buckets.length, native, value);
+  else {
+    HELD[0] = value;
+    observeNativeAt(arena, offset, 3 + buckets.length, native);
+  }
 }
 
 /**
- * Records `value` in the native part of the histogram series at `offset` (whose classic part is
- * `classic` slots) and marks what changed: the classic slots and the native header, and the one
- * bucket written, or the whole native part when its window moved or its schema dropped.
+ * Records `HELD[0]` (set it just before: see `HELD`) in the native part of the histogram series at
+ * `offset` (whose classic part is `classic` slots) and marks what changed: the classic slots and
+ * the native header, and the one bucket written, or the whole native part when its window moved or
+ * its schema dropped.
  */
-export function observeNativeAt(arena: Arena, offset: number, classic: number, native: NativeDef, value: number): void {
+export function observeNativeAt(arena: Arena, offset: number, classic: number, native: NativeDef): void {
   const at = offset + classic;
-  const slot = observeNative(arena.v, at, native, value);
+  const slot = observeHeld(arena.v, at, native);
   arena.touch(offset, classic + NATIVE_HEADER);
   if (slot < 0) arena.touch(at, nativeWidth(native));
   else if (slot >= at + NATIVE_HEADER) arena.touch(slot, 1);

@@ -27,33 +27,45 @@ export function schemaFor(bucketFactor: number): number {
 /** The factor between neighbouring bucket bounds at `schema`. */
 export const bucketFactorOf = (schema: number): number => 2 ** (2 ** -schema);
 
+/**
+ * The value being recorded, for `heldKey` and the native recording path. A fractional number
+ * passed as an argument to a function V8 did not inline becomes a 16-byte heap number, once per
+ * call; recording passes the observed value down through this array instead, and allocates nothing.
+ */
+export const HELD = new Float64Array(1);
 // math.Frexp by the bits of the double: no allocation, exact for every finite value.
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
+const u32 = new Uint32Array(HELD.buffer);
 /** Index of the word holding sign and exponent: 1 on little-endian machines (all Node runs on). */
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const EXPONENT_1022 = 1022 << 20;
 
 /**
- * The key of the bucket holding `value` (positive and finite) at `schema`. `value` is split as
- * math.Frexp splits it, `frac × 2^exp` with 0.5 ≤ frac < 1; the fraction is then found among the
- * schema's bounds (the first one at least as large, as sort.SearchFloat64s finds it), so every
- * value lands where client_golang puts it, those on a bound included.
+ * The key of the bucket holding `value` (finite and not zero; a negative value has the key of its
+ * absolute value) at `schema`. `value` is split as math.Frexp splits it, `frac × 2^exp` with
+ * 0.5 ≤ frac < 1; the fraction is then found among the schema's bounds (the first one at least as
+ * large, as sort.SearchFloat64s finds it), so every value lands where client_golang puts it, those
+ * on a bound included.
  */
 export function keyOf(value: number, schema: number): number {
-  f64[0] = value;
+  HELD[0] = value;
+  return heldKey(schema);
+}
+
+/** `keyOf(HELD[0], schema)`; overwrites `HELD`. */
+export function heldKey(schema: number): number {
   let high = u32[HIGH]!;
   let biased = (high >>> 20) & 0x7ff;
   let exp = biased - 1022;
   if (biased === 0) {
     // Subnormal: scaled into the normal range first, which is exact.
-    f64[0] = value * 2 ** 64;
+    HELD[0] = HELD[0]! * 2 ** 64;
     high = u32[HIGH]!;
     biased = (high >>> 20) & 0x7ff;
     exp = biased - 1022 - 64;
   }
-  u32[HIGH] = (high & 0x800fffff) | EXPONENT_1022;
-  const frac = f64[0]!;
+  // The fraction of the absolute value: exponent 2^-1, sign cleared.
+  u32[HIGH] = (high & 0x000fffff) | EXPONENT_1022;
+  const frac = HELD[0]!;
   if (schema > 0) {
     const bounds = NATIVE_BOUNDS[schema]!;
     let lo = 0;

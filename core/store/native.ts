@@ -1,4 +1,4 @@
-import { MIN_SCHEMA, coarserKey, keyOf, upperBound } from './native-keys.js';
+import { HELD, MIN_SCHEMA, coarserKey, heldKey, keyOf, upperBound } from './native-keys.js';
 
 /**
  * A native histogram in the arena: the sparse buckets of client_golang in a fixed run of slots, so
@@ -88,9 +88,9 @@ function slotOf(o: number, n: NativeDef, sign: number, i: number): number {
 function place(v: Float64Array, o: number, n: NativeDef, sign: number, key: number, count: number): number {
   const firstAt = o + (sign > 0 ? POS_FIRST : NEG_FIRST);
   const spanAt = firstAt + 1;
-  const other = v[o + (sign > 0 ? NEG_SPAN : POS_SPAN)]!;
-  const span = v[spanAt]!;
-  const first = v[firstAt]!;
+  const other = v[o + (sign > 0 ? NEG_SPAN : POS_SPAN)]! | 0;
+  const span = v[spanAt]! | 0;
+  const first = v[firstAt]! | 0;
   let i = key - first;
   if (span === 0) {
     if (other + 1 > n.maxBuckets) return -1;
@@ -234,12 +234,17 @@ export function addBucket(v: Float64Array, o: number, n: NativeDef, sign: number
   return insert(v, o, n, sign, key, current, count);
 }
 
-/** Records one finite observation; returns the only slot written besides the header, or -1 when others changed too. */
-export function observeNative(v: Float64Array, o: number, n: NativeDef, value: number): number {
+/**
+ * Records one finite observation, `HELD[0]` (see `HELD`: no number crosses a call on this path, and
+ * the integers read from the slots are made int32, so nothing is boxed); returns the only slot
+ * written besides the header, or -1 when others changed too.
+ */
+export function observeHeld(v: Float64Array, o: number, n: NativeDef): number {
+  const value = HELD[0]!;
   const threshold = v[o + THRESHOLD]! || n.zeroThreshold;
-  const schema = n.schema - v[o + REDUCED]!;
-  if (value > threshold) return insert(v, o, n, 1, keyOf(value, schema), schema, 1);
-  if (value < -threshold) return insert(v, o, n, -1, keyOf(-value, schema), schema, 1);
+  const schema = (n.schema - v[o + REDUCED]!) | 0;
+  if (value > threshold) return insert(v, o, n, 1, heldKey(schema), schema, 1);
+  if (value < -threshold) return insert(v, o, n, -1, heldKey(schema), schema, 1);
   v[o + ZERO]! += 1;
   return o + ZERO;
 }

@@ -1,7 +1,6 @@
 import client, { Registry } from 'prom-client';
 import { rmSync } from 'node:fs';
-import { GCProfiler } from 'node:v8';
-import { counter as promhttpCounter, createHttpMetrics, enableMultiprocess, normalizePath } from 'promhttp';
+import { counter as promhttpCounter, createHttpMetrics, enableMultiprocess, histogram as promhttpHistogram, normalizePath, respond, type NativeHistogramOptions } from 'promhttp';
 import { emit, partSettings, progress } from './lib/part.js';
 import { BUCKETS, LABEL_NAMES } from './lib/routes.js';
 import { scratchDirectory } from './lib/scratch.js';
@@ -9,7 +8,9 @@ import { median, round } from './lib/stats.js';
 
 /**
  * Nanoseconds per instrumented request for the recording alone (no HTTP): promhttp's hot path
- * next to the prom-client calls a hand-written integration makes, with the same labels.
+ * next to the prom-client calls a hand-written integration makes, with the same labels; native
+ * histograms next to classic ones on the same values; and the bytes the plain paths allocate per
+ * call (with --expose-gc, which the runner passes).
  */
 const settings = partSettings().micro;
 const labelNames = LABEL_NAMES;
@@ -32,6 +33,17 @@ const factoryRegistry = new Registry();
 const processed = promhttpCounter({ name: 'messages_processed_total', help: 'messages', labelNames: ['queue'], registry: factoryRegistry });
 const promClientProcessed = new client.Counter({ name: 'messages_processed_total', help: 'messages', labelNames: ['queue'], registers: [promClientRegistry] });
 const queues = Array.from({ length: 8 }, (_, i) => ({ queue: `queue${i}` }));
+
+// Native against classic: the same labels and the same durations, spread log-uniformly from 1 ms to
+// 10 s (107 buckets at the default bucket factor, under maxBuckets, so the window stays put once
+// every bucket has been seen, as in a service whose latencies have settled).
+const durations = Array.from({ length: 1024 }, (_, i) => 0.001 * 10 ** ((((i * 7919) % 1024) / 1024) * 4));
+const classicHistogram = promhttpHistogram({ name: 'job_seconds', help: 'job', labelNames: ['job'], registry: new Registry() });
+const nativeHistogram = promhttpHistogram({ name: 'job_seconds', help: 'job', labelNames: ['job'], nativeHistograms: true, registry: new Registry() });
+const classicChild = classicHistogram.labels({ job: 'import' });
+const nativeChild = nativeHistogram.labels({ job: 'import' });
+const spread = createHttpMetrics({ registry: new Registry(), defaultMetrics: false });
+const spreadNative = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, nativeHistograms: true });
 
 const paths = Array.from({ length: 1024 }, (_, i) => `/users/${1 + ((i * 7919) % 10_000)}`);
 
@@ -104,6 +116,34 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'promhttp histogram().observe, classic',
+    what: 'one labelled child of histogram(), default buckets, durations from 1 ms to 10 s',
+    run(n) {
+      for (let i = 0; i < n; i++) classicChild.observe(durations[i & 1023]!);
+    },
+  },
+  {
+    name: 'promhttp histogram().observe, native',
+    what: 'the same with nativeHistograms: true (classic buckets kept, native ones beside them)',
+    run(n) {
+      for (let i = 0; i < n; i++) nativeChild.observe(durations[i & 1023]!);
+    },
+  },
+  {
+    name: 'promhttp begin/finish, classic, spread durations',
+    what: 'begin/finish with the same durations from 1 ms to 10 s (startedAt moved back)',
+    run(n) {
+      for (let i = 0; i < n; i++) spread.finish(spread.begin() - durations[i & 1023]! * 1000, 'GET', '/users/:id', 200);
+    },
+  },
+  {
+    name: 'promhttp begin/finish, native, spread durations',
+    what: 'the same with nativeHistograms: true on createHttpMetrics',
+    run(n) {
+      for (let i = 0; i < n; i++) spreadNative.finish(spreadNative.begin() - durations[i & 1023]! * 1000, 'GET', '/users/:id', 200);
+    },
+  },
+  {
     name: 'prom-client startTimer + inc + gauge inc/dec',
     what: 'what a hand-written integration does per request',
     run(n) {
@@ -131,38 +171,6 @@ const cases: Case[] = [
   },
 ];
 
-/**
- * Bytes a case allocates per iteration: the growth of the heap over a short run and over a run
- * three times as long, each from a collected heap (--expose-gc), divided by the difference in
- * iterations, so that what a run allocates once (whatever the first call after a full collection
- * makes again) cancels out. A run during which a collection ran is left out (v8.GCProfiler sees
- * it); the median of the rest. Near 0 means the path allocates nothing.
- */
-const gc = (globalThis as { gc?: () => void }).gc;
-const ALLOC_N = 2_000;
-const ALLOC_REPEATS = 5;
-/** Iterations the allocation runs add to each case. */
-const ALLOC_ITERATIONS = ALLOC_REPEATS * (ALLOC_N + 3 * ALLOC_N);
-function heapGrowth(c: Case, n: number): number | undefined {
-  gc!();
-  const profiler = new GCProfiler();
-  profiler.start();
-  const before = process.memoryUsage().heapUsed;
-  c.run(n);
-  const grown = process.memoryUsage().heapUsed - before;
-  return profiler.stop().statistics.length === 0 ? grown : undefined;
-}
-function bytesPerOp(c: Case): number | undefined {
-  if (gc === undefined) return undefined;
-  const samples: number[] = [];
-  for (let r = 0; r < ALLOC_REPEATS; r++) {
-    const short = heapGrowth(c, ALLOC_N);
-    const long = heapGrowth(c, 3 * ALLOC_N);
-    if (short !== undefined && long !== undefined) samples.push(Math.max(0, long - short) / (2 * ALLOC_N));
-  }
-  return samples.length === 0 ? undefined : median(samples);
-}
-
 function time(c: Case, n: number): number {
   const start = process.hrtime.bigint();
   c.run(n);
@@ -172,12 +180,108 @@ function time(c: Case, n: number): number {
 const runs = new Map<Case, number[]>(cases.map((c) => [c, []]));
 // One untimed pass each, so every case is optimised before it is measured.
 for (const c of cases) time(c, settings.iterations);
-const allocated = new Map<Case, number | undefined>(cases.map((c) => [c, bytesPerOp(c)]));
-progress(`micro bytes per iteration: ${cases.map((c) => `${c.name} ${allocated.get(c)?.toFixed(1) ?? '?'}`).join(', ')}`);
 for (let r = 0; r < settings.runs; r++) {
   // Interleaved, so a slow spell on the machine spreads over all cases.
   for (const c of cases) runs.get(c)!.push(time(c, settings.iterations));
   progress(`micro run ${r + 1}/${settings.runs}: ${cases.map((c) => `${c.name} ${runs.get(c)!.at(-1)!.toFixed(0)} ns`).join(', ')}`);
+}
+
+/**
+ * What native histograms add to a scrape: the protobuf render (as Prometheus asks for it with
+ * native histograms on) of the same 1,000 request series, each with 20 durations spread like the
+ * cases above, classic only, native beside classic (the default), and native alone in protobuf.
+ * The three take turns within each run; medians of 21 runs after a warm-up.
+ */
+const PROTOBUF_ACCEPT = { method: 'GET', accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited' };
+const RENDER_ROUTES = 1_000;
+const renderVariants: Array<{ name: string; native: NativeHistogramOptions | undefined }> = [
+  { name: 'classic', native: undefined },
+  { name: 'native and classic', native: {} },
+  { name: 'native, classicInProtobuf: false', native: { classicInProtobuf: false } },
+];
+const render = renderVariants.map((variant) => {
+  const metrics = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, maxRoutes: RENDER_ROUTES, ...(variant.native === undefined ? {} : { nativeHistograms: variant.native }) });
+  for (let r = 0; r < RENDER_ROUTES; r++) {
+    for (let k = 0; k < 20; k++) metrics.finish(metrics.begin() - durations[(r * 20 + k) & 1023]! * 1000, 'GET', `/api/resource${r}/:id`, 200);
+  }
+  return { ...variant, registry: metrics.registry, ms: [] as number[], bytes: 0 };
+});
+const renderRuns = settings.runs * 3;
+for (let r = 0; r <= renderRuns; r++) {
+  for (const v of render) {
+    const start = process.hrtime.bigint();
+    const answer = await respond(v.registry, PROTOBUF_ACCEPT);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (answer.status !== 200) throw new Error(`respond() answered ${answer.status} for ${v.name}`);
+    v.bytes = (answer.body as Uint8Array).byteLength;
+    if (r > 0) v.ms.push(ms);
+  }
+}
+progress(`micro protobuf render of ${RENDER_ROUTES} series: ${render.map((v) => `${v.name} ${median(v.ms).toFixed(2)} ms ${v.bytes} bytes`).join(', ')}`);
+
+/**
+ * Bytes allocated per call: the growth of the heap over `calls` calls, from a collected heap,
+ * with no collection in between (a collection during the loop would hide what it freed, so such a
+ * measurement is taken again with fewer calls). The median of `repeats` measurements.
+ */
+async function bytesPerCall(run: (n: number) => void, calls: number, repeats = 5): Promise<{ bytesPerCall: number; calls: number; total: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => void (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ['gc'] });
+  // Node hands gc entries to observers a turn or two after the collection; 20 ms is ample.
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+  const measured: number[] = [];
+  let n = calls;
+  let total = 0;
+  try {
+    while (measured.length < repeats) {
+      gc();
+      gc();
+      await settle();
+      const before = collections;
+      const heap = process.memoryUsage().heapUsed;
+      run(n);
+      total += n;
+      const grown = process.memoryUsage().heapUsed - heap;
+      await settle();
+      if (collections === before) measured.push(grown / n);
+      else if (n > 100) n = Math.floor(n / 2);
+      else throw new Error('a garbage collection ran during every measurement, even of 100 calls');
+    }
+  } finally {
+    observer.disconnect();
+  }
+  return { bytesPerCall: round(median(measured), 1), calls: n, total };
+}
+
+const keep: unknown[] = new Array(1024);
+const allocationCases: Array<{ name: string; run(n: number): void }> = [
+  // The plain request paths with exemplars off and on, and native against classic.
+  ...cases.filter((c) => /^promhttp (begin\/finish|start\/end)|histogram\(\)\.observe|spread durations/.test(c.name)),
+  {
+    name: 'control: a two-element array kept per call',
+    run(n) {
+      for (let i = 0; i < n; i++) keep[i & 1023] = [i, i];
+    },
+  },
+];
+const allocation: { name: string; bytesPerCall: number; calls: number }[] = [];
+/** Calls each case made while its allocation was measured, warm-up included. */
+const allocationCalls = new Map<string, number>();
+const allocationProblems: string[] = [];
+if (typeof (globalThis as { gc?: unknown }).gc !== 'function') allocationProblems.push('allocation not measured: run with node --expose-gc');
+else {
+  for (const c of allocationCases) {
+    c.run(10_000);
+    const { total, ...measured } = await bytesPerCall((n) => c.run(n), 20_000);
+    allocation.push({ name: c.name, ...measured });
+    allocationCalls.set(c.name, 10_000 + total);
+  }
+  progress(`micro allocation: ${allocation.map((a) => `${a.name} ${a.bytesPerCall} B/call`).join(', ')}`);
+  // The control keeps a fresh array per call: if it shows no bytes, neither would anything else.
+  const control = allocation.at(-1)!;
+  if (!(control.bytesPerCall >= 16)) allocationProblems.push(`the allocation control showed ${control.bytesPerCall} bytes per call; the measurement sees nothing`);
 }
 
 /** Both sides must really have recorded every iteration; a benchmark that skips work proves nothing. */
@@ -185,16 +289,33 @@ async function recorded(registry: Registry, name = 'http_requests_total'): Promi
   const metric = await registry.getSingleMetric(name)!.get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
-// Iterations of each case: the untimed pass, the timed runs, and the allocation runs.
-const perCase = settings.iterations * (settings.runs + 1) + (gc === undefined ? 0 : ALLOC_ITERATIONS);
-const promhttpExpected = 2 * perCase;
-const directoryExpected = perCase;
-const factoryExpected = perCase;
-const promClientExpected = 2 * perCase;
+const calls = (caseName: string): number => settings.iterations * (settings.runs + 1) + (allocationCalls.get(caseName) ?? 0);
+const promhttpExpected = calls('promhttp begin/finish') + calls('promhttp start/end');
+const tracedExpected = calls('promhttp start/end, exemplars: true, no trace') + calls('promhttp begin/finish with an exemplar');
+const directoryExpected = calls('promhttp begin/finish, directory mode');
+const factoryExpected = settings.iterations * (settings.runs + 1);
+const promClientExpected = 2 * settings.iterations * (settings.runs + 1);
 const problems: string[] = [];
+/** Observations a histogram holds, over its series. */
+async function observed(registry: Registry, name: string): Promise<number> {
+  const metric = await registry.getSingleMetric(name)!.get();
+  return (metric.values as { metricName?: string; value: number }[]).filter((v) => v.metricName === `${name}_count`).reduce((sum, v) => sum + v.value, 0);
+}
+for (const [registry, name, caseName] of [
+  [classicHistogram.registry, 'job_seconds', 'promhttp histogram().observe, classic'],
+  [nativeHistogram.registry, 'job_seconds', 'promhttp histogram().observe, native'],
+  [spread.registry, 'http_request_duration_seconds', 'promhttp begin/finish, classic, spread durations'],
+  [spreadNative.registry, 'http_request_duration_seconds', 'promhttp begin/finish, native, spread durations'],
+] as const) {
+  // Once untimed, once per run, and the calls of its allocation measurement.
+  const expected = settings.iterations * (settings.runs + 1) + (allocationCalls.get(caseName) ?? 0);
+  const count = await observed(registry, name);
+  if (count !== expected) problems.push(`${caseName} observed ${count}, expected ${expected}`);
+}
+problems.push(...allocationProblems);
 const promhttpCount = await recorded(promhttp.registry);
 const tracedCount = await recorded(traced.registry);
-const tracedExpected = 2 * perCase;
+if (tracedCount !== tracedExpected) problems.push(`promhttp with exemplars counted ${tracedCount}, expected ${tracedExpected}`);
 const promClientCount = await recorded(promClientRegistry);
 const directoryCount = await recorded(store.registry);
 const factoryCount = await recorded(factoryRegistry, 'messages_processed_total');
@@ -202,7 +323,6 @@ const promClientFactoryCount = await recorded(promClientRegistry, 'messages_proc
 await store.close();
 rmSync(directory, { recursive: true, force: true });
 if (directoryCount !== directoryExpected) problems.push(`directory mode counted ${directoryCount}, expected ${directoryExpected}`);
-if (tracedCount !== tracedExpected) problems.push(`promhttp with exemplars counted ${tracedCount}, expected ${tracedExpected}`);
 if (promhttpCount !== promhttpExpected) problems.push(`promhttp counted ${promhttpCount}, expected ${promhttpExpected}`);
 if (factoryCount !== factoryExpected) problems.push(`the promhttp factory counter counted ${factoryCount}, expected ${factoryExpected}`);
 if (promClientFactoryCount !== factoryExpected) problems.push(`the prom-client counter counted ${promClientFactoryCount}, expected ${factoryExpected}`);
@@ -212,8 +332,9 @@ emit({
   settings,
   cases: cases.map((c) => {
     const ns = runs.get(c)!;
-    const bytes = allocated.get(c);
-    return { name: c.name, what: c.what, nsPerOp: round(median(ns), 1), minNs: round(Math.min(...ns), 1), maxNs: round(Math.max(...ns), 1), ...(bytes === undefined ? {} : { bytesPerOp: round(bytes, 1) }) };
+    return { name: c.name, what: c.what, nsPerOp: round(median(ns), 1), minNs: round(Math.min(...ns), 1), maxNs: round(Math.max(...ns), 1) };
   }),
+  allocation,
+  render: { series: RENDER_ROUTES, observationsPerSeries: 20, runs: renderRuns, variants: render.map((v) => ({ name: v.name, ms: round(median(v.ms), 2), bytes: v.bytes })) },
   problems,
 });

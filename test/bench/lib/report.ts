@@ -31,11 +31,31 @@ function httpTable(http: HttpResult): string {
 
 function microTable(micro: MicroResult): string {
   return [
-    `${micro.settings.runs} runs of ${num(micro.settings.iterations)} iterations each, interleaved, one process on core 1; median (min–max). Bytes: heap growth per iteration between runs of 2,000 and 6,000 iterations from a collected heap, runs without a collection, median of 5.`,
+    `${micro.settings.runs} runs of ${num(micro.settings.iterations)} iterations each, interleaved, one process on core 1; median (min–max).`,
     '',
-    '| Per request | ns | min–max | bytes | what it covers |',
-    '| --- | ---: | ---: | ---: | --- |',
-    ...micro.cases.map((c) => `| ${c.name} | ${num(c.nsPerOp)} | ${num(c.minNs)}–${num(c.maxNs)} | ${c.bytesPerOp === undefined ? '–' : num(c.bytesPerOp, 1)} | ${c.what} |`),
+    '| Per request | ns | min–max | what it covers |',
+    '| --- | ---: | ---: | --- |',
+    ...micro.cases.map((c) => `| ${c.name} | ${num(c.nsPerOp)} | ${num(c.minNs)}–${num(c.maxNs)} | ${c.what} |`),
+    ...(micro.allocation === undefined || micro.allocation.length === 0
+      ? []
+      : [
+          '',
+          "Allocation: the heap's growth over a run of calls from a collected heap, with no collection during it (median of 5; the control keeps a fresh array per call, to show the measurement sees allocation).",
+          '',
+          '| Per call | bytes | calls measured |',
+          '| --- | ---: | ---: |',
+          ...micro.allocation.map((a) => `| ${a.name} | ${num(a.bytesPerCall, 1)} | ${num(a.calls)} |`),
+        ]),
+    ...(micro.render === undefined
+      ? []
+      : [
+          '',
+          `Native histograms per scrape: the protobuf render of ${num(micro.render.series)} request series with ${micro.render.observationsPerSeries} durations each (1 ms to 10 s), as Prometheus asks for it with native histograms on; the variants take turns, median of ${micro.render.runs} runs.`,
+          '',
+          '| Duration histogram | render ms | bytes |',
+          '| --- | ---: | ---: |',
+          ...micro.render.variants.map((v) => `| ${v.name} | ${num(v.ms, 2)} | ${num(v.bytes)} |`),
+        ]),
   ].join('\n');
 }
 

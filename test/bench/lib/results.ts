@@ -4,7 +4,11 @@ import type { BenchSettings } from './settings.js';
 
 export interface MicroResult {
   settings: BenchSettings['micro'];
-  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number; /** Heap bytes per iteration (absent in results from before it was measured). */ bytesPerOp?: number }[];
+  cases: { name: string; what: string; nsPerOp: number; minNs: number; maxNs: number }[];
+  /** Heap growth per call over `calls` calls from a collected heap, no collection in between; median of 5 (absent in older results). */
+  allocation?: { name: string; bytesPerCall: number; calls: number }[];
+  /** The protobuf render of the same request series with classic, native and native-only histograms (absent in older results). */
+  render?: { series: number; observationsPerSeries: number; runs: number; variants: { name: string; ms: number; bytes: number }[] };
   problems: string[];
 }
 
