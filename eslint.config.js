@@ -40,5 +40,7 @@ export default tseslint.config(
   {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+    // CommonJS loads modules with require(): a .cjs file has no other way.
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -25,7 +25,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The known key a typo most likely meant (`pth` → `path`, `exlude` → `exclude`), if any is close. */
-function closest(key: string, known: readonly string[]): string | undefined {
+export function closest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
   for (const k of known) {

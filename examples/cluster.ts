@@ -23,9 +23,13 @@ if (cluster.isPrimary) {
   for (let slot = 0; slot < Number(process.env.WORKERS ?? Math.min(4, availableParallelism())); slot++) fork(slot);
 } else {
   const app = new Koa();
-  app.use(koaMetrics());
+  // Health checks are not traffic: counted, they would dilute the 5xx ratio.
+  app.use(koaMetrics({ exclude: ['/healthz'] }));
   const router = new Router();
   router.get('/', (ctx) => {
+    ctx.body = 'ok';
+  });
+  router.get('/healthz', (ctx) => {
     ctx.body = 'ok';
   });
   router.get('/users/:id', (ctx) => {

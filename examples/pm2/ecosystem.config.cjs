@@ -3,6 +3,16 @@
 // Any instance's /metrics then shows the totals of all of them; `pm2 reload koa-example` replaces
 // the instances one by one and the totals go on; `pm2 stop` then `pm2 start` is a cold start of
 // the whole app, and promhttp starts the directory from zero, as for any restarted target.
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+// Directory mode: one directory per app, writable by the user PM2 runs it as, ideally on a tmpfs.
+// The default, under the system's temporary directory and named after the user, works for any
+// user; promhttp creates it. A system service would rather give a directory of its own, e.g.
+// PROMETHEUS_MULTIPROC_DIR=/run/koa-example-metrics (systemd's RuntimeDirectory=, or created
+// beforehand and owned by that user: /run is writable by root only).
+const metricsDir = process.env.PROMETHEUS_MULTIPROC_DIR ?? join(tmpdir(), `koa-example-metrics-${process.getuid?.() ?? 'user'}`);
+
 module.exports = {
   apps: [
     {
@@ -16,8 +26,7 @@ module.exports = {
       instances: process.env.INSTANCES ?? 'max',
       env: {
         PORT: process.env.PORT ?? '3000',
-        // Directory mode: one directory per app, writable by it, ideally on a tmpfs.
-        PROMETHEUS_MULTIPROC_DIR: process.env.PROMETHEUS_MULTIPROC_DIR ?? '/run/koa-example-metrics',
+        PROMETHEUS_MULTIPROC_DIR: metricsDir,
       },
     },
   ],

@@ -1,4 +1,5 @@
 import { HEALTH_METRICS, JOB_METRICS } from '../../core/metric-names.js';
+import { counterGrowth } from './counter-growth.js';
 import { formatDuration } from './duration.js';
 import type { ResolvedOps } from './options.js';
 import { jobMatcher, selector } from './promql.js';
@@ -21,20 +22,11 @@ function alert(ops: ResolvedOps, name: AlertName, rule: { expr: string; for?: st
   };
 }
 
-/**
- * Series of a counter that grew within the last 10 minutes, or appeared in them: promhttp creates
- * these series on the first mistake, with the value 1, which `increase()` alone cannot see.
- */
-function grewOrAppeared(metric: string, matchers: string, by: string): string {
-  const series = `${metric}${matchers}`;
-  return `sum by (${by}) ((increase(${series}[10m]) > 0) or (${series} unless ${series} offset 10m))`;
-}
-
 /** promhttp's own health: mistakes in recording, series past their limit, the multi-process directory. */
 function healthAlerts(ops: ResolvedOps): Rule[] {
   const job = selector(jobMatcher(ops));
   const counted = (name: AlertName, metric: string, by: string, summary: string, description: string): Rule =>
-    alert(ops, name, { expr: grewOrAppeared(metric, job, by), severity: 'ticket', summary, description });
+    alert(ops, name, { expr: counterGrowth(`${metric}${job}`, '10m', by), severity: 'ticket', summary, description });
   return [
     counted('PromhttpLabelErrors', HEALTH_METRICS.labelErrors, 'job, instance, metric', 'Samples of {{ $labels.metric }} recorded with invalid labels', '{{ $value | humanize }} samples of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} had labels that did not match its label names (or a label function that threw) in the last 10 minutes; they were recorded with the value __invalid__.'),
     counted('PromhttpValueErrors', HEALTH_METRICS.valueErrors, 'job, instance, metric', 'Values of {{ $labels.metric }} dropped', '{{ $value | humanize }} values of {{ $labels.metric }} on {{ $labels.job }}/{{ $labels.instance }} were dropped in the last 10 minutes: not finite numbers, or negative counter increments.'),

@@ -3,7 +3,8 @@ import { checkKeys, checkObject, checkType, optionError } from '../../core/error
 import type { MetricNames, Naming } from '../../core/metric-names.js';
 import { checkNaming, checkRequestLabels, requestLabels, requestMetricNames } from '../../core/metric-names.js';
 import { checkPrefix } from '../../core/names.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { SCRAPES_PER_WINDOW, shortestWindow, WORKBOOK_PERIOD } from './workbook.js';
 
 /** What the dashboard, rules and alerts are generated for: the app's metric options and its objectives. */
 export interface OpsOptions {
@@ -60,6 +61,12 @@ export interface OpsOptions {
    */
   sloPeriod?: string;
   /**
+   * How often Prometheus scrapes the app. Every burn-rate window must hold 4 scrapes for `rate()`
+   * to answer, so this bounds how short `sloPeriod` may be (24 days at 1 minute, 6 days at 15 s).
+   * @default "1m"
+   */
+  scrapeInterval?: string;
+  /**
    * How long a batch job may go without a successful run before it alerts.
    * @default "1d"
    */
@@ -70,7 +77,9 @@ export interface OpsOptions {
    */
   scrapeSlow?: number;
   /**
-   * Where the runbook lives; each alert links to its section (`#anchor`).
+   * Where the runbook lives; each alert links to its section (`#` and its name in lower case).
+   * The default serves the raw Markdown, where the anchor does not scroll: point it at a rendered
+   * copy (your repository's file view, a wiki) to land on the section.
    * @default https://unpkg.com/promhttp/docs/operations.md (the runbook published with the package)
    */
   runbookUrl?: string;
@@ -96,6 +105,7 @@ export interface ResolvedOps {
   readonly latencyBudget: number;
   readonly buckets: readonly number[];
   readonly sloPeriodMs: number;
+  readonly scrapeIntervalMs: number;
   readonly batchMaxAgeMs: number;
   readonly scrapeSlow: number;
   readonly runbookUrl: string;
@@ -103,7 +113,7 @@ export interface ResolvedOps {
 
 /** The runbook published with the package (docs/operations.md ships in it), as unpkg serves it. */
 export const DEFAULT_RUNBOOK_URL = 'https://unpkg.com/promhttp/docs/operations.md';
-const KEYS = ['prefix', 'naming', 'names', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
+const KEYS = ['prefix', 'naming', 'names', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'scrapeInterval', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
 const WHERE = 'promhttp-ops';
 
 /** The share a percentage objective leaves to failures, as a fraction. */
@@ -111,8 +121,27 @@ function budget(name: string, value: unknown, fallback: number): number {
   checkType(WHERE, name, value, 'number', 'a percentage between 0 and 100, e.g. 99.9');
   const p = (value as number | undefined) ?? fallback;
   if (!(p > 0 && p < 100)) throw optionError(`${WHERE}: "${name}" must be a percentage above 0 and below 100, e.g. 99.9; got ${p}.`);
-  // The budget as the user would write it: (100 - 99.9) / 100 is 0.0009999999999999432 in floating point.
-  return Number(((100 - p) / 100).toPrecision(12));
+  // The budget as the user would write it: (100 - 99.9) / 100 is 0.0009999999999999432 in
+  // floating point, and 99.99999 leaves 1.00000000032e-7. The objective's own decimals, two more
+  // for the percent, are all the budget has.
+  const decimals = /\.(\d+)$/.exec(String(p))?.[1]?.length ?? 0;
+  return /e/i.test(String(p)) ? Number(((100 - p) / 100).toPrecision(12)) : Number(((100 - p) / 100).toFixed(decimals + 2));
+}
+
+/** The objective's period, checked against the scrape interval: its shortest burn window must hold enough scrapes. */
+function sloPeriod(period: unknown, interval: unknown): { sloPeriodMs: number; scrapeIntervalMs: number } {
+  const sloPeriodMs = parseDuration(`${WHERE}: "sloPeriod"`, period ?? '30d');
+  const scrapeIntervalMs = parseDuration(`${WHERE}: "scrapeInterval"`, interval ?? '1m');
+  const shortest = shortestWindow(sloPeriodMs);
+  if (shortest < SCRAPES_PER_WINDOW * scrapeIntervalMs) {
+    const least = Math.ceil((SCRAPES_PER_WINDOW * scrapeIntervalMs * WORKBOOK_PERIOD) / shortestWindow(WORKBOOK_PERIOD) / 1000) * 1000;
+    throw optionError(
+      `${WHERE}: "sloPeriod" ${formatDuration(sloPeriodMs)} makes the shortest burn-rate window ${formatDuration(shortest)}, under ${SCRAPES_PER_WINDOW} scrapes ` +
+        `of ${formatDuration(scrapeIntervalMs)} ("scrapeInterval"): rate() over it would answer nothing and the alert could not fire. ` +
+        `Use an "sloPeriod" of at least ${formatDuration(least)}, or give the real "scrapeInterval" if Prometheus scrapes more often.`,
+    );
+  }
+  return { sloPeriodMs, scrapeIntervalMs };
 }
 
 /** Checks the options and fills in the defaults; throws a `TypeError` starting with `promhttp:`. */
@@ -150,7 +179,7 @@ export function resolveOps(options?: OpsOptions): ResolvedOps {
     latency,
     latencyBudget: budget('latencyObjective', o.latencyObjective, 99),
     buckets,
-    sloPeriodMs: parseDuration(`${WHERE}: "sloPeriod"`, o.sloPeriod ?? '30d'),
+    ...sloPeriod(o.sloPeriod, o.scrapeInterval),
     batchMaxAgeMs: parseDuration(`${WHERE}: "batchMaxAge"`, o.batchMaxAge ?? '1d'),
     scrapeSlow,
     runbookUrl: (o.runbookUrl as string | undefined) ?? DEFAULT_RUNBOOK_URL,

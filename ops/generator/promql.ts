@@ -1,4 +1,5 @@
 import { formatBound } from '../../core/exposition/format.js';
+import { OVERFLOW } from '../../core/labels.js';
 import type { ResolvedOps } from './options.js';
 
 /** A label matcher list, `{a="1", b=~"2"}`, leaving out the empty parts (and empty when none is left). */
@@ -45,4 +46,14 @@ export function leMatcher(bound: number): string {
 /** Requests answered with a 5xx. */
 export function fiveXX(ops: ResolvedOps): string {
   return `${ops.label.status}=~"5.."`;
+}
+
+/**
+ * Requests whose status is known: the denominator of every 5xx ratio. The request metrics' overflow
+ * series keeps the method and status code of what lands in it (its route reads `overflow`), so it
+ * counts in both parts of a ratio; where a series has lost its status code as well (the status
+ * label reading `overflow`), its requests are left out of both parts, as their class is unknown.
+ */
+export function knownStatus(ops: ResolvedOps): string {
+  return `${ops.label.status}!=${quote(OVERFLOW)}`;
 }

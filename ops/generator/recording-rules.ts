@@ -1,5 +1,5 @@
 import type { ResolvedOps } from './options.js';
-import { fiveXX, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { fiveXX, knownStatus, ruleMatchers, selector, serviceLabels } from './promql.js';
 
 /** One rule of a rule group, as Prometheus reads it. */
 export interface Rule {
@@ -44,6 +44,7 @@ export function recordingRules(ops: ResolvedOps): RuleFile {
   const level = by.join('_');
   const all = selector(ruleMatchers(ops));
   const errors = selector(ruleMatchers(ops), fiveXX(ops));
+  const known = selector(ruleMatchers(ops), knownStatus(ops));
   const rules: Rule[] = [];
   for (const w of RECORDING_WINDOWS) {
     rules.push(
@@ -52,7 +53,7 @@ export function recordingRules(ops: ResolvedOps): RuleFile {
       {
         record: `${level}_${route}:${base}_5xx:ratio_rate${w}`,
         // A route without errors has no 5xx series: `or … * 0` gives it a ratio of 0 instead of none.
-        expr: `(sum by (${byRoute}) (rate(${requests}${errors}[${w}])) or sum by (${byRoute}) (rate(${requests}${all}[${w}])) * 0) / sum by (${byRoute}) (rate(${requests}${all}[${w}]))`,
+        expr: `(sum by (${byRoute}) (rate(${requests}${errors}[${w}])) or sum by (${byRoute}) (rate(${requests}${known}[${w}])) * 0) / sum by (${byRoute}) (rate(${requests}${known}[${w}]))`,
       },
       ...QUANTILES.map((q) => ({
         record: `${level}_${route}:${duration}:quantile_rate${w}`,

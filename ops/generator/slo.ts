@@ -1,8 +1,9 @@
 import { formatDuration, parseDuration } from './duration.js';
 import type { ResolvedOps } from './options.js';
-import { fiveXX, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { fiveXX, knownStatus, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
 import type { Rule } from './recording-rules.js';
 import { runbookUrl } from './runbook.js';
+import { WORKBOOK, WORKBOOK_PERIOD } from './workbook.js';
 
 /** A multi-window burn-rate condition: both windows must burn faster than `factor` times the budget. */
 export interface BurnPair {
@@ -13,25 +14,9 @@ export interface BurnPair {
   readonly for: string;
 }
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
-
-/**
- * The Google SRE workbook's pairs for a 30-day objective: 2 % of the budget gone in 1 h or 5 % in
- * 6 h pages; 10 % in 1 d or in 3 d opens a ticket. The short window ends the alert soon after the
- * burn stops.
- */
-const WORKBOOK: ReadonlyArray<{ severity: BurnPair['severity']; long: number; short: number; factor: number; for: number }> = [
-  { severity: 'page', long: HOUR, short: 5 * MINUTE, factor: 14.4, for: 2 * MINUTE },
-  { severity: 'page', long: 6 * HOUR, short: 30 * MINUTE, factor: 6, for: 15 * MINUTE },
-  { severity: 'ticket', long: DAY, short: 2 * HOUR, factor: 3, for: HOUR },
-  { severity: 'ticket', long: 3 * DAY, short: 6 * HOUR, factor: 1, for: 3 * HOUR },
-];
-
 /** The workbook's pairs, with windows and `for` scaled from 30 days to the objective's period. */
 export function burnPairs(ops: ResolvedOps): BurnPair[] {
-  const scale = ops.sloPeriodMs / (30 * DAY);
+  const scale = ops.sloPeriodMs / WORKBOOK_PERIOD;
   return WORKBOOK.map((p) => ({
     severity: p.severity,
     long: formatDuration(p.long * scale),
@@ -52,7 +37,7 @@ function indicators(ops: ResolvedOps) {
     errors: {
       alert: 'PromhttpErrorBudgetBurn' as const,
       record: (w: string) => `${level}:${base}_5xx:ratio_rate${w}`,
-      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), fiveXX(ops))}[${w}])) / sum by (${by}) (rate(${requests}${all}[${w}]))`,
+      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), fiveXX(ops))}[${w}])) / sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), knownStatus(ops))}[${w}]))`,
       budget: ops.errorBudget,
       what: 'answered with a 5xx',
     },

@@ -67,6 +67,27 @@ describe('every dashboard panel against a real Prometheus', () => {
   }
 });
 
+describe('"All" chosen for the job and instance variables, as Grafana sends it', () => {
+  type Variable = { name: string; query?: unknown; allValue?: string };
+  const variable = (name: string): Variable => (dashboard.templating.list as readonly Variable[]).find((v) => v.name === name)!;
+  /** What "All" sends: the variable's allValue, else every value its label_values() query lists, as a regex. */
+  async function all(name: string): Promise<string> {
+    const v = variable(name);
+    if (v.allValue !== undefined && v.allValue !== '') return v.allValue;
+    const listed = await stack.prometheus.query(`group by (${name}) (http_requests_total)`);
+    return `(${listed.map((r) => r.metric[name]!).sort().join('|')})`;
+  }
+
+  it('the target panels show the apps only: not the Pushgateway, which has `up` and process metrics too', async () => {
+    const chosen = { ...values(''), job: await all('job'), instance: await all('instance') };
+    for (const title of ['Targets up', 'Scrape duration', 'Samples per scrape', 'CPU by process', 'Resident memory by process']) {
+      const result = await stack.prometheus.query(substitute(panel(title).targets![0]!.expr, chosen));
+      expect(result.length, title).toBeGreaterThan(0);
+      expect([...new Set(result.map((r) => r.metric.job))].sort(), title).toEqual([...JOBS]);
+    }
+  });
+});
+
 describe('figures agree with the traffic sent', () => {
   for (const job of JOBS) {
     it(`${job}: the request rate is within 10 % of the rate sent, by route and by status class`, async () => {
@@ -141,10 +162,14 @@ async function samples(selector: string, seconds: number): Promise<number[]> {
   return (body.data.result[0]?.values ?? []).map(([, v]) => Number(v));
 }
 
-async function firing(alertname: string, job: string): Promise<boolean> {
+/** `firing`, `pending` or `inactive`: the state of an alert for a job, as Prometheus' alerts page shows it. */
+async function alertState(alertname: string, job: string): Promise<string> {
   const body = (await (await fetch(`${stack.prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
-  return body.data.alerts.some((a) => a.labels.alertname === alertname && a.labels.job === job && a.state === 'firing');
+  const states = body.data.alerts.filter((a) => a.labels.alertname === alertname && a.labels.job === job).map((a) => a.state);
+  return states.includes('firing') ? 'firing' : states.includes('pending') ? 'pending' : 'inactive';
 }
+
+const firing = async (alertname: string, job: string): Promise<boolean> => (await alertState(alertname, job)) === 'firing';
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -156,7 +181,13 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
 
 // Last, since they damage the workers' directory.
 describe('faults of the multi-process directory, on the dashboard and in the alerts', () => {
+  it('a healthy start alerts on nothing: the read and write error counters the workers publish at 0 from the start are no errors', async () => {
+    expect((await stack.prometheus.query('promhttp_multiprocess_write_errors_total{job="app-workers"}'))[0]?.value).toBe(0);
+    for (const alertname of ['PromhttpMultiprocessReadErrors', 'PromhttpMultiprocessWriteErrors']) expect(await alertState(alertname, 'app-workers'), alertname).toBe('inactive');
+  });
+
   it('an archive cut short by a crash: every scrape of the workers counts it once, the panel shows it, PromhttpMultiprocessReadErrors fires', async () => {
+    expect(await alertState('PromhttpMultiprocessReadErrors', 'app-workers')).toBe('inactive');
     const archive = join(stack.dir, 'archive.1-1-1-1.json');
     writeFileSync(archive, '{"promhttp":1,"owner":"1-1-1-1","absorbed":{},"plain":[],"lines":1}\n{"name":"http_requests_total","help":"Total HTTP requests.","type":"counter","labels":["method","route","status_code"],"since":0,"series":[{"l":["GET","/","200"],"v":[4');
     const counter = 'promhttp_multiprocess_read_errors_total{job="app-workers", file="archive"}';
@@ -172,6 +203,7 @@ describe('faults of the multi-process directory, on the dashboard and in the ale
   });
 
   it('the directory removed under the workers: each counts one failed write and writes its store again, the panel shows them, PromhttpMultiprocessWriteErrors fires', async () => {
+    expect(await alertState('PromhttpMultiprocessWriteErrors', 'app-workers')).toBe('inactive');
     rmSync(stack.dir, { recursive: true, force: true });
     const counter = 'promhttp_multiprocess_write_errors_total{job="app-workers"}';
     // One failure each when its next snapshot (every second) finds the directory gone, then every

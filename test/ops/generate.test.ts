@@ -93,6 +93,16 @@ describe('the dashboard', () => {
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
   });
 
+  it('the heatmap: bucket bounds in seconds on the y axis (where Grafana reads that unit), requests per second in the cells, no overlapping increases', () => {
+    const heatmaps = dashboard.panels.filter((p) => p.type === 'heatmap') as unknown as Array<{ title: string; options: { yAxis?: { unit?: string } }; fieldConfig: { defaults: { unit?: string } }; targets: Array<{ expr: string }> }>;
+    expect(heatmaps.map((p) => p.title)).toEqual(['Request duration heatmap']);
+    const [heatmap] = heatmaps;
+    expect(heatmap!.options.yAxis?.unit).toBe('s');
+    expect(heatmap!.fieldConfig.defaults.unit).toBe('reqps');
+    // A rate per bucket: increase() over $__rate_interval, longer than Grafana's step, counts a request in several cells.
+    expect(heatmap!.targets[0]!.expr).toMatch(/^sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{.*\}\[\$__rate_interval\]\)\)$/);
+  });
+
   it('has the rows the operations guide describes, in order', () => {
     expect(dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
       'Traffic',
@@ -162,8 +172,17 @@ describe('promhttp-ops', () => {
       [['--availability', '100'], /"availability" must be a percentage above 0 and below 100/],
       [['--label', 'route=x'], /"labels" cannot set "route"/],
       [['--slo-period', '30 days'], /"sloPeriod" must be a Prometheus duration/],
+      // 7 days scale the 5m page window to 1m10s: one 1-minute scrape, nothing for rate().
+      [['--slo-period', '7d'], /"sloPeriod" 7d makes the shortest burn-rate window 1m10s, under 4 scrapes of 1m \("scrapeInterval"\): .* at least 24d, or give the real "scrapeInterval"/],
+      [['--slo-period', '7d', '--scrape-interval', '30s'], /at least 12d/],
+      [['--scrape-interval', '1 minute'], /"scrapeInterval" must be a Prometheus duration/],
       [['--latency', 'fast'], /--latency takes a number/],
       [['--jbo', 'x'], /Unknown option '--jbo'/],
+      [['--labels', 'service=x'], /Unknown option '--labels'; did you mean --label NAME=VALUE, once per label\?/],
+      [['--names', 'x'], /Unknown option '--names'; did you mean --requests-name, --duration-name and --in-flight-name\?/],
+      [['--scrape-intervl', '1m'], /Unknown option '--scrape-intervl'; did you mean --scrape-interval\?/],
+      [['--kubernetes', '--rule-label', 'bad label=x'], /--rule-label "bad label" is not a Kubernetes label key/],
+      [['--kubernetes', '--rule-label', 'release=not ok'], /--rule-label release="not ok": the value is not a Kubernetes label value/],
     ];
     for (const [args, message] of cases) {
       const { io, err } = quiet();
@@ -171,6 +190,34 @@ describe('promhttp-ops', () => {
       expect(err.join(''), args.join(' ')).toMatch(message);
       expect(err.join('')).toMatch(/^promhttp-ops: /);
     }
+  });
+
+  it('takes a period as short as the scrape interval allows: 7d at 15 s scrapes, every window 4 scrapes or more', async () => {
+    const out = temp();
+    const { io } = quiet();
+    expect(await runCli(['--slo-period', '7d', '--scrape-interval', '15s', '--out', out], io)).toBe(0);
+    const windows = [...readFileSync(join(out, 'alerts.yml'), 'utf8').matchAll(/ratio_rate(\w+)\b/g)].map((m) => m[1]!);
+    expect(new Set(windows)).toEqual(new Set(['1m10s', '7m', '14m', '28m', '1h24m', '5h36m', '16h48m']));
+  });
+
+  it('a file it cannot write: one line with the reason and exit code 1, not the usage of a wrong option', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'file'), '');
+    for (const [out, reason] of [[join(dir, 'file', 'sub'), 'ENOTDIR'], [join(dir, 'file'), 'EEXIST']] as const) {
+      const { io, err } = quiet();
+      expect(await runCli(['--out', out], io), out).toBe(1);
+      expect(err.join(''), out).toMatch(new RegExp(`^promhttp-ops: cannot write ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${reason} \\([^)\n]+\\)\\.\n$`));
+    }
+  });
+
+  it('accepts Kubernetes label keys with a prefix, and writes budgets as the objective gives them: 99.99999 % leaves 1e-7', async () => {
+    const out = temp();
+    const { io } = quiet();
+    expect(await runCli(['--kubernetes', '--rule-label', 'example.com/team=web-1', '--availability', '99.99999', '--out', out], io)).toBe(0);
+    const text = readFileSync(join(out, 'prometheus-rule.yml'), 'utf8');
+    expect(text).toContain('example.com/team: web-1');
+    expect(text).toContain('> (14.4 * 1e-7)');
+    expect(text).not.toMatch(/1\.0000000003/);
   });
 
   it('runs from its bundle with no node_modules in reach, as the published command does', async () => {

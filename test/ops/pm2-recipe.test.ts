@@ -1,6 +1,7 @@
 // examples/pm2/ecosystem.config.cjs run by the real PM2, with a PM2_HOME of its own (its daemon,
 // logs and dump are this suite's alone; `pm2 kill` in afterAll stops them whatever happened).
 import { execFile } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,21 @@ afterAll(async () => {
     rmSync(home, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe('examples/pm2/ecosystem.config.cjs', () => {
+  it('its default directory for the metrics is one any user can create: run as nobody when the tests run as root', async () => {
+    const asRoot = process.getuid?.() === 0;
+    // What promhttp does with PROMETHEUS_MULTIPROC_DIR at start: create it, write into it.
+    const script = `const { mkdirSync, writeFileSync } = require('node:fs'); const dir = require(${JSON.stringify(ECOSYSTEM)}).apps[0].env.PROMETHEUS_MULTIPROC_DIR; mkdirSync(dir, { recursive: true }); writeFileSync(dir + '/probe', ''); process.stdout.write(dir);`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PROMETHEUS_MULTIPROC_DIR'));
+    const { stdout: created } = await run(process.execPath, ['-e', script], { cwd: tmpdir(), env, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    try {
+      expect(created).toBe(join(tmpdir(), `koa-example-metrics-${asRoot ? 65534 : userInfo().uid}`));
+    } finally {
+      rmSync(created, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('examples/pm2/ecosystem.config.cjs under the real PM2', () => {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { runCli } from '../../ops/generator/cli.js';
-import { ROOT } from '../support/process.js';
+import { ROOT, startTsApp } from '../support/process.js';
 import { PROMTOOL } from '../support/prometheus.js';
 
 const run = promisify(execFile);
@@ -123,7 +123,7 @@ describe('examples/kubernetes', () => {
   it('the PodMonitor selects the Deployment\'s pods on their named port, and the annotations name the same port', () => {
     const [deployment, service] = parseAllDocuments(readFileSync(join(KUBERNETES, 'deployment.yaml'), 'utf8')).map((d) => d.toJS()) as [
       { kind: string; spec: { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { containers: Array<{ ports: Array<{ name: string; containerPort: number }>; env: Array<{ name: string; value: string }>; volumeMounts: Array<{ mountPath: string }> }> } } } },
-      { kind: string; metadata: { annotations: Record<string, string> }; spec: { selector: Record<string, string>; ports: Array<{ targetPort: string }> } },
+      { kind: string; metadata: { annotations?: Record<string, string> }; spec: { selector: Record<string, string>; ports: Array<{ targetPort: string }> } },
     ];
     const monitor = yamlAt<{ kind: string; spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; path: string }> } }>(join(KUBERNETES, 'podmonitor.yaml'));
     expect([deployment.kind, service.kind, monitor.kind]).toEqual(['Deployment', 'Service', 'PodMonitor']);
@@ -134,13 +134,35 @@ describe('examples/kubernetes', () => {
     const port = container.ports.find((p) => p.name === monitor.spec.podMetricsEndpoints[0]!.port)!;
     expect(port).toBeDefined();
     expect(service.spec.ports[0]!.targetPort).toBe(port.name);
-    for (const annotations of [pod.metadata.annotations, service.metadata.annotations]) {
-      expect(annotations['prometheus.io/scrape']).toBe('true');
-      expect(Number(annotations['prometheus.io/port'])).toBe(port.containerPort);
-      expect(annotations['prometheus.io/path']).toBe(monitor.spec.podMetricsEndpoints[0]!.path);
-    }
+    expect(pod.metadata.annotations['prometheus.io/scrape']).toBe('true');
+    expect(Number(pod.metadata.annotations['prometheus.io/port'])).toBe(port.containerPort);
+    expect(pod.metadata.annotations['prometheus.io/path']).toBe(monitor.spec.podMetricsEndpoints[0]!.path);
+    // Annotation-based configurations scrape annotated pods and the endpoints of annotated
+    // Services: annotating both would scrape each pod twice.
+    expect(Object.keys(service.metadata.annotations ?? {}).filter((k) => k.startsWith('prometheus.io/'))).toEqual([]);
     const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
     expect(Number(env.PORT)).toBe(port.containerPort);
     expect(container.volumeMounts.map((m) => m.mountPath)).toContain(env.PROMETHEUS_MULTIPROC_DIR);
+  });
+
+  it('the readiness probe asks a path the app leaves out of its metrics: probes are not traffic', async () => {
+    const [deployment] = parseAllDocuments(readFileSync(join(KUBERNETES, 'deployment.yaml'), 'utf8')).map((d) => d.toJS()) as [
+      { spec: { template: { spec: { containers: Array<{ command: string[]; readinessProbe: { httpGet: { path: string } } }> } } } },
+    ];
+    const container = deployment.spec.template.spec.containers[0]!;
+    const probe = container.readinessProbe.httpGet.path;
+    const dir = mkdtempSync(join(tmpdir(), 'promhttp-k8s-mp-'));
+    temps.push(dir);
+    // The container's program (npx tsx examples/cluster.ts), one worker.
+    const app = await startTsApp(container.command.at(-1)!, { WORKERS: '1', PROMETHEUS_MULTIPROC_DIR: dir });
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`${app.url}${probe}`)).status, probe).toBe(200);
+      expect((await fetch(`${app.url}/`)).status).toBe(200);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/^http_requests_total\{.*route="\/".*\} 1$/m);
+      expect(metrics).not.toContain(`route="${probe}"`);
+    } finally {
+      await app.stop();
+    }
   });
 });

@@ -33,7 +33,7 @@ export interface OpsStackOptions {
 export async function startOpsStack(options: OpsStackOptions): Promise<OpsStack> {
   const dir = mkdtempSync(join(tmpdir(), 'promhttp-ops-mp-'));
   const rules = mkdtempSync(join(tmpdir(), 'promhttp-ops-rules-'));
-  writeFileSync(join(rules, 'alerts.yml'), generateOps({ sloPeriod: options.sloPeriod })['alerts.yml']);
+  writeFileSync(join(rules, 'alerts.yml'), generateOps({ sloPeriod: options.sloPeriod, scrapeInterval: '1s' })['alerts.yml']);
   writeFileSync(join(rules, 'recording-rules.yml'), readFileSync(join(ROOT, 'ops/recording-rules.yml')));
   const app = 'test/fixtures/ops-app.ts';
   const [single, workers, gateway] = await Promise.all([

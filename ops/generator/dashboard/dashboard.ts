@@ -12,10 +12,16 @@ export function dashboardRows(ops: ResolvedOps): RowSpec[] {
   return [...httpRows(ops), ...runtimeRows(ops), ...healthRows(ops)];
 }
 
-/** A variable `name` listing the values of `label` on the series that count requests, narrowed by the variables before it. */
-function labelVariable(ops: ResolvedOps, name: string, title: string, before: string[], label = name): QueryVariableBuilder {
+/**
+ * A variable `name` listing the values of `label` on the series that count requests, narrowed by
+ * the variables before it. `allValue`, when given, is what "All" sends instead of the listed
+ * values: never for `job` and `instance`, whose "All" must keep the panels on targets that serve
+ * requests. `up` and the process metrics exist on every target: the Pushgateway, node-exporter,
+ * Prometheus itself, and other pods of a job such as `kubernetes-pods`.
+ */
+function labelVariable(ops: ResolvedOps, name: string, title: string, before: string[], allValue?: string, label = name): QueryVariableBuilder {
   const query = `label_values(${ops.requests}${selector(staticMatchers(ops), before)}, ${label})`;
-  return new QueryVariableBuilder(name)
+  const variable = new QueryVariableBuilder(name)
     .label(title)
     .datasource(DATASOURCE)
     .query(query)
@@ -23,8 +29,8 @@ function labelVariable(ops: ResolvedOps, name: string, title: string, before: st
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
     .multi(true)
-    .includeAll(true)
-    .allValue('.*');
+    .includeAll(true);
+  return allValue === undefined ? variable : variable.allValue(allValue);
 }
 
 /** The Grafana dashboard for the options' metric names. */
@@ -41,7 +47,8 @@ export function buildDashboard(ops: ResolvedOps): Dashboard {
     .withVariable(new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
     .withVariable(labelVariable(ops, 'job', 'Job', jobMatcher(ops)))
     .withVariable(labelVariable(ops, 'instance', 'Instance', [...jobMatcher(ops), 'job=~"$job"']))
-    .withVariable(labelVariable(ops, 'route', 'Route', [...jobMatcher(ops), 'job=~"$job"', 'instance=~"$instance"'], ops.label.route));
+    // Routes exist only on the request metrics: "All" may match everything, a shorter query.
+    .withVariable(labelVariable(ops, 'route', 'Route', [...jobMatcher(ops), 'job=~"$job"', 'instance=~"$instance"'], '.*', ops.label.route));
   let id = 1;
   for (const row of dashboardRows(ops)) {
     builder.withRow(new RowBuilder(row.title).id(id++));

@@ -1,7 +1,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type { Panel } from '@grafana/grafana-foundation-sdk/dashboard';
 import { VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement } from '@grafana/grafana-foundation-sdk/common';
-import { PanelBuilder as HeatmapPanel } from '@grafana/grafana-foundation-sdk/heatmap';
+import { PanelBuilder as HeatmapPanel, YAxisConfigBuilder } from '@grafana/grafana-foundation-sdk/heatmap';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -19,8 +19,10 @@ export interface Query {
 export interface PanelSpec {
   readonly title: string;
   readonly description: string;
-  /** Grafana unit id: `reqps`, `percentunit`, `s`, `bytes`, `short`. */
+  /** Grafana unit id of the values (a heatmap's cells): `reqps`, `percentunit`, `s`, `bytes`, `short`. */
   readonly unit: string;
+  /** A heatmap's y axis, its bucket bounds: Grafana reads that unit from the panel's options, not the field's. */
+  readonly yUnit?: string;
   readonly queries: readonly Query[];
   /** `table` and `heatmap` panels read instant and bucket queries respectively. */
   readonly kind?: 'timeseries' | 'table' | 'heatmap';
@@ -48,6 +50,11 @@ const legend = (): VizLegendOptionsBuilder =>
 /** The Grafana panel for a spec, with its id. */
 export function panel(spec: PanelSpec, id: number): cog.Builder<Panel> {
   const targets = spec.queries.map((q, i) => target(q, i, spec.kind));
-  const builder = spec.kind === 'table' ? new TablePanel() : spec.kind === 'heatmap' ? new HeatmapPanel().calculate(false) : new TimeseriesPanel().legend(legend()).fillOpacity(10);
+  const builder =
+    spec.kind === 'table'
+      ? new TablePanel()
+      : spec.kind === 'heatmap'
+        ? new HeatmapPanel().calculate(false).yAxis(new YAxisConfigBuilder().unit(spec.yUnit ?? 'short'))
+        : new TimeseriesPanel().legend(legend()).fillOpacity(10);
   return builder.id(id).title(spec.title).description(spec.description).datasource(DATASOURCE).unit(spec.unit).targets(targets).height(8).span(spec.width ?? 12);
 }

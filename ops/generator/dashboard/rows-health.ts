@@ -1,4 +1,5 @@
 import { HEALTH_METRICS, JOB_METRICS } from '../../../core/metric-names.js';
+import { counterGrowth } from '../counter-growth.js';
 import type { ResolvedOps } from '../options.js';
 import type { PanelSpec, RowSpec } from './panel.js';
 import { RATE_INTERVAL, selectors } from './selectors.js';
@@ -11,7 +12,9 @@ export function healthRows(ops: ResolvedOps): RowSpec[] {
     description,
     unit: 'short',
     width: 8,
-    queries: [{ expr: `sum by (${by}) (increase(${metric}${s.target}[${RATE_INTERVAL}]))`, legend }],
+    // What the alerts count, so a first mistake (a series born at 1) shows where its alert sends
+    // you; series standing still show 0 rather than no data.
+    queries: [{ expr: `${counterGrowth(`${metric}${s.target}`, RATE_INTERVAL, by)} or sum by (${by}) (0 * ${metric}${s.target})`, legend }],
   });
   const job = JOB_METRICS;
   return [

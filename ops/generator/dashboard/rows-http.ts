@@ -1,6 +1,6 @@
-import { CLIENT_CLOSED } from '../../../core/labels.js';
 import type { ResolvedOps } from '../options.js';
-import { fiveXX } from '../promql.js';
+import { CLIENT_CLOSED, OVERFLOW } from '../../../core/labels.js';
+import { fiveXX, knownStatus, quote } from '../promql.js';
 import type { RowSpec } from './panel.js';
 import { RATE_INTERVAL, selectors } from './selectors.js';
 
@@ -27,9 +27,9 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
         { title: 'Request rate by route', description: 'Requests per second that ended, by route template.', unit: 'reqps', queries: [{ expr: byRoute(s.route()), legend: routeLegend }] },
         {
           title: 'Request rate by status class',
-          description: 'Requests per second by the class of their status code (499, a client that went away, counts as 4xx).',
+          description: `Requests per second by the class of their status code (499, a client that went away, counts as 4xx; "${OVERFLOW}", requests in an overflow series that lost its status code).`,
           unit: 'reqps',
-          queries: [{ expr: `sum by (class) (label_replace(${rate(s.route())}, "class", "\${1}xx", "${status}", "([1-5])[0-9][0-9]"))`, legend: '{{class}}' }],
+          queries: [{ expr: `sum by (class) (label_replace(label_replace(${rate(s.route())}, "class", "\${1}xx", "${status}", "([1-5])[0-9][0-9]"), "class", ${quote(OVERFLOW)}, "${status}", ${quote(OVERFLOW)}))`, legend: '{{class}}' }],
         },
       ],
     },
@@ -40,13 +40,13 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
           title: '5xx ratio',
           description: 'Share of the requests answered with a 5xx status, all chosen routes together.',
           unit: 'percentunit',
-          queries: [{ expr: `(sum(${rate(s.route(fiveXX(ops)))}) or vector(0)) / sum(${rate(s.route())})`, legend: '5xx' }],
+          queries: [{ expr: `(sum(${rate(s.route(fiveXX(ops)))}) or vector(0)) / sum(${rate(s.route(knownStatus(ops)))})`, legend: '5xx' }],
         },
         {
           title: '5xx ratio by route',
           description: 'Share of the requests on each route answered with a 5xx status.',
           unit: 'percentunit',
-          queries: [{ expr: `(${byRoute(s.route(fiveXX(ops)))} or ${byRoute(s.route())} * 0) / ${byRoute(s.route())}`, legend: routeLegend }],
+          queries: [{ expr: `(${byRoute(s.route(fiveXX(ops)))} or ${byRoute(s.route(knownStatus(ops)))} * 0) / ${byRoute(s.route(knownStatus(ops)))}`, legend: routeLegend }],
         },
         {
           title: '4xx by route',
@@ -70,10 +70,13 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
         quantile(0.99),
         {
           title: 'Request duration heatmap',
-          description: 'How many requests ended in each duration bucket, per interval.',
-          unit: 's',
+          description: 'Requests per second that ended in each duration bucket.',
+          // A rate, not increase(): Grafana steps by $__interval, shorter than $__rate_interval, so
+          // increases over overlapping windows would count each request several times.
+          unit: 'reqps',
+          yUnit: 's',
           kind: 'heatmap',
-          queries: [{ expr: `sum by (le) (increase(${duration}_bucket${s.route()}[${RATE_INTERVAL}]))`, legend: '{{le}}' }],
+          queries: [{ expr: `sum by (le) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}]))`, legend: '{{le}}' }],
         },
         {
           title: 'Mean latency by route',
