@@ -4,6 +4,7 @@
 // directory mode once that worker has written its exemplars (at most a second later), in IPC mode
 // at once, since the scrape collects every worker's state.
 import { request } from 'node:http';
+import { decodeFamilies, PROTOBUF } from '../support/protobuf.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exemplarLines, traceparent } from '../support/exemplars.js';
 import { processes, startClusterFixture, tempDir } from '../fixtures/mp-support.js';
@@ -31,6 +32,21 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ pid: 
 }
 
 const OPENMETRICS = { accept: 'application/openmetrics-text; version=1.0.0' };
+
+/** A GET on a new connection whose body is bytes (protobuf). */
+function getBytes(url: string, headers: Record<string, string>): Promise<{ pid: number; body: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ pid: Number(res.headers['x-pid']), body: new Uint8Array(Buffer.concat(chunks)) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /**
  * Sends traced requests to /users/:id until both workers have served some, the last one by
@@ -123,5 +139,27 @@ describe('exemplars across processes', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(new Set(lines.map((l) => `${l.name} ${l.labels.http_route} ${l.labels.error_type} ${l.exemplar.trace_id}`))).toEqual(new Set([`http_server_request_duration_seconds_bucket /error 500 ${trace.traceId}`]));
     expect(new Set(lines.map((l) => l.labels.le)).size).toBe(lines.length);
+  });
+
+  it('directory mode with native histograms: a protobuf scrape by the other worker carries the exemplar on the classic bucket and in Histogram.exemplars', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const app = await startClusterFixture(procs, 'mp-cluster.ts', { PROMETHEUS_MULTIPROC_DIR: dir.path, WORKERS: '2', PORT: '0', MP_EXEMPLARS: '1', MP_NATIVE: '1' });
+    const sent = await tracedRequests(app.url, 6);
+    const last = sent.at(-1)!;
+    // Once the other worker shows it in OpenMetrics, its exemplars file holds it.
+    await seenFromTheOtherWorker(app.url, last.pid, last.traceId, Date.now());
+    for (let i = 0; i < 50; i++) {
+      const scrape = await getBytes(`${app.url}/metrics`, { accept: PROTOBUF });
+      if (scrape.pid === last.pid) continue;
+      const duration = decodeFamilies(scrape.body).find((f) => f.name === 'http_request_duration_seconds')!;
+      const series = duration.metric.find((m) => m.label.some((l) => l.name === 'route' && l.value === '/users/:id'))!;
+      const h = series.histogram!;
+      expect(h.schema).toBe(3);
+      expect(h.exemplars.map((e) => e.label.find((l) => l.name === 'trace_id')?.value)).toContain(last.traceId);
+      expect(h.bucket.map((b) => b.exemplar?.label.find((l) => l.name === 'trace_id')?.value)).toContain(last.traceId);
+      return;
+    }
+    throw new Error(`no worker but ${last.pid} answered a scrape`);
   });
 });
