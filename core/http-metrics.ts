@@ -90,8 +90,8 @@ export interface HttpMetricsOptions {
   maxRoutes?: number;
   /**
    * How many label sets (method × route × status) the request histogram and counter keep each,
-   * after `maxRoutes`. Past it, a request on a new label set is recorded into one overflow series
-   * whose labels are all `overflow` (constant and static labels stay), counted in
+   * after `maxRoutes`. Past it, a request on a new label set is recorded on route `overflow` with
+   * its real method and status code (constant and static labels stay), so errors still show, counted in
    * `promhttp_series_overflow_total{metric}`, and the first one warns once. Shared like
    * `maxRoutes` by every instance recording into the same metrics.
    * @default 2000

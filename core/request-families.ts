@@ -48,8 +48,9 @@ export interface RequestFamilies {
   readonly requests: Family | undefined;
   readonly inFlight: Family;
   /**
-   * The series slots of a request: route `overflow` once `maxRoutes` routes are taken, and the
-   * overflow series (every label `overflow`) once the families hold `maxSeries` label sets.
+   * The series slots of a request: route `overflow` once `maxRoutes` routes are taken, or once the
+   * families hold `maxSeries` label sets. Method and status code stay real on route `overflow`
+   * (both come from small fixed sets), so errors among those requests still show.
    */
   slotsFor(route: string, method: number, status: number): SeriesSlots;
 }
@@ -123,14 +124,18 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
   const { labels, buckets, maxSeries, native } = definition;
   const otel = naming === 'otel';
   const labelNames = requestLabels(naming);
+  // What the overflow series keep of a request: everything but its route (the second label).
+  const overflowKeeps = labelNames.filter((_, i) => i !== 1);
   const duration = getOrCreateFamily(
     registry,
-    { name: names.duration, help: otel ? OTEL_DURATION_HELP : DURATION_HELP, type: 'histogram', labelNames, buckets, ...(native === undefined ? {} : { native }), maxSeries },
+    { name: names.duration, help: otel ? OTEL_DURATION_HELP : DURATION_HELP, type: 'histogram', labelNames, buckets, ...(native === undefined ? {} : { native }), maxSeries, overflowKeeps },
     labels,
     'createHttpMetrics',
   );
   const requests =
-    names.requests === undefined ? undefined : getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames, maxSeries }, labels, 'createHttpMetrics');
+    names.requests === undefined
+      ? undefined
+      : getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames, maxSeries, overflowKeeps }, labels, 'createHttpMetrics');
   const overflowed = { duration: overflowCounter(registry, names.duration), requests: names.requests === undefined ? () => {} : overflowCounter(registry, names.requests) };
   const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: otel ? OTEL_IN_FLIGHT_HELP : IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
 
@@ -164,13 +169,17 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
       const text = statusLabel(status);
       // OpenTelemetry's error.type is the status code of a response the server failed (5xx), and absent otherwise.
       const values = otel ? [METHODS[method]!, route, text, status >= 500 ? text : ''] : [METHODS[method]!, route, text];
-      const h = duration.get(values).offset;
-      const c = requests === undefined ? -1 : requests.get(values).offset;
-      // Both families see the same label sets, so they overflow together; each counts its own samples.
-      const inH = h === duration.overflowOffset;
-      const inC = requests !== undefined && c === requests.overflowOffset;
-      const overflow = inH || inC ? countOverflow(inH, inC) : undefined;
-      slots = { h, c, overflow };
+      if (route === OVERFLOW) {
+        // The route cap's series is the overflow series of the limit too; only the limit's samples count as series overflow.
+        slots = { h: duration.overflow(values).offset, c: requests === undefined ? -1 : requests.overflow(values).offset, overflow: undefined };
+      } else {
+        const h = duration.get(values).offset;
+        const c = requests === undefined ? -1 : requests.get(values).offset;
+        // Both families see the same label sets, so they overflow together; each counts its own samples.
+        const inH = duration.isOverflow(h);
+        const inC = requests !== undefined && requests.isOverflow(c);
+        slots = { h, c, overflow: inH || inC ? countOverflow(inH, inC) : undefined };
+      }
       byRoute.set(key, slots);
     }
     return slots;

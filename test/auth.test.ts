@@ -4,7 +4,11 @@ import { Hono } from 'hono';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { counter, createHttpMetrics, metricsHandler, startMetricsServer, type AuthRequest } from 'promhttp';
@@ -15,6 +19,7 @@ import { honoMetrics } from 'promhttp/hono';
 import { koaMetrics } from 'promhttp/koa';
 import { instrument } from 'promhttp/node';
 import { listen, request, serversClosedAfterEach } from './support/http.js';
+import { startChild, startTsApp, TSX } from './support/process.js';
 import { startPrometheus } from './support/prometheus.js';
 import { find, parseExposition } from './support/scrape.js';
 import { makeCertificates, type Certificates } from './support/tls.js';
@@ -125,6 +130,70 @@ describe('auth: who may read the metrics', () => {
     expect(() => honoMetrics({ registry, auth: { basic: { username: '', password: 'x' } } })).toThrow('promhttp: honoMetrics: "auth.basic.username"');
     expect(() => startMetricsServer({ port: 0, registry, auth: { bearer: '' } })).toThrow('promhttp: startMetricsServer: "auth.bearer"');
   });
+
+  test('a secret no client can send fails at construction: blank, or with whitespace around it, as a token file read whole is', () => {
+    const registry = new Registry();
+    const dir = mkdtempSync(join(tmpdir(), 'promhttp-token-'));
+    try {
+      // As a Kubernetes secret mount or `echo token > file` leaves it: with its final newline.
+      writeFileSync(join(dir, 'token'), 's3cret-token\n');
+      const fromFile = readFileSync(join(dir, 'token'), 'utf8');
+      expect(() => metricsHandler({ registry, auth: { bearer: fromFile } })).toThrow(
+        "promhttp: metricsHandler: \"auth.bearer\" begins or ends with whitespace, which no client sends (Prometheus trims its credentials files too); a file read with readFileSync keeps its final newline. Trim it: readFileSync(file, 'utf8').trim().",
+      );
+      expect(() => metricsHandler({ registry, auth: { bearer: fromFile.trim() } })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => metricsHandler({ registry, auth: { bearer: ' ' } })).toThrow('"auth.bearer" must be a non-empty string, got the string " "');
+    expect(() => metricsHandler({ registry, auth: { bearer: ['ok-token', '\tnew-token'] } })).toThrow('"auth.bearer[1]" begins or ends with whitespace');
+    expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: 'secret\r\n' } } })).toThrow('"auth.basic.password" begins or ends with whitespace');
+    expect(() => metricsHandler({ registry, auth: { basic: { username: ' prometheus', password: 'secret' } } })).toThrow('"auth.basic.username" begins or ends with whitespace');
+    // Whitespace inside a password is sent as it is: only around it is refused.
+    expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: 'pa ss' } } })).not.toThrow();
+  });
+
+  test('a secret given as undefined (an unset environment variable) is named as such', () => {
+    const registry = new Registry();
+    const unset = process.env.PROMHTTP_TEST_UNSET_TOKEN;
+    expect(() => metricsHandler({ registry, auth: { bearer: unset! } })).toThrow(
+      'promhttp: metricsHandler: "auth.bearer" is undefined, as an environment variable that is not set reads (process.env.METRICS_TOKEN). Set it, or leave "auth" out to let anyone read the metrics.',
+    );
+    expect(() => metricsHandler({ registry, auth: { bearer: ['old-token', unset!] } })).toThrow('"auth.bearer[1]" is undefined');
+    expect(() => metricsHandler({ registry, auth: { basic: { username: 'prometheus', password: unset! } } })).toThrow('"auth.basic.password" is undefined');
+    expect(() => metricsHandler({ registry, auth: { basic: undefined! } })).toThrow('"auth.basic" is undefined');
+    expect(() => metricsHandler({ registry, auth: {} as never })).toThrow('"auth" takes either "bearer" or "basic", not neither');
+  });
+});
+
+describe("the README's check of its own in front of /metrics (examples/koa-behind-check.ts)", () => {
+  const FILE = 'examples/koa-behind-check.ts';
+
+  test('does not start without its token, rather than accept "Bearer undefined"', async () => {
+    const child = startChild(TSX, [FILE], { env: { PORT: '0', METRICS_TOKEN: '' } });
+    try {
+      await child.waitFor(/METRICS_TOKEN is not set/);
+      await once(child.process, 'exit');
+      expect(child.process.exitCode).not.toBe(0);
+      expect(child.output()).not.toContain('listening on');
+    } finally {
+      await child.stop();
+    }
+  });
+
+  test('lets in the right token only', async () => {
+    const app = await startTsApp(FILE, { METRICS_TOKEN: 'example-token' });
+    try {
+      for (const headers of [{}, bearer('undefined'), bearer('example-toke'), bearer('example-token-and-more'), { authorization: 'example-token' }]) {
+        expect((await request(`${app.url}/metrics`, { headers })).status, JSON.stringify(headers)).toBe(401);
+      }
+      const allowed = await request(`${app.url}/metrics`, { headers: bearer('example-token') });
+      expect(allowed.status).toBe(200);
+      expect(allowed.body.toString()).toContain('http_requests_total{method="GET",route="/metrics",status_code="401"} 5');
+    } finally {
+      await app.stop();
+    }
+  });
 });
 
 describe('auth on every adapter: the metrics stay closed, and the metrics path unrecorded either way', () => {
@@ -139,9 +208,12 @@ describe('auth on every adapter: the metrics stay closed, and the metrics path u
     expect(refused.body.toString()).not.toContain('http_requests_total');
     const allowed = await request(`${url}/metrics`, { headers: bearer('adapter-token') });
     expect(allowed.status).toBe(200);
+    // A repeated Authorization header: the first counts everywhere (node:http keeps only it, fetch's Headers joins them).
+    expect((await request(`${url}/metrics`, { headers: { Authorization: ['Bearer adapter-token', 'Bearer wrong'] } })).status).toBe(200);
+    expect((await request(`${url}/metrics`, { headers: { Authorization: ['Bearer wrong', 'Bearer adapter-token'] } })).status).toBe(401);
     const samples = parseExposition(String((await metrics.render()).body));
     expect(find(samples, 'http_requests_total').map((s) => s.labels.route)).toEqual(['/hello']);
-    expect(find(samples, 'promhttp_scrape_rejected_total', { reason: 'unauthorized' })[0]?.value).toBe(1);
+    expect(find(samples, 'promhttp_scrape_rejected_total', { reason: 'unauthorized' })[0]?.value).toBe(2);
   }
 
   test('promhttp/node', async () => {
@@ -264,6 +336,25 @@ describe('startMetricsServer: auth and TLS', () => {
     expect(() => startMetricsServer({ port: 0, registry, tls: { cert: certs.pem.serverCert, key: certs.pem.serverKey, requestClientCert: true } })).toThrow('"tls.requestClientCert" needs "tls.ca"');
   });
 
+  test("refuses what OpenSSL refuses at construction, with a promhttp TypeError: no PEM, a key that is not the certificate's", () => {
+    const registry = new Registry();
+    const refusal = (tls: { cert: string; key: string; ca?: string }): unknown => {
+      try {
+        void startMetricsServer({ port: 0, registry, tls });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const garbage = refusal({ cert: 'garbage', key: certs.pem.serverKey });
+    expect(garbage).toBeInstanceOf(TypeError);
+    expect((garbage as Error).message).toMatch(/^promhttp: startMetricsServer: "tls" was refused by OpenSSL \(PEM routines::no start line\): give the PEM certificate in "cert", its own private key in "key"/);
+    const mismatch = refusal({ cert: certs.pem.serverCert, key: certs.pem.clientKey });
+    expect(mismatch).toBeInstanceOf(TypeError);
+    expect((mismatch as Error).message).toContain('"tls" was refused by OpenSSL (x509 certificate routines::key values mismatch)');
+    expect((mismatch as Error).cause).toBeInstanceOf(Error);
+  });
+
   test('credentials over plain HTTP on an address other machines reach get one warning, not an error', async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => void warnings.push(warning.message);
@@ -273,6 +364,11 @@ describe('startMetricsServer: auth and TLS', () => {
       await expect(startMetricsServer({ port: 0, host: '192.0.2.1', registry: new Registry(), auth: { bearer: 'token' } })).rejects.toThrow('192.0.2.1 is not an address of this machine');
       const loopback = await startMetricsServer({ port: 0, registry: new Registry(), auth: { bearer: 'token' } });
       await loopback.close();
+      // Loopback however it is written: IPv6 in full, IPv4-mapped, the resolver's short form.
+      for (const host of ['0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '127.1', 'localhost']) {
+        const server = await startMetricsServer({ port: 0, host, registry: new Registry(), auth: { bearer: 'token' } }).catch(() => undefined);
+        await server?.close();
+      }
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((w) => w.includes('credentials for'))).toEqual([
         'promhttp: startMetricsServer: credentials for 192.0.2.1:0 travel over plain HTTP; give "tls" (or make sure TLS ends at a proxy in front of it).',
@@ -284,12 +380,17 @@ describe('startMetricsServer: auth and TLS', () => {
 
   test('a real Prometheus scrapes with a bearer token, basic auth, HTTPS and mutual TLS; a wrong credential is up == 0 with the 401', async () => {
     const registry = registryWithWork();
+    // One token file for both sides, with the final newline a secret mount has: Prometheus trims it, so must the app.
+    const tokenDir = mkdtempSync(join(tmpdir(), 'promhttp-token-'));
+    const tokenFile = join(tokenDir, 'metrics-token');
+    writeFileSync(tokenFile, 'file-token\n');
     const servers = await Promise.all([
       startMetricsServer({ port: 0, registry, auth: { bearer: ['old', 'prometheus-token'] } }),
       startMetricsServer({ port: 0, registry, auth: { basic: { username: 'prometheus', password: 'basic-secret' } } }),
       startMetricsServer({ port: 0, registry, tls: { cert: certs.pem.serverCert, key: certs.pem.serverKey } }),
       startMetricsServer({ port: 0, registry, auth: { bearer: 'mtls-token' }, tls: { cert: certs.pem.serverCert, key: certs.pem.serverKey, ca: certs.pem.ca, requestClientCert: true } }),
       startMetricsServer({ port: 0, registry, auth: { bearer: 'the-real-one' } }),
+      startMetricsServer({ port: 0, registry, auth: { bearer: readFileSync(tokenFile, 'utf8').trim() } }),
     ]);
     const target = (i: number): string[] => [`127.0.0.1:${servers[i]!.port}`];
     const prometheus = await startPrometheus([
@@ -303,16 +404,18 @@ describe('startMetricsServer: auth and TLS', () => {
         config: ['authorization:', '  credentials: mtls-token', 'tls_config:', `  ca_file: ${certs.files.ca}`, `  cert_file: ${certs.files.clientCert}`, `  key_file: ${certs.files.clientKey}`],
       },
       { job: 'wrong', targets: target(4), config: ['authorization:', '  credentials: a-wrong-one'] },
+      { job: 'file', targets: target(5), config: ['authorization:', `  credentials_file: ${tokenFile}`] },
     ]);
     try {
-      for (const job of ['bearer', 'basic', 'https', 'mtls']) await prometheus.waitFor(`work_total{job="${job}"}`, (v) => v === 3);
+      for (const job of ['bearer', 'basic', 'https', 'mtls', 'file']) await prometheus.waitFor(`work_total{job="${job}"}`, (v) => v === 3);
       await prometheus.waitFor('up{job="wrong"}', (v) => v === 0);
       const wrong = (await prometheus.targets()).find((t) => t.job === 'wrong')!;
       expect(wrong.lastError).toMatch(/401/);
-      expect((await prometheus.query('up == 1')).map((r) => r.metric.job).sort()).toEqual(['basic', 'bearer', 'https', 'mtls']);
+      expect((await prometheus.query('up == 1')).map((r) => r.metric.job).sort()).toEqual(['basic', 'bearer', 'file', 'https', 'mtls']);
     } finally {
       await prometheus.stop();
       await Promise.all(servers.map((s) => s.close()));
+      rmSync(tokenDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -60,7 +60,7 @@ describe("naming: 'otel'", () => {
     expect(await promtoolCheckMetrics(await renderRegistry(metrics.registry, 'text'))).toBe('');
   });
 
-  it('keeps the label rules: unmatched routes, _OTHER methods, unknown statuses and the series limit, whose overflow series reads overflow in every label', async () => {
+  it('keeps the label rules: unmatched routes, _OTHER methods, unknown statuses and the series limit, whose overflow series keep method, status code and error_type on route overflow', async () => {
     const metrics = otel({ maxSeries: 2 });
     metrics.finish(metrics.begin(), 'GET', undefined, 404);
     metrics.finish(metrics.begin(), 'get', '/a', 0);
@@ -69,7 +69,8 @@ describe("naming: 'otel'", () => {
     const text = await renderRegistry(metrics.registry, 'text');
     expect(text).toContain('http_server_request_duration_seconds_count{http_request_method="GET",http_route="unmatched",http_response_status_code="404"} 1\n');
     expect(text).toContain('http_server_request_duration_seconds_count{http_request_method="_OTHER",http_route="/a",http_response_status_code="unknown"} 1\n');
-    expect(text).toContain('http_server_request_duration_seconds_count{http_request_method="overflow",http_route="overflow",http_response_status_code="overflow",error_type="overflow"} 2\n');
+    expect(text).toContain('http_server_request_duration_seconds_count{http_request_method="GET",http_route="overflow",http_response_status_code="200"} 1\n');
+    expect(text).toContain('http_server_request_duration_seconds_count{http_request_method="GET",http_route="overflow",http_response_status_code="500",error_type="500"} 1\n');
     expect(text).toContain('promhttp_series_overflow_total{metric="http_server_request_duration_seconds"} 2\n');
   });
 

@@ -1,6 +1,9 @@
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { counter, createHttpMetrics, metricsHandler, startMetricsServer } from 'promhttp';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { counter, createHttpMetrics, enableMultiprocess, metricsHandler, startMetricsServer } from 'promhttp';
 import { instrument } from 'promhttp/node';
 import { listen, request, type RawResponse } from './support/http.js';
 import { find, parseExposition } from './support/scrape.js';
@@ -11,8 +14,9 @@ const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
  * A registry whose one plain collector waits at a gate: every render of it holds there until
  * `release()`, so a test can keep scrapes in flight, and `renders()` says how many renders ran.
  */
-function gatedRegistry(): { registry: Registry; renders(): number; entered(): Promise<void>; release(): void } {
+function gatedRegistry(before?: (registry: Registry) => void): { registry: Registry; renders(): number; entered(): Promise<void>; release(): void } {
   const registry = new Registry();
+  before?.(registry);
   let calls = 0;
   let open!: () => void;
   let gate = new Promise<void>((resolve) => (open = resolve));
@@ -77,19 +81,22 @@ describe('scrape protection', () => {
     }
   });
 
-  test('beyond maxInFlight, answers 503 with Retry-After and a reason, and counts it', async () => {
+  test('beyond maxInFlight renders, answers 503 with Retry-After and a reason, and counts it; a scrape joining a render takes no slot', async () => {
     const gated = gatedRegistry();
     const server = await listen(metricsHandler({ registry: gated.registry, scrape: { maxInFlight: 2 } }));
     try {
-      const first = [request(server.url), request(server.url)];
+      // Two renders (text, OpenMetrics), and twenty more scrapes that join them.
+      const first = [request(server.url), request(server.url, { headers: { accept: OPENMETRICS } })];
       await gated.entered();
-      const refused = await request(server.url);
+      for (let i = 0; i < 20; i++) first.push(request(server.url, i % 2 ? { headers: { accept: OPENMETRICS } } : {}));
+      const refused = await request(server.url, { headers: { 'accept-encoding': 'gzip' } });
       expect(refused.status).toBe(503);
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.headers['content-type']).toBe('text/plain; charset=utf-8');
-      expect(refused.body.toString()).toMatch(/^promhttp: 2 scrapes are being answered already \(scrape\.maxInFlight\)/);
+      expect(refused.body.toString()).toMatch(/^promhttp: 2 renders are running already \(scrape\.maxInFlight\)/);
       gated.release();
-      expect((await Promise.all(first)).map((a) => a.status)).toEqual([200, 200]);
+      expect((await Promise.all(first)).map((a) => a.status)).toEqual(Array(22).fill(200));
+      expect(gated.renders()).toBe(2);
       const counted = rejected(server.url, 'max_in_flight');
       await gated.entered();
       gated.release();
@@ -138,6 +145,32 @@ describe('scrape protection', () => {
     }
   });
 
+  test('a timeout header longer than a timer can hold sets no deadline, and warns nothing', async () => {
+    const gated = gatedRegistry();
+    const server = await listen(metricsHandler({ registry: gated.registry }));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      // 3,000,000 s and 1e300 s are beyond 2^31 - 1 ms: taken literally, the timer would fire after 1 ms.
+      for (const seconds of ['3000000', '1e300']) {
+        const answer = request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': seconds } });
+        await gated.entered();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        gated.release();
+        expect((await answer).status).toBe(200);
+      }
+      // The header's deadline applies up to that limit.
+      expect((await request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '0.05' } })).status).toBe(503);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      gated.release();
+      await server.close();
+    }
+  });
+
   test('a render nobody waits for any more stops, and the next scrape gets a fresh one', async () => {
     const gated = gatedRegistry();
     // Enough series that the render yields to the event loop, where it notices it was abandoned.
@@ -160,6 +193,43 @@ describe('scrape protection', () => {
     }
   });
 
+  test('directory mode: a render whose scrape timed out stops, and holds its maxInFlight slot until it has', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'promhttp-abandon-'));
+    const gated = gatedRegistry((registry) => enableMultiprocess({ registry, dir }));
+    // A store nobody can read: every render that gets as far as reading the directory counts it once.
+    mkdirSync(join(dir, 'proc.1-1-1-1'));
+    writeFileSync(join(dir, 'proc.1-1-1-1', 'meta.jsonl'), 'not a store\n');
+    writeFileSync(join(dir, 'proc.1-1-1-1', 'values.bin'), Buffer.alloc(64));
+    const server = await listen(metricsHandler({ registry: gated.registry, scrape: { maxInFlight: 1 } }));
+    const readErrors = (body: string): number => find(parseExposition(body), 'promhttp_multiprocess_read_errors_total', { file: 'meta' })[0]?.value ?? 0;
+    try {
+      // Held at the registry's own collector, before the directory is read; the deadline passes.
+      const timedOut = request(server.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '0.2' } });
+      await gated.entered();
+      expect((await timedOut).status).toBe(503);
+      // The abandoned render still holds the one slot: a new render is refused, not started beside it.
+      expect((await request(server.url)).status).toBe(503);
+      gated.release();
+      // Once it has stopped, scrapes render again: until then each is refused at once, after that it waits at the gate.
+      let answer: RawResponse | undefined;
+      for (let i = 0; i < 1000 && answer === undefined; i++) {
+        const pending = request(server.url);
+        const admitted = await Promise.race([gated.entered().then(() => true), pending.then(() => false)]);
+        if (admitted) {
+          gated.release();
+          answer = await pending;
+        } else await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(answer?.status).toBe(200);
+      // Only that scrape read the directory: the abandoned render stopped before reading it.
+      expect(readErrors(answer!.body.toString())).toBe(1);
+    } finally {
+      gated.release();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('adapters, metricsHandler and startMetricsServer reject bad scrape options at construction', () => {
     const registry = new Registry();
     expect(() => metricsHandler({ registry, scrape: { maxInFlight: 0 } })).toThrow('promhttp: metricsHandler: "scrape.maxInFlight" must be a whole number of at least 1, got number 0.');
@@ -167,6 +237,12 @@ describe('scrape protection', () => {
     expect(() => metricsHandler({ registry, scrape: { maxInflight: 3 } as never })).toThrow('promhttp: metricsHandler: "scrape": unknown option "maxInflight". Did you mean "maxInFlight"?');
     expect(() => instrument((_req, res) => res.end(), { registry, scrape: { maxInFlight: 1.5 } })).toThrow('promhttp: instrument: "scrape.maxInFlight"');
     expect(() => startMetricsServer({ port: 0, registry, scrape: { timeoutMs: 0 } })).toThrow('promhttp: startMetricsServer: "scrape.timeoutMs"');
+    // A timer cannot wait longer: every scrape would be refused after 1 ms.
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: 2 ** 31 } })).toThrow(
+      'promhttp: metricsHandler: "scrape.timeoutMs" must be at most 2147483647 ms (about 24.8 days, the longest a timer can wait), got 2147483648; leave it out for no deadline.',
+    );
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: 1e12 } })).toThrow('must be at most 2147483647 ms');
+    expect(() => metricsHandler({ registry, scrape: { timeoutMs: 2 ** 31 - 1 } })).not.toThrow();
   });
 
   test('the refusal counter exists at 0 from the start, beside the metrics it protects', async () => {

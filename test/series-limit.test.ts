@@ -82,7 +82,7 @@ describe('a label computed from client input', () => {
     const warned = aboutSeries('tenant_requests_total');
     expect(warned).toHaveLength(1);
     expect(warned[0]).toContain('reached its maxSeries, 100 label sets');
-    expect(warned[0]).toContain('The label "tenant" has the most distinct values (100)');
+    expect(warned[0]).toContain('The label "tenant" grows fastest: 10 distinct values among the last 10 label sets (100 in all)');
     expect(await promtoolCheckMetrics(text)).toBe('');
   });
 });
@@ -109,7 +109,7 @@ describe('the metric factories fed with user values', () => {
     // Samples, not label sets: seven incs by label set, and two through the child.
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'jobs_done_total' })).toBe(9);
     expect(aboutSeries('jobs_done_total')).toHaveLength(1);
-    expect(aboutSeries('jobs_done_total')[0]).toContain('The label "customer" has the most distinct values (3)');
+    expect(aboutSeries('jobs_done_total')[0]).toContain('The label "customer" grows fastest: 3 distinct values among the last 3 label sets (3 in all)');
   });
 
   it('gauge: inc and dec past the limit keep the sum over series exact', async () => {
@@ -167,7 +167,18 @@ describe('the metric factories fed with user values', () => {
     for (let i = 0; i < 8; i++) calls.inc({ region: i % 2 ? 'eu' : 'us', session: `s${i}`, outcome: 'ok' });
     await settled();
     expect(aboutSeries('calls_total')).toHaveLength(1);
-    expect(aboutSeries('calls_total')[0]).toContain('The label "session" has the most distinct values (6)');
+    expect(aboutSeries('calls_total')[0]).toContain('The label "session" grows fastest: 6 distinct values among the last 6 label sets (6 in all)');
+  });
+
+  it('names the label that used the limit up, not one with many values all seen early', async () => {
+    const registry = new Registry();
+    const hits = counter({ name: 'hits_total', help: 'Hits.', labelNames: ['route', 'user'], registry });
+    // 1500 routes, all legitimate, first; then new users on one route exhaust the 2000 label sets.
+    for (let i = 0; i < 1500; i++) hits.inc({ route: `/r${i}`, user: 'anonymous' });
+    for (let i = 0; i < 600; i++) hits.inc({ route: '/r0', user: `u${i}` });
+    await settled();
+    expect(aboutSeries('hits_total')).toHaveLength(1);
+    expect(aboutSeries('hits_total')[0]).toContain('The label "user" grows fastest: 200 distinct values among the last 200 label sets (501 in all)');
   });
 
   it('shares the limit between every object recording into the metric, and never applies it to a metric without labels', async () => {
@@ -203,30 +214,56 @@ describe('the request metrics', () => {
     expect(find(samples, 'http_request_duration_seconds_count')).toHaveLength(51);
     expect(sum(samples, 'http_requests_total')).toBe(200);
     expect(sum(samples, 'http_request_duration_seconds_count')).toBe(200);
-    expect(find(samples, 'http_requests_total', { method: 'overflow', route: 'overflow', status_code: 'overflow' })[0]!.value).toBe(150);
+    expect(find(samples, 'http_requests_total', { method: 'GET', route: 'overflow', status_code: '200' })[0]!.value).toBe(150);
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'http_requests_total' })).toBe(150);
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'http_request_duration_seconds' })).toBe(150);
     expect(aboutSeries('http_requests_total')).toHaveLength(1);
-    expect(aboutSeries('http_requests_total')[0]).toContain('The label "route" has the most distinct values (50)');
+    expect(aboutSeries('http_requests_total')[0]).toContain('The label "route" grows fastest: 10 distinct values among the last 10 label sets (50 in all)');
   });
 
-  it('counts the route "overflow" of maxRoutes as one label set, and 404s as unmatched, within maxSeries', async () => {
+  it('puts the routes past maxRoutes on route "overflow", outside maxSeries, and 404s on unmatched, within it', async () => {
     const registry = new Registry();
-    const metrics = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: 5, maxSeries: 6 });
-    // Ten routes: five of their own, the rest on route "overflow": six label sets, no series overflow.
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false, maxRoutes: 5, maxSeries: 5 });
+    // Ten routes: five of their own, the rest on route "overflow", no series overflow.
     for (let i = 0; i < 10; i++) metrics.start()({ method: 'GET', route: `/r${i}`, status: 200 });
     let samples = await samplesOf(registry);
     expect(find(samples, 'http_requests_total').map((s) => s.labels.route)).toEqual(['/r0', '/r1', '/r2', '/r3', '/r4', 'overflow']);
     expect(find(samples, OVERFLOW_TOTAL)).toEqual([]);
-    // A seventh label set (unmatched, outside maxRoutes) is past maxSeries.
+    // A sixth label set (unmatched, outside maxRoutes) is past maxSeries: it joins route "overflow", with its own status.
     metrics.start()({ method: 'GET', route: undefined, status: 404 });
     metrics.start()({ method: 'GET', route: '/r1', status: 200 });
     samples = await samplesOf(registry);
-    expect(find(samples, 'http_requests_total', { method: 'overflow' })).toEqual([
-      { name: 'http_requests_total', labels: { method: 'overflow', route: 'overflow', status_code: 'overflow' }, value: 1 },
+    expect(find(samples, 'http_requests_total', { route: 'overflow' })).toEqual([
+      { name: 'http_requests_total', labels: { method: 'GET', route: 'overflow', status_code: '200' }, value: 5 },
+      { name: 'http_requests_total', labels: { method: 'GET', route: 'overflow', status_code: '404' }, value: 1 },
     ]);
     expect(sum(samples, 'http_requests_total')).toBe(12);
     expect(sum(samples, OVERFLOW_TOTAL, { metric: 'http_requests_total' })).toBe(1);
+  });
+
+  it('keeps method and status code real on the overflow series, so 5xx among overflowed requests still count as errors', async () => {
+    const registry = new Registry();
+    // The test before warns too; its warning arrives a tick later.
+    await settled();
+    warnings = [];
+    const app = instrument((req, res) => void res.writeHead(req.url!.endsWith('/0') || req.url!.endsWith('5') ? 500 : 200).end(), { registry, defaultMetrics: false, route: 'path', maxSeries: 10 });
+    const server = await listen(app);
+    try {
+      for (let i = 0; i < 40; i++) await fetch(`${server.url}/orders/${i}`, { method: i % 2 ? 'POST' : 'GET' }).then((r) => r.arrayBuffer());
+    } finally {
+      await server.close();
+    }
+    await settled();
+    const samples = await samplesOf(registry);
+    // Orders 0 to 9 kept their route; of the five that failed (0, 5, 15, 25, 35), three came after.
+    expect(find(samples, 'http_requests_total', { route: 'overflow' }).map((s) => [s.labels.method, s.labels.status_code, s.value])).toEqual([
+      ['GET', '200', 15],
+      ['POST', '200', 12],
+      ['POST', '500', 3],
+    ]);
+    expect(samples.filter((s) => s.name === 'http_requests_total' && s.labels.status_code!.startsWith('5')).reduce((n, s) => n + s.value, 0)).toBe(5);
+    expect(sum(samples, OVERFLOW_TOTAL, { metric: 'http_requests_total' })).toBe(30);
+    expect(aboutSeries('http_requests_total')).toHaveLength(1);
   });
 
   it('shares maxSeries between instances recording into the same metrics', async () => {
@@ -246,6 +283,64 @@ describe('the request metrics', () => {
   });
 });
 
+describe('a label value "overflow" given by the application or a client', () => {
+  it('is a series of its own, written "_overflow": neither counted as overflow nor in the way of the warning', async () => {
+    const registry = new Registry();
+    const tenants = counter({ name: 'tenant_hits_total', help: 'Hits by tenant.', labelNames: ['tenant'], maxSeries: 5, registry });
+    tenants.inc({ tenant: 'overflow' });
+    tenants.inc({ tenant: '_overflow' });
+    tenants.inc({ tenant: 'overflow' });
+    tenants.inc({ tenant: 'acme' });
+    await settled();
+    let samples = await samplesOf(registry);
+    expect(find(samples, 'tenant_hits_total').map((s) => [s.labels.tenant, s.value])).toEqual([
+      ['_overflow', 2],
+      ['__overflow', 1],
+      ['acme', 1],
+    ]);
+    expect(find(samples, OVERFLOW_TOTAL)).toEqual([]);
+    expect(aboutSeries('tenant_hits_total')).toEqual([]);
+
+    for (let i = 0; i < 100; i++) tenants.inc({ tenant: `t${i}` });
+    await settled();
+    samples = await samplesOf(registry);
+    expect(find(samples, 'tenant_hits_total').map((s) => [s.labels.tenant, s.value])).toEqual([
+      ['_overflow', 2],
+      ['__overflow', 1],
+      ['acme', 1],
+      ['t0', 1],
+      ['t1', 1],
+      ['overflow', 98],
+    ]);
+    expect(sum(samples, OVERFLOW_TOTAL, { metric: 'tenant_hits_total' })).toBe(98);
+    expect(aboutSeries('tenant_hits_total')).toHaveLength(1);
+  });
+
+  it('sent as X-Tenant to a Koa app, does not set off the overflow alert, and the limit still warns', { timeout: 60_000 }, async () => {
+    const registry = new Registry();
+    const app = new Koa();
+    app.silent = true;
+    const metrics = koaMetrics({ registry, defaultMetrics: false });
+    app.use(metrics);
+    const router = new Router();
+    const tenants = metrics.counter({ name: 'tenant_requests_total', help: 'Requests by tenant.', labels: { tenant: (ctx) => ctx.get('x-tenant') || 'none' }, maxSeries: 50 });
+    router.get('/orders', tenants, (ctx) => void (ctx.body = 'ok'));
+    app.use(router.routes());
+    const base = await serve(app);
+
+    await send(2, 1, (i) => ({ url: `${base}/orders`, headers: { 'x-tenant': i ? 'overflow' : 'acme' } }));
+    await settled();
+    expect(find(await samplesOf(registry), OVERFLOW_TOTAL)).toEqual([]);
+    await send(200, 20, (i) => ({ url: `${base}/orders`, headers: { 'x-tenant': `tenant-${i}` } }));
+    await settled();
+    const samples = await samplesOf(registry);
+    expect(sum(samples, 'tenant_requests_total', { tenant: '_overflow' })).toBe(1);
+    expect(sum(samples, 'tenant_requests_total', { tenant: 'overflow' })).toBe(152);
+    expect(sum(samples, OVERFLOW_TOTAL, { metric: 'tenant_requests_total' })).toBe(152);
+    expect(aboutSeries('tenant_requests_total')).toHaveLength(1);
+  });
+});
+
 describe('static and constant labels', () => {
   it('stay as they are on the overflow series, which promtool accepts in both formats', async () => {
     const registry = new Registry();
@@ -259,8 +354,8 @@ describe('static and constant labels', () => {
 
     const text = await renderRegistry(registry, 'text');
     const samples = parseExposition(text);
-    expect(find(samples, 'http_requests_total', { method: 'overflow' })).toEqual([
-      { name: 'http_requests_total', labels: { service: 'checkout', version: '1.2.3', region: 'eu', method: 'overflow', route: 'overflow', status_code: 'overflow' }, value: 1 },
+    expect(find(samples, 'http_requests_total', { route: 'overflow' })).toEqual([
+      { name: 'http_requests_total', labels: { service: 'checkout', version: '1.2.3', region: 'eu', method: 'POST', route: 'overflow', status_code: '201' }, value: 1 },
     ]);
     expect(find(samples, 'carts_total', { cart: 'overflow' })).toEqual([{ name: 'carts_total', labels: { service: 'checkout', version: '1.2.3', cart: 'overflow' }, value: 1 }]);
     expect(find(samples, OVERFLOW_TOTAL, { metric: 'carts_total' })).toEqual([{ name: OVERFLOW_TOTAL, labels: { service: 'checkout', version: '1.2.3', metric: 'carts_total' }, value: 1 }]);

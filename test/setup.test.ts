@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { ROOT } from './support/process.js';
+import { ROOT, TSX } from './support/process.js';
 
 const run = promisify(execFile);
 const SCRIPT = join(ROOT, 'scripts/system-tools.mjs');
@@ -46,6 +46,25 @@ describe('the test command on a fresh machine', () => {
     const overridden = await asUnprivileged('test', { PROMETHEUS_BIN: '/nonexistent/prometheus' }, path);
     expect(overridden.code).toBe(1);
     expect(overridden.stderr).toMatch(/needs prometheus, which is not installed/);
+  });
+
+  test('the tests run the tools the check found: on PATH, or at their *_BIN override', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'promhttp-path-'));
+    try {
+      for (const [program, says] of [['prometheus', 'prometheus from PATH'], ['promtool', 'promtool from PATH'], ['prometheus-pushgateway', 'prometheus-pushgateway from PATH'], ['own-promtool', 'the override']]) {
+        writeFileSync(join(bin, program!), `#!/bin/sh\necho "${says}"\n`);
+        chmodSync(join(bin, program!), 0o755);
+      }
+      const support = join(ROOT, 'test/support/prometheus.ts');
+      const code = `import { execFileSync } from 'node:child_process'; import * as tools from ${JSON.stringify(support)}; for (const t of [tools.PROMETHEUS, tools.PROMTOOL, tools.PUSHGATEWAY]) process.stdout.write(execFileSync(t, ['--version']));`;
+      const withoutOverrides = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.endsWith('_BIN')));
+      const onPath = await run(TSX, ['-e', code], { env: { ...withoutOverrides, PATH: `${bin}:${process.env.PATH}` } });
+      expect(onPath.stdout).toBe('prometheus from PATH\npromtool from PATH\nprometheus-pushgateway from PATH\n');
+      const overridden = await run(TSX, ['-e', code], { env: { ...withoutOverrides, PATH: `${bin}:${process.env.PATH}`, PROMTOOL_BIN: join(bin, 'own-promtool') } });
+      expect(overridden.stdout).toBe('prometheus from PATH\nthe override\nprometheus-pushgateway from PATH\n');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   test('npm test, typecheck and the benchmark run the tool checks first', () => {

@@ -42,7 +42,7 @@ export { acceptsGzip, negotiate } from './negotiate.js';
  */
 async function renderChunks(registry: Registry, format: Format, signal?: AbortSignal): Promise<Uint8Array[]> {
   const metrics = registry.getMetricsAsArray() as unknown as Array<
-    Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format, defaults: Readonly<Record<string, string>>) => Promise<Buffer[]> }
+    Partial<Collector> & { get(): MetricObject | Promise<MetricObject>; name: string; [RENDER_MERGED]?: (format: Format, defaults: Readonly<Record<string, string>>, signal?: AbortSignal) => Promise<Buffer[]> }
   >;
   // Read at every scrape: labels set after the metrics were created apply too.
   const defaults = defaultLabelsOf(registry);
@@ -50,19 +50,16 @@ async function renderChunks(registry: Registry, format: Format, signal?: AbortSi
   for (const metric of metrics) {
     const merged = metric[RENDER_MERGED];
     if (merged !== undefined) {
-      const parts = await merged.call(metric, format, defaults);
+      const parts = await merged.call(metric, format, defaults, signal);
       if (format === 'openmetrics') parts.push(Buffer.from('# EOF\n'));
       return parts;
     }
   }
   const parts: Uint8Array[] = [];
-  const slicer = createSlicer();
+  // Nobody waits for this render any more (every scrape sharing it timed out): it stops at its next pause.
+  const slicer = createSlicer(signal);
   const pause = async (): Promise<void> => {
-    if (slicer.overdue()) {
-      await slicer.pause();
-      // Nobody waits for this render any more (every scrape sharing it timed out): stop here.
-      signal?.throwIfAborted();
-    }
+    if (slicer.overdue()) await slicer.pause();
   };
   for (const metric of metrics) {
     const render = metric[RENDER];

@@ -18,28 +18,40 @@ const underWay = new WeakMap<Registry, Map<string, Render>>();
 /** Thrown to a scrape that stopped waiting (its deadline passed) before the shared render ended. */
 export class ScrapeAbandoned extends Error {}
 
+const keyOf = (format: Format, gzip: boolean): string => (gzip ? `${format}+gzip` : format);
+
+/** Whether a scrape for `format` and `gzip` would join a render under way rather than start one. */
+export function renderUnderWay(registry: Registry, format: Format, gzip: boolean): boolean {
+  const render = underWay.get(registry)?.get(keyOf(format, gzip));
+  return render !== undefined && !render.controller.signal.aborted;
+}
+
 /**
  * The exposition of `registry` in `format`, gzipped or not, shared by every scrape that asks for
  * the same while it is being rendered: fifty concurrent scrapes cost one render and one copy of
- * the bytes. A scrape sees the values of a moment between its arrival and its answer, as with a
- * render of its own. With `signal`, the caller may stop waiting (rejects with `ScrapeAbandoned`);
- * once nobody waits, the render stops at its next slice.
+ * the bytes. So a scrape that joins a render under way gets the values that render read, which
+ * began before the scrape arrived: values at most one render older than its arrival (a scrape
+ * that starts a render sees those of a moment between its arrival and its answer). With `signal`,
+ * the caller may stop waiting (rejects with `ScrapeAbandoned`); once nobody waits, the render
+ * stops at its next slice. `started`, when given, learns of a render this call starts, with a
+ * promise that settles when it has stopped, finished or not.
  */
-export function sharedExposition(registry: Registry, format: Format, gzip: boolean, signal?: AbortSignal): Promise<ExpositionBytes> {
+export function sharedExposition(registry: Registry, format: Format, gzip: boolean, signal?: AbortSignal, started?: (stopped: Promise<unknown>) => void): Promise<ExpositionBytes> {
   let byKey = underWay.get(registry);
   if (byKey === undefined) underWay.set(registry, (byKey = new Map()));
-  const key = gzip ? `${format}+gzip` : format;
+  const key = keyOf(format, gzip);
   let render = byKey.get(key);
   // An abandoned render is stopping: a scrape arriving now gets one of its own.
   if (render === undefined || render.controller.signal.aborted) {
     const controller = new AbortController();
     const bytes = renderExposition(registry, format, gzip, controller.signal);
-    const started: Render = { bytes, controller, waiting: 0 };
+    started?.(bytes.catch(() => undefined));
+    const begun: Render = { bytes, controller, waiting: 0 };
     const forget = (): void => {
-      if (byKey.get(key) === started) byKey.delete(key);
+      if (byKey.get(key) === begun) byKey.delete(key);
     };
     bytes.then(forget, forget);
-    byKey.set(key, (render = started));
+    byKey.set(key, (render = begun));
   }
   const shared = render;
   shared.waiting++;

@@ -32,16 +32,21 @@ function yieldToLoop(): Promise<void> {
 export interface Slicer {
   /** True once the current slice has run its time: the caller then awaits `pause()`. */
   overdue(): boolean;
-  /** Yields to the event loop and starts a new slice. */
+  /** Yields to the event loop and starts a new slice; rejects with the signal's reason once it aborted. */
   pause(): Promise<void>;
 }
 
-export function createSlicer(): Slicer {
+/**
+ * @param signal aborts the work: its next pause rejects instead of going on (a render nobody
+ *   waits for any more, whose scrapes timed out, stops there rather than run to its end).
+ */
+export function createSlicer(signal?: AbortSignal): Slicer {
   let start = performance.now();
   return {
     overdue: () => performance.now() - start > SLICE_MS,
     async pause() {
       await yieldToLoop();
+      signal?.throwIfAborted();
       start = performance.now();
     },
   };

@@ -136,7 +136,7 @@ function createCore(family: Family, registry: Registry): MetricCore {
       return found;
     },
     recorder(offset, record) {
-      if (offset !== family.overflowOffset) return record;
+      if (!family.isOverflow(offset)) return record;
       return function recordOverflow(arena, at, value) {
         record(arena, at, value);
         errors.overflow();

@@ -22,7 +22,8 @@ export interface MetricOptions<L extends string = never> {
   labelNames?: readonly L[];
   /**
    * How many label sets the metric keeps. Past it, a sample for a new label set is recorded into
-   * one overflow series whose every label is `overflow` (static labels stay), counted in
+   * one overflow series whose every label is `overflow` (static labels stay; a value `overflow`
+   * given here is kept as `_overflow`, so that series is only the limit's), counted in
    * `promhttp_series_overflow_total{metric}`, and the first one warns once: nothing is lost, and
    * a label fed with ids or client input cannot grow memory and Prometheus without bound. Part of
    * the definition: every `counter()` (or other factory) call for the same metric gives the same.

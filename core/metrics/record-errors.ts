@@ -41,7 +41,7 @@ export function overflowCounter(registry: Registry, metric: string): () => void 
   const family = counterOf(
     registry,
     HEALTH_METRICS.seriesOverflow,
-    'Samples recorded into the overflow series of a metric (every label "overflow") because the metric already held its maxSeries label sets.',
+    'Samples recorded into the overflow series of a metric (labels "overflow"; the request metrics keep method and status code) because the metric already held its maxSeries label sets.',
   );
   return incrementer(family, metric);
 }

@@ -54,7 +54,7 @@ export interface MergedCollector {
   /** prom-client's view (`registry.metrics()`): only the store's own gauge, since prom-client renders metric by metric. */
   get(): Promise<MetricObject>;
   reset(): void;
-  [RENDER_MERGED](format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]>;
+  [RENDER_MERGED](format: Format, defaults: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Buffer[]>;
 }
 
 const NAME = HEALTH_METRICS.processes;
@@ -130,17 +130,26 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
  * Merges the whole directory (plus, when given, the reading process's own store from memory) and
  * renders it: promhttp families first, then this collector's gauges, then plain prom-client
  * metrics. Reading, merging and rendering give the event loop back every few milliseconds.
- * Nothing here talks to other processes: a busy or stuck worker cannot slow a scrape down.
+ * Nothing here talks to other processes: a busy or stuck worker cannot slow a scrape down. Once
+ * `signal` aborts (every scrape waiting for it timed out), the work stops at its next slice.
  */
-export async function renderDirectoryView(dir: string, format: Format, cache: ReadCache, own: OwnStore | Reader, defaults: Readonly<Record<string, string>> = {}): Promise<Buffer[]> {
+export async function renderDirectoryView(
+  dir: string,
+  format: Format,
+  cache: ReadCache,
+  own: OwnStore | Reader,
+  defaults: Readonly<Record<string, string>> = {},
+  signal?: AbortSignal,
+): Promise<Buffer[]> {
   const self = 'registry' in own && !own.arena.closed ? own : undefined;
   const state = 'registry' in own ? undefined : own;
   // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
   const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
+  signal?.throwIfAborted();
   // Own values come from memory; writing them out first means no later scrape, served by another
   // process from our file, can show less than this one (totals never go down between scrapes).
   self?.arena.flush();
-  const slicer = createSlicer();
+  const slicer = createSlicer(signal);
   const view = await readDirectorySliced(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);
   // What could not be read is counted by this scrape, and shown by it.
   const problems = problemsOf(view);
@@ -174,6 +183,6 @@ export function createMergedCollector(dir: string, own: OwnStore): MergedCollect
       return processesMetric(await readDirectorySliced(dir, { cache, ...(self ? { self: own.arena.identity.id } : {}) }), self);
     },
     reset() {},
-    [RENDER_MERGED]: (format, defaults) => renderDirectoryView(dir, format, cache, own, defaults),
+    [RENDER_MERGED]: (format, defaults, signal) => renderDirectoryView(dir, format, cache, own, defaults, signal),
   };
 }

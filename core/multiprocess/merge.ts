@@ -86,14 +86,19 @@ export interface MergerOptions {
   readonly stores?: number;
 }
 
-/** The overflow label set of a family: its static labels as they are, its own ones `overflow`. */
-function overflowLabels(def: FamilyDef, labels: readonly string[]): string[] {
-  const fixed = def.staticCount ?? 0;
-  return labels.map((value, i) => (i < fixed ? value : OVERFLOW));
+/** Whether label `i` of `def` keeps its value on an overflow series: a static label, or one of `overflowKeeps`. */
+function keeps(def: FamilyDef, i: number): boolean {
+  return i < (def.staticCount ?? 0) || def.overflowKeeps?.includes(def.labelNames[i]!) === true;
 }
 
+/** The overflow label set of a family: its static labels and `overflowKeeps` as they are, its other ones `overflow`. */
+function overflowLabels(def: FamilyDef, labels: readonly string[]): string[] {
+  return labels.map((value, i) => (keeps(def, i) ? value : OVERFLOW));
+}
+
+/** A process writes `overflow` for no value it was given (it writes `_overflow`), so these are only its overflow series. */
 function isOverflow(def: FamilyDef, labels: readonly string[]): boolean {
-  for (let i = def.staticCount ?? 0; i < labels.length; i++) if (labels[i] !== OVERFLOW) return false;
+  for (let i = def.staticCount ?? 0; i < labels.length; i++) if (labels[i] !== OVERFLOW && !keeps(def, i)) return false;
   return true;
 }
 

@@ -66,10 +66,24 @@ export interface EncodedFamily {
   readonly max?: number | undefined;
   /** `staticCount`. */
   readonly fixed?: number | undefined;
+  /** `overflowKeeps`. */
+  readonly keep?: readonly string[] | undefined;
 }
 
 export function encodeFamilyDef(def: FamilyDef): EncodedFamily {
-  return { name: def.name, help: def.help, type: def.type, labels: def.labelNames, buckets: def.buckets, native: def.native, mode: def.gaugeMode, info: def.info, max: def.maxSeries, fixed: def.staticCount };
+  return {
+    name: def.name,
+    help: def.help,
+    type: def.type,
+    labels: def.labelNames,
+    buckets: def.buckets,
+    native: def.native,
+    mode: def.gaugeMode,
+    info: def.info,
+    max: def.maxSeries,
+    fixed: def.staticCount,
+    keep: def.overflowKeeps,
+  };
 }
 
 export function familyLine(family: StoredFamily): string {
@@ -83,6 +97,8 @@ export function seriesLine(series: StoredSeries): string {
 /** What has been parsed of one store's log so far; logs only grow, so parsing resumes where it stopped. */
 export interface ParsedMeta {
   header: MetaHeader | undefined;
+  /** The header's line as read, newline included: a reader that keeps this parse checks it is still there before going on. */
+  headerLine: Buffer | undefined;
   readonly families: Map<number, StoredFamily>;
   readonly series: StoredSeries[];
   /** Bytes consumed: always the end of a complete line. */
@@ -99,7 +115,7 @@ export interface ParsedMeta {
   extent: number;
 }
 
-export const emptyMeta = (ino = 0): ParsedMeta => ({ header: undefined, families: new Map(), series: [], bytes: 0, ino, problem: undefined, badLines: 0, partial: false, extent: HEADER_SLOTS });
+export const emptyMeta = (ino = 0): ParsedMeta => ({ header: undefined, headerLine: undefined, families: new Map(), series: [], bytes: 0, ino, problem: undefined, badLines: 0, partial: false, extent: HEADER_SLOTS });
 
 const TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram', 'summary'];
 const MODES: readonly GaugeMode[] = ['all', 'liveall', 'sum', 'livesum', 'min', 'livemin', 'max', 'livemax', 'mostrecent', 'livemostrecent'];
@@ -127,7 +143,7 @@ function readNative(raw: unknown): NativeDef | undefined | false {
 
 /** Builds a family definition from untrusted JSON, or `undefined` when it is not one. */
 export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefined {
-  const { name, help, type, labels, buckets, mode, info, max, fixed } = line;
+  const { name, help, type, labels, buckets, mode, info, max, fixed, keep } = line;
   if (typeof name !== 'string' || typeof help !== 'string' || !TYPES.includes(type as MetricType) || !isStrings(labels)) return undefined;
   if (type === 'histogram' && !isNumbers(buckets)) return undefined;
   const native = type === 'histogram' ? readNative(line.native) : undefined;
@@ -146,6 +162,7 @@ export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefi
     ...(info === true ? { info: true } : {}),
     ...(isCount(max, 1) ? { maxSeries: max } : {}),
     ...(isCount(fixed, 1) && fixed < labels.length ? { staticCount: fixed } : {}),
+    ...(isStrings(keep) && keep.length > 0 ? { overflowKeeps: keep } : {}),
   };
 }
 
@@ -162,7 +179,9 @@ export function* parseMeta(meta: ParsedMeta, chunk: Buffer): Steps<void> {
   let lines = 0;
   for (let nl = chunk.indexOf(0x0a); nl >= 0 && meta.problem === undefined; nl = chunk.indexOf(0x0a, pos)) {
     // A newline byte never occurs inside a UTF-8 sequence, so cutting there is safe.
+    const first = meta.header === undefined;
     parseLine(meta, chunk.toString('utf8', pos, nl));
+    if (first && meta.header !== undefined) meta.headerLine = Buffer.from(chunk.subarray(pos, nl + 1));
     pos = nl + 1;
     meta.bytes = base + pos;
     if (++lines % CHUNK === 0) yield;

@@ -55,11 +55,25 @@ function readFrom(fd: number, from: number): Buffer {
   return done === buffer.length ? buffer : buffer.subarray(0, done);
 }
 
+/** Whether the file still starts with `line`: one read of its first line's bytes. */
+function startsWith(fd: number, line: Buffer): boolean {
+  const head = Buffer.alloc(line.length);
+  return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(line);
+}
+
 function* readMeta(fd: number, cached: ParsedMeta | undefined): Steps<ParsedMeta> {
   const { ino, size } = fstatSync(fd);
   // Another file (the store rewrote its log), a shorter one, or one that was damaged (and may have
-  // been mended in place) is parsed from its start.
-  const reuse = cached !== undefined && cached.ino === ino && size >= cached.bytes && cached.problem === undefined && cached.badLines === 0;
+  // been mended in place) is parsed from its start. A log only grows, so its header never changes:
+  // one whose header was overwritten in place (same size, same inode) is parsed again too, and
+  // then counted as this reader's first reader would count it.
+  const reuse =
+    cached !== undefined &&
+    cached.ino === ino &&
+    size >= cached.bytes &&
+    cached.problem === undefined &&
+    cached.badLines === 0 &&
+    (cached.headerLine === undefined || startsWith(fd, cached.headerLine));
   const meta = reuse ? cached : emptyMeta(ino);
   const chunk = readFrom(fd, meta.bytes);
   if (chunk.length > 0) yield* parseMeta(meta, chunk);

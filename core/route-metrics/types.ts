@@ -33,7 +33,8 @@ export interface RouteMetricOptions<L extends string, Args extends readonly unkn
   labels?: RouteLabels<L, Args>;
   /**
    * How many label sets the metric keeps. Past it, a request with a new label set is recorded into
-   * one overflow series whose every label is `overflow`, counted in
+   * one overflow series whose every label is `overflow` (a value `overflow` a label function
+   * returns is kept as `_overflow`), counted in
    * `promhttp_series_overflow_total{metric}`, and the first one warns once: a label computed
    * from client input (a header, a parameter) cannot grow without bound.
    * @default 2000

@@ -3,7 +3,8 @@ import { checkKeys, checkObject, describeValue, optionError } from '../errors.js
 import type { ScrapeRequest, ScrapeResponse } from '../exposition/respond.js';
 import { expositionAnswer, plainAnswer, refuseMethod } from '../exposition/respond.js';
 import { acceptsGzip, negotiate } from '../exposition/render.js';
-import { ScrapeAbandoned, sharedExposition } from '../exposition/shared.js';
+import type { Format } from '../exposition/format.js';
+import { ScrapeAbandoned, renderUnderWay, sharedExposition } from '../exposition/shared.js';
 import type { AuthOption } from './auth.js';
 import { compileAuth } from './auth.js';
 import { rejectionCounter } from './rejected.js';
@@ -11,16 +12,18 @@ import { rejectionCounter } from './rejected.js';
 /** Limits on the work scrapes may cause. */
 export interface ScrapeProtection {
   /**
-   * Scrapes answered at the same time; one more is answered 503 at once, with `Retry-After`.
-   * Scrapes that ask for the same format while one is rendered share its render, so these cost
-   * about one render however many there are.
+   * Renders running at the same time; a scrape that would start one more is answered 503 at once,
+   * with `Retry-After`. A scrape that asks for the same format and encoding as a render under way
+   * joins it and takes no slot: fifty identical scrapes cost one render and are all answered. A
+   * render whose scrapes all timed out keeps its slot until it has stopped (at its next slice).
    * @default 10
    */
   maxInFlight?: number;
   /**
    * The longest a scrape may take, in milliseconds; a scrape that cannot be rendered in time is
    * answered 503 instead of with a body its scraper would throw away. Prometheus says how long it
-   * waits in `X-Prometheus-Scrape-Timeout-Seconds`, which applies when it is shorter.
+   * waits in `X-Prometheus-Scrape-Timeout-Seconds`, which applies when it is shorter. At most
+   * 2147483647 (about 24.8 days, the longest a timer can wait); a header beyond that sets no deadline.
    * @default none (only Prometheus's header)
    */
   timeoutMs?: number;
@@ -42,22 +45,30 @@ export interface ScrapeAnswerOptions {
 export const SCRAPE_ANSWER_KEYS: readonly string[] = ['auth', 'scrape'];
 
 const TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds';
+/** The longest delay a timer holds (2^31 − 1 ms, about 24.8 days); Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function positive(where: string, name: string, value: unknown, fallback: number | undefined, whole: boolean): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || value === Infinity || (whole && !Number.isInteger(value))) {
     throw optionError(`${where}: "scrape.${name}" must be a ${whole ? 'whole number of at least 1' : 'positive number of milliseconds'}, got ${describeValue(value)}.`);
   }
+  if (!whole && value > MAX_TIMER_MS) {
+    throw optionError(`${where}: "scrape.${name}" must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a timer can wait), got ${value}; leave it out for no deadline.`);
+  }
   return value;
 }
 
 /**
  * The time a scrape may take, in ms: the shorter of `timeoutMs` and what the scraper said it
- * waits, less a tenth (at most half a second), so that the refusal still reaches it in time.
+ * waits, less a tenth (at most half a second), so that the refusal still reaches it in time. A
+ * scraper that says it waits longer than a timer can hold sets no deadline: taken literally, the
+ * timer would fire at once and refuse every scrape.
  */
 function deadlineOf(request: ScrapeRequest, timeoutMs: number | undefined): number | undefined {
   const seconds = Number(firstHeader(request, TIMEOUT_HEADER));
-  const fromHeader = seconds > 0 && Number.isFinite(seconds) ? seconds * 1000 - Math.min(500, seconds * 100) : undefined;
+  const ms = seconds > 0 && Number.isFinite(seconds) ? seconds * 1000 - Math.min(500, seconds * 100) : undefined;
+  const fromHeader = ms !== undefined && ms <= MAX_TIMER_MS ? ms : undefined;
   if (fromHeader === undefined) return timeoutMs;
   return timeoutMs === undefined ? fromHeader : Math.min(fromHeader, timeoutMs);
 }
@@ -76,18 +87,21 @@ export function createScrapeAnswer(where: string, registry: Registry, options: S
   const maxInFlight = positive(where, 'maxInFlight', limits.maxInFlight, 10, true)!;
   const timeoutMs = positive(where, 'timeoutMs', limits.timeoutMs, undefined, false);
   const rejected = rejectionCounter(registry, auth !== undefined);
-  let inFlight = 0;
+  /** Renders this answer started that have not stopped yet, abandoned ones included: the work maxInFlight bounds. */
+  let running = 0;
+  function started(stopped: Promise<unknown>): void {
+    running++;
+    void stopped.then(() => void running--);
+  }
 
-  async function render(request: ScrapeRequest): Promise<ScrapeResponse> {
-    const format = negotiate(request.accept ?? firstHeader(request, 'accept'));
-    const gzip = acceptsGzip(request.acceptEncoding ?? firstHeader(request, 'accept-encoding'));
+  async function render(request: ScrapeRequest, format: Format, gzip: boolean): Promise<ScrapeResponse> {
     const head = request.method === 'HEAD';
     const deadline = deadlineOf(request, timeoutMs);
-    if (deadline === undefined) return expositionAnswer(await sharedExposition(registry, format, gzip), head);
+    if (deadline === undefined) return expositionAnswer(await sharedExposition(registry, format, gzip, undefined, started), head);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), deadline);
     try {
-      return expositionAnswer(await sharedExposition(registry, format, gzip, controller.signal), head);
+      return expositionAnswer(await sharedExposition(registry, format, gzip, controller.signal, started), head);
     } catch (error) {
       if (!(error instanceof ScrapeAbandoned)) throw error;
       rejected('timeout');
@@ -109,17 +123,17 @@ export function createScrapeAnswer(where: string, registry: Registry, options: S
     }
     const wrongMethod = refuseMethod(request.method);
     if (wrongMethod !== undefined) return wrongMethod;
-    if (inFlight >= maxInFlight) {
+    const format = negotiate(request.accept ?? firstHeader(request, 'accept'));
+    const gzip = acceptsGzip(request.acceptEncoding ?? firstHeader(request, 'accept-encoding'));
+    // Checked and started in one go, with no await between: the count cannot change in between.
+    if (running >= maxInFlight && !renderUnderWay(registry, format, gzip)) {
       rejected('max_in_flight');
-      return plainAnswer(503, `${inFlight} scrapes are being answered already (scrape.maxInFlight); try again shortly.`, { 'retry-after': '1' });
+      return plainAnswer(503, `${running} renders are running already (scrape.maxInFlight); try again shortly.`, { 'retry-after': '1' });
     }
-    inFlight++;
     try {
-      return await render(request);
+      return await render(request, format, gzip);
     } catch (error) {
       return plainAnswer(500, error instanceof Error ? error.message : String(error));
-    } finally {
-      inFlight--;
     }
   };
 }

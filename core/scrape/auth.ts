@@ -16,7 +16,8 @@ export type AuthFunction = (request: AuthRequest) => boolean | Promise<boolean>;
 
 /**
  * Who may read the metrics: a bearer token (several during a rotation), a user name and password
- * (HTTP basic authentication), or a function of the request.
+ * (HTTP basic authentication), or a function of the request. Secrets must be non-empty and without
+ * whitespace around them (trim one read from a file), else construction throws.
  * @example { bearer: process.env.METRICS_TOKEN! }
  * @example { bearer: [oldToken, newToken] }
  * @example { basic: { username: 'prometheus', password: process.env.METRICS_PASSWORD! } }
@@ -56,16 +57,43 @@ function headerOf(headers: Readonly<Record<string, string | readonly string[] | 
   return typeof value === 'string' ? value : value?.join(', ');
 }
 
-/** The credentials after `scheme ` in an Authorization header (the scheme is case-insensitive), else `undefined`. */
-function credentials(header: string | undefined, scheme: string): string | undefined {
+/**
+ * Where a second credential begins in an Authorization value: a comma, then a scheme and a space.
+ * A token68 (a bearer token, base64) holds neither comma nor space, so this never cuts one.
+ */
+const NEXT_CREDENTIAL = /,[ \t]*[!#$%&'*+.^`|~\w-]+ /;
+
+/**
+ * The credentials after `scheme ` in an Authorization header (the scheme is case-insensitive), else
+ * `undefined`. Of a repeated header only the first counts: node:http keeps only the first, fetch's
+ * `Headers` joins them with ", ", and both must read the same.
+ */
+function credentials(value: string | undefined, scheme: string): string | undefined {
+  const next = value === undefined ? -1 : value.search(NEXT_CREDENTIAL);
+  const header = next === -1 ? value : value!.slice(0, next);
   if (header === undefined || header.length <= scheme.length || header[scheme.length] !== ' ') return undefined;
   if (header.slice(0, scheme.length).toLowerCase() !== scheme.toLowerCase()) return undefined;
   return header.slice(scheme.length + 1).trim();
 }
 
+/** An option given as `undefined`: most often an environment variable that is not set. */
+function unset(where: string, what: string): TypeError {
+  return optionError(`${where}: ${what} is undefined, as an environment variable that is not set reads (process.env.METRICS_TOKEN). Set it, or leave "auth" out to let anyone read the metrics.`);
+}
+
+/**
+ * A secret as given, refused when no client could ever send it: empty or blank, or with whitespace
+ * around it, which HTTP strips from header values and Prometheus from its credentials files (a
+ * token read with readFileSync keeps its final newline). Refused rather than trimmed, so that a
+ * secret is never silently other than what was configured.
+ */
 function secret(where: string, what: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
+  if (value === undefined) throw unset(where, what);
+  if (typeof value !== 'string' || value.trim() === '') {
     throw optionError(`${where}: ${what} must be a non-empty string, got ${describeValue(value)}. An empty secret would let anyone in; read it from the environment, e.g. process.env.METRICS_TOKEN.`);
+  }
+  if (value.trim() !== value) {
+    throw optionError(`${where}: ${what} begins or ends with whitespace, which no client sends (Prometheus trims its credentials files too); a file read with readFileSync keeps its final newline. Trim it: readFileSync(file, 'utf8').trim().`);
   }
   return value;
 }
@@ -79,10 +107,12 @@ export function compileAuth(where: string, option: unknown): AuthCheck | undefin
   }
   const o = option as Record<string, unknown>;
   checkKeys(`${where}: "auth"`, o, ['bearer', 'basic']);
-  if ((o.bearer === undefined) === (o.basic === undefined)) {
-    throw optionError(`${where}: "auth" takes either "bearer" or "basic", not ${o.bearer === undefined ? 'neither' : 'both'}.`);
+  const given = (key: string): boolean => Object.hasOwn(o, key);
+  if (given('bearer') === given('basic')) {
+    throw optionError(`${where}: "auth" takes either "bearer" or "basic", not ${given('bearer') ? 'both' : 'neither'}.`);
   }
-  if (o.bearer !== undefined) {
+  if (given('bearer')) {
+    if (o.bearer === undefined) throw unset(where, '"auth.bearer"');
     const tokens = Array.isArray(o.bearer) ? (o.bearer as unknown[]) : [o.bearer];
     if (tokens.length === 0) throw optionError(`${where}: "auth.bearer" must name at least one token.`);
     const secrets = tokens.map((t, i) => digest(secret(where, Array.isArray(o.bearer) ? `"auth.bearer[${i}]"` : '"auth.bearer"', t)));
@@ -93,6 +123,7 @@ export function compileAuth(where: string, option: unknown): AuthCheck | undefin
     };
   }
   const basic = o.basic as Record<string, unknown> | null;
+  if (basic === undefined) throw unset(where, '"auth.basic"');
   if (basic === null || typeof basic !== 'object') throw optionError(`${where}: "auth.basic" must be { username, password }, got ${describeValue(basic)}.`);
   checkKeys(`${where}: "auth.basic"`, basic, ['username', 'password']);
   const username = secret(where, '"auth.basic.username"', basic.username);

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, describeValue, optionError } from '../errors.js';
@@ -85,9 +86,16 @@ function checkOptions(options: unknown): { port: number; host: string; path: str
   return { port, host, path, registry, o };
 }
 
-/** True for addresses only this machine can reach. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** True for addresses only this machine can reach, however they are written (`0:0:0:0:0:0:0:1`, `::ffff:127.0.0.1`). */
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./.test(host);
+  const family = isIP(host);
+  if (family !== 0) return LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  // A name: localhost, or the short forms of 127.x that the resolver accepts (127.1).
+  return host === 'localhost' || /^127\./.test(host);
 }
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {

@@ -1,4 +1,5 @@
 import type { ServerOptions } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { checkKeys, checkType, describeValue, optionError } from '../errors.js';
 
 /** HTTPS for the metrics server. Certificates and keys are PEM text or bytes (read them with `readFileSync`). */
@@ -35,11 +36,22 @@ export function checkTls(where: string, tls: unknown): ServerOptions | undefined
   checkType(where, 'tls.requestClientCert', o.requestClientCert, 'boolean', 'true or false');
   const mutual = o.requestClientCert === true;
   if (mutual && o.ca === undefined) throw optionError(`${where}: "tls.requestClientCert" needs "tls.ca", the authority whose client certificates are accepted.`);
-  return {
+  const options: ServerOptions = {
     cert: o.cert as string | Buffer,
     key: o.key as string | Buffer,
     ...(o.ca !== undefined ? { ca: o.ca as string | Buffer } : {}),
     requestCert: mutual,
     rejectUnauthorized: mutual,
   };
+  try {
+    // What https.createServer does first, here so that OpenSSL's refusal is an option error like the others.
+    createSecureContext(options);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^error:[0-9A-F]+:/, '') : String(error);
+    throw Object.assign(
+      optionError(`${where}: "tls" was refused by OpenSSL (${reason}): give the PEM certificate in "cert", its own private key in "key", e.g. readFileSync('metrics.crt') and readFileSync('metrics.key').`),
+      { cause: error },
+    );
+  }
+  return options;
 }

@@ -1,5 +1,5 @@
-import { renderLabels } from '../labels.js';
-import { overflowValues, warnOverflow } from './limit.js';
+import { OVERFLOW, renderLabels } from '../labels.js';
+import { escapeOverflow, warnOverflow } from './limit.js';
 import type { NativeDef } from './native.js';
 import { HELD } from './native-keys.js';
 import { NATIVE_HEADER, nativeWidth, observeHeld } from './native.js';
@@ -16,13 +16,19 @@ export interface Family {
   readonly series: readonly Series[];
   /**
    * The series for these label values (in label-name order), created on first use; past
-   * `maxSeries` label sets, the overflow series.
+   * `maxSeries` label sets, an overflow series. A value `overflow` given here is kept as
+   * `_overflow` (see `escapeOverflow`): only the limit sends samples to an overflow series.
    */
   get(values: readonly string[]): Series;
+  /**
+   * The overflow series for these label values: the labels of `def.overflowKeeps` keep theirs,
+   * every other one is `overflow`. Outside the count, like every overflow series.
+   */
+  overflow(values: readonly string[]): Series;
+  /** Whether the series at `offset` is an overflow series: what records there is counted as overflow. */
+  isOverflow(offset: number): boolean;
   /** Label sets the family keeps besides its overflow series (`def.maxSeries`); `Infinity` without a limit. */
   readonly maxSeries: number;
-  /** Offset of the overflow series, -1 until it exists: what records there is also counted as overflow. */
-  readonly overflowOffset: number;
 }
 
 const NUL = '\u0000';
@@ -62,16 +68,31 @@ export function createFamily(
   const names = [...staticLabels.names, ...def.labelNames];
   // A family without labels has one label set: it cannot overflow.
   const maxSeries = def.labelNames.length > 0 ? (def.maxSeries ?? Infinity) : Infinity;
-  const overflowKey = def.labelNames.length > 0 ? keyOf(overflowValues(def.labelNames.length)) : undefined;
-  let overflow: Series | undefined;
+  const keeps = def.labelNames.map((name) => def.overflowKeeps?.includes(name) === true);
+  const overflows = new Map<string, Series>();
+  const overflowOffsets = new Set<number>();
+  /** Label sets kept, overflow series aside; `limited` once the limit sent a sample elsewhere. */
+  let kept = 0;
+  let limited = false;
   const staticValues = staticLabels.values.map(wellFormed);
 
-  function create(key: string, values: readonly string[]): Series {
+  function make(values: readonly string[]): Series {
     const all = [...staticValues, ...values];
     const created = { values: Object.freeze([...values]), rendered: renderLabels(names, all), offset: arena.alloc(def, all, width) };
-    byKey.set(key, created);
     series.push(created);
     return created;
+  }
+
+  function overflow(values: readonly string[]): Series {
+    const into = values.map((value, i) => (keeps[i] ? wellFormed(value) : OVERFLOW));
+    const key = keyOf(into);
+    let found = overflows.get(key);
+    if (found === undefined) {
+      found = make(into);
+      overflows.set(key, found);
+      overflowOffsets.add(found.offset);
+    }
+    return found;
   }
 
   /** Checked on a miss only: a label set seen before costs one map lookup, as without a limit. */
@@ -86,15 +107,19 @@ export function createFamily(
       const found = byKey.get(key);
       if (found !== undefined) return found;
     }
-    // A label set given as all `overflow` is the overflow series, and outside the count like it.
-    if (key === overflowKey) return (overflow = create(key, values));
-    if (series.length - (overflow === undefined ? 0 : 1) < maxSeries) return create(key, values);
-    if (overflow === undefined) {
-      warnOverflow(def, maxSeries, series);
-      overflow = create(overflowKey!, overflowValues(def.labelNames.length));
+    if (kept < maxSeries) {
+      kept++;
+      // Remembered under the key of the values as given, so the same values find it again.
+      const created = make(values.map(escapeOverflow));
+      byKey.set(key, created);
+      return created;
+    }
+    if (!limited) {
+      limited = true;
+      warnOverflow(def, maxSeries, series.filter((s) => !overflowOffsets.has(s.offset)));
     }
     // Not remembered under `key`, so the family's memory stays bounded too.
-    return overflow;
+    return overflow(values);
   }
 
   return {
@@ -103,9 +128,8 @@ export function createFamily(
     width,
     series,
     maxSeries,
-    get overflowOffset() {
-      return overflow === undefined ? -1 : overflow.offset;
-    },
+    overflow,
+    isOverflow: (offset) => overflowOffsets.has(offset),
     get(values) {
       const key = keyOf(values);
       return byKey.get(key) ?? miss(key, values);

@@ -75,7 +75,8 @@ function sameDef(a: FamilyDef, b: FamilyDef): boolean {
     a.gaugeMode === b.gaugeMode &&
     Boolean(a.info) === Boolean(b.info) &&
     a.maxSeries === b.maxSeries &&
-    sameNative(a.native, b.native)
+    sameNative(a.native, b.native) &&
+    (a.overflowKeeps ?? []).join() === (b.overflowKeeps ?? []).join()
   );
 }
 

@@ -46,6 +46,12 @@ export interface FamilyDef {
    */
   readonly maxSeries?: number;
   /**
+   * Own labels that keep their value on the overflow series, whose other labels are `overflow`:
+   * one overflow series per combination of theirs. Only for labels of a small fixed set (the
+   * request metrics keep `method` and `status_code`, so errors among overflowed requests show).
+   */
+  readonly overflowKeeps?: readonly string[];
+  /**
    * In a definition as processes share it (directory and IPC modes), where `labelNames` starts with
    * the static labels: how many they are. An overflow series keeps their values.
    */
@@ -107,5 +113,6 @@ export interface Arena {
  * Marks the collector that renders a registry's whole exposition, merged across processes
  * (multi-process mode). The exposition hands the scrape to it instead of rendering metric by
  * metric; it answers with the body as UTF-8 chunks, each encoded in the slice that rendered it.
+ * It is given the render's abort signal, and stops at its next slice once that aborts.
  */
 export const RENDER_MERGED = Symbol.for('promhttp.renderMerged');

@@ -169,6 +169,22 @@ describe('a file of the directory that cannot be read', () => {
   });
 });
 
+describe('a store header damaged in place after a live app read it', () => {
+  it('is noticed at the next scrape, as a reader starting then would see it', async () => {
+    const dir = join(work.path, `header-${Math.random().toString(36).slice(2)}`);
+    cpSync(seed, dir, { recursive: true });
+    const path = target(dir, 'meta');
+    const server = await startFaultsApp(procs, app, dir);
+    expect(await scrapeApp(server)).toMatchObject({ ...FULL, readErrors: errorsOnly('meta', 0) });
+    // Same length, same inode: only the header's bytes changed.
+    const size = statSync(path).size;
+    edit(path, (t) => t.replace('{"promhttp":1,', '{"promhttp":2,'));
+    expect(statSync(path).size).toBe(size);
+    expect(await scrapeApp(server)).toMatchObject({ ...minus(FULL, STORE_A), readErrors: errorsOnly('meta', 1) });
+    expect(await readDirectoryFigures(dir)).toMatchObject(minus(FULL, STORE_A));
+  });
+});
+
 describe('an archive that cannot be read', () => {
   it("keeps its owner's leftover claims where they are, so that mending it never counts them twice", async () => {
     // A compactor killed right after renaming its archive into place: the archive lists A and B as

@@ -7,9 +7,10 @@ import { freePort, startChild, type Child } from './process.js';
 
 const run = promisify(execFile);
 
-export const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
-export const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
-export const PUSHGATEWAY = process.env.PUSHGATEWAY_BIN ?? '/usr/bin/prometheus-pushgateway';
+// Found as scripts/system-tools.mjs (pretest) finds them: the *_BIN override when set, else on PATH.
+export const PROMETHEUS = process.env.PROMETHEUS_BIN || 'prometheus';
+export const PROMTOOL = process.env.PROMTOOL_BIN || 'promtool';
+export const PUSHGATEWAY = process.env.PUSHGATEWAY_BIN || 'prometheus-pushgateway';
 
 export interface ScrapeJob {
   job: string;

@@ -1,5 +1,6 @@
 import type { Format, MetricObject } from '../../exposition/format.js';
 import type { FamilyDef, Series } from '../../store/types.js';
+import { createSlicer } from '../../exposition/slice.js';
 import { renderMergedView } from '../render-merged.js';
 import type { Conflict } from '../definitions.js';
 import { conflictsMetric } from '../definitions.js';
@@ -25,9 +26,9 @@ export function workersMetric(counts: WorkerCounts): MetricObject {
 }
 
 /** Renders the primary's merged answer in the layout of directory mode: promhttp families, the workers gauge, plain metrics. */
-export async function renderMerged(message: MergedMessage, format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]> {
+export async function renderMerged(message: MergedMessage, format: Format, defaults: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Buffer[]> {
   const gauges = [workersMetric(message.workers), conflictsMetric(decodeConflicts(message.conflicts))];
-  return renderMergedView(decodedFamilies(message), decodeValues(message.values), gauges, decodePlain(message.plain), format, defaults, undefined, decodedExemplars(message.exemplars));
+  return renderMergedView(decodedFamilies(message), decodeValues(message.values), gauges, decodePlain(message.plain), format, defaults, createSlicer(signal), decodedExemplars(message.exemplars));
 }
 
 /** The merged exemplars by family name and slot; anything that is not one is skipped. */

@@ -161,7 +161,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
     await post(state(plain, round));
   }
 
-  async function renderAll(format: Format, defaults: Readonly<Record<string, string>>): Promise<Buffer[]> {
+  async function renderAll(format: Format, defaults: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Buffer[]> {
     if (closed) throw new Error('this worker has left IPC mode (clusterWorker().close())');
     // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
     const plain = await collectPlain(registry);
@@ -181,7 +181,9 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
     // A partial view would look like a counter reset to Prometheus; a failed scrape does not.
     if (answer instanceof Error) throw answer;
     counts = answer.workers;
-    return renderMerged(answer, format, defaults);
+    // Every scrape waiting for this render timed out while the primary merged: render nothing.
+    signal?.throwIfAborted();
+    return renderMerged(answer, format, defaults, signal);
   }
 
   function onMessage(message: unknown): void {
