@@ -1,10 +1,12 @@
 import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   UNMATCHED,
+  closedStatus,
   checkType,
   compileRouteOption,
   compileRouteTemplates,
   createRouteMetrics,
+  nodeResponseOf,
   normalizePath,
   optionError,
   pathOfUrl,
@@ -86,7 +88,7 @@ const traceparentOf = (request: object): unknown => (request as Request).headers
 let pending: Response | undefined;
 /** Bun's 101 after a WebSocket upgrade, which a Response cannot be constructed with. */
 let switching: Response | undefined;
-/** What they see when there will be none from the handler: it threw (500), the client left (499), or Bun upgraded the request (101). */
+/** What they see when there will be none from the handler: it threw (500), the request was aborted (499; 500 when a node:http server cut it short), or Bun upgraded the request (101). */
 const standIn = (status: number): Response =>
   status === 101 ? (switching ??= Object.defineProperty(new Response(null), 'status', { value: 101 })) : new Response(null, { status });
 const settle = (args: Args, status: number, response: Response | undefined): void => void (args[1] = response?.status === status ? response : standIn(status));
@@ -95,8 +97,18 @@ function begin(request: Request): Args {
   return [request, (pending ??= Response.error())];
 }
 
+/**
+ * The status of a request whose signal aborted: on @hono/node-server its node:http response says
+ * whether the client left (499) or the server cut it short (500, `server.timeout`,
+ * `closeAllConnections()`); elsewhere the signal stands for the client.
+ */
+function abortedStatus(env: unknown): (() => number) | undefined {
+  const outgoing = nodeResponseOf(env);
+  return outgoing === undefined ? undefined : () => closedStatus(outgoing);
+}
+
 /** Runs `run`, then `done` once with the status promhttp records and the response; the handler's result or throw passes through. */
-function around(request: Request, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
+function around(request: Request, env: unknown, run: () => Response | Promise<Response>, done: (status: number, response: Response | undefined) => void): Response | Promise<Response> {
   let result: Response | Promise<Response>;
   try {
     result = run();
@@ -104,7 +116,7 @@ function around(request: Request, run: () => Response | Promise<Response>, done:
     done(upgradedStatus(request, 500), undefined);
     throw error;
   }
-  if (!(result instanceof Response)) return untilSettled(request.signal, result, (status, response) => done(upgradedStatus(request, status), response));
+  if (!(result instanceof Response)) return untilSettled(request.signal, result, (status, response) => done(upgradedStatus(request, status), response), abortedStatus(env));
   done(upgradedStatus(request, result.status), result);
   return result;
 }
@@ -132,7 +144,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
         watchUpgrades(rest[0]);
         const args = begin(request);
         const end = metric.begin(args);
-        return around(request, () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
+        return around(request, rest[0], () => route.call(this, request, ...rest), (status, response) => (settle(args, status, response), end()));
       } as typeof route,
     untracked: (untrack) => (route) =>
       function promhttpFetchUntracked(this: unknown, request: Request, ...rest: never[]) {
@@ -169,7 +181,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
         throw error;
       }
       // Answered within this turn: recorded now, with nothing allocated for it.
-      if (!(result instanceof Response)) return untilSettled(request.signal, result, (status) => record(token, request, path, status));
+      if (!(result instanceof Response)) return untilSettled(request.signal, result, (status) => record(token, request, path, status), abortedStatus(rest[0]));
       record(token, request, path, result.status);
       return result;
     }
@@ -177,7 +189,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
     const args = begin(request);
     const token = beginRequest(request, args);
     const run = (): Response | Promise<Response> => (scraped ? scrapeResponse(scrape, request, remoteAddressOf(request, rest[0])) : serve.call(this, request, ...rest));
-    return around(request, run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
+    return around(request, rest[0], run, (status, response) => (settle(args, status, response), record(token, request, path, status)));
   }
   return Object.assign(promhttpFetch, api) as FetchMetrics<H>;
 }

@@ -54,13 +54,16 @@ const routeOfMatch = (match: Matched[number]): RouterRoute => match[0][1];
  * proxy) or let it fall through to notFound, which is `unmatched` and never a raw path. A wildcard
  * handler yields to a narrower middleware pattern (`covers`).
  */
-export function routeOf(c: Context, status: number): string | undefined {
+export function routeOf(c: Context, status: number, own?: Handler): string | undefined {
   // On Node this runs in a 'close' listener, where a throw would take the process down.
   try {
     const routes = matchedRoutes(c);
     const last = c.req.routeIndex;
     for (let i = last; i < routes.length; i++) if (!isMiddleware(routes[i]!)) return narrowed(routes[i]!.path, routes, itself, i);
-    return status === 404 || status === CLIENT_CLOSED ? undefined : routes[last]?.path;
+    const answered = routes[last];
+    // promhttp's own middleware answers nothing: whatever answered after it (notFound, an SPA fallback there) matched no route.
+    if (answered === undefined || (own !== undefined && unwrapped(answered.handler) === own)) return undefined;
+    return status === 404 || status === CLIENT_CLOSED ? undefined : answered.path;
   } catch {
     return undefined;
   }
@@ -68,12 +71,14 @@ export function routeOf(c: Context, status: number): string | undefined {
 
 /**
  * True when a registration's pattern takes in the metrics path and names part of it (`/metrics`,
- * `/metrics/*`, `/internal/*` for `/internal/metrics`). Patterns made only of wildcards and
- * parameters (`*`, `/:page`) belong to every path, not to this one: a logger on `*` is no guard
- * of the metrics.
+ * `/metrics/*`, `/internal/*` for `/internal/metrics`, `/:p{metrics}`). Patterns made only of
+ * wildcards and plain parameters (`*`, `/:page`) belong to every path, not to this one: a logger
+ * on `*` is no guard of the metrics.
  */
 export function registeredOn(pattern: string, metricsPath: string): boolean {
-  if (!pattern.split('/').some((segment) => segment !== '' && segment !== '*' && !segment.startsWith(':'))) return false;
+  // A parameter with a pattern of its own (`/:p{metrics}`) names the paths it takes, as a literal does.
+  const names = (segment: string): boolean => segment !== '' && segment !== '*' && (!segment.startsWith(':') || segment.includes('{'));
+  if (!pattern.split('/').some(names)) return false;
   const router = new TrieRouter<true>();
   router.add('GET', pattern, true);
   return router.match('GET', metricsPath)[0].length > 0;

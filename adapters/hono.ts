@@ -1,11 +1,12 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
-import type { AdapterOptions, ClosedResponse, CloseEmitter, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, NodeResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   CLIENT_CLOSED,
   closedStatus,
   compileRouteOption,
   createRouteMetrics,
   labelStatus,
+  nodeResponseOf,
   optionError,
   pathOfUrl,
   remoteAddressOf,
@@ -56,18 +57,6 @@ export type HonoMetrics = MiddlewareHandler &
     wrap<App extends AnyHono>(app: App): App['fetch'];
   };
 
-/** The node:http response that @hono/node-server passes as `c.env.outgoing`. */
-type NodeResponse = ClosedResponse & {
-  readonly closed: boolean;
-  readonly req: { readonly method?: string; readonly socket: CloseEmitter | null };
-  on(event: 'close', listener: () => void): unknown;
-};
-
-function nodeResponse(env: unknown): NodeResponse | undefined {
-  const outgoing = (env as { outgoing?: Partial<NodeResponse> } | null | undefined)?.outgoing;
-  return typeof outgoing?.on === 'function' && typeof outgoing.writableFinished === 'boolean' ? (outgoing as NodeResponse) : undefined;
-}
-
 /** The `traceparent` header, which exemplars fall back on; the key is the request (`c.req.raw` in the middleware). */
 const traceparentOf = (request: object): unknown => (request as Request).headers.get('traceparent');
 
@@ -112,7 +101,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
           await next();
         } finally {
           // A client that left while the handler ran: on Node its connection is gone, elsewhere its signal aborted.
-          const outgoing = nodeResponse(c.env);
+          const outgoing = nodeResponseOf(c.env);
           const left = outgoing !== undefined ? outgoing.closed && closedStatus(outgoing) === CLIENT_CLOSED : c.req.raw.signal.aborted;
           if (left) asRecordedIn(c, CLIENT_CLOSED, end);
           else end();
@@ -142,9 +131,9 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     const status = closedStatus(this);
     const labelled = labelStatus(this, status);
     const token = this[TOKEN];
-    if (grouping === undefined && typeof token === 'number') return endRequest(token, c.req.method, routeOf(c, labelled), status);
+    if (grouping === undefined && typeof token === 'number') return endRequest(token, c.req.method, routeOf(c, labelled, promhttpHono), status);
     // registerDefault metrics and a route function read c.res.status: the status recorded.
-    asRecordedIn(c, status, () => endRequest(token, c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled), status));
+    asRecordedIn(c, status, () => endRequest(token, c.req.method, grouping ? grouping(labelled, [c]) : routeOf(c, labelled, promhttpHono), status));
   }
 
   function recordHonoScrape(this: Tracked): void {
@@ -158,7 +147,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     // next() resolves to the Context, which must not be returned: Hono would take it for the response.
     if (!scrape && metrics.isExcluded(path)) return void (await next());
     const token = plain() ? metrics.begin() : beginRequest(c.req.raw, [c]);
-    const outgoing = nodeResponse(c.env) as Tracked | undefined;
+    const outgoing = nodeResponseOf(c.env) as Tracked | undefined;
     if (outgoing !== undefined) {
       const record = scrape ? recordHonoScrape : recordHonoRequest;
       outgoing[TOKEN] = token;
@@ -169,7 +158,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     }
     // Elsewhere the response is out of reach once returned; the request's signal says the client left.
     const method = c.req.method;
-    const end = (status: number): void => endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status), status);
+    const end = (status: number): void => endRequest(token, method, scrape ? metricsPath : grouping ? grouping(status, [c]) : routeOf(c, status, promhttpHono), status);
     // registerDefault metrics and a route function read c.res.status: the status recorded.
     const record = grouping === undefined && typeof token === 'number' ? end : (status: number): void => asRecordedIn(c, status, () => end(status));
     if (scrape) return untilSettled(c.req.raw.signal, serveMetrics(c), record);
@@ -270,7 +259,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       if (!scrape && metrics.isExcluded(path)) return fetch(request, env, executionCtx as never);
       // No registerDefault metrics here (refused above), so beginRequest never reads their arguments.
       const token = plain() ? metrics.begin() : beginRequest(request, [] as never);
-      const outgoing = nodeResponse(env) as Tracked | undefined;
+      const outgoing = nodeResponseOf(env) as Tracked | undefined;
       if (outgoing !== undefined) {
         outgoing[TOKEN] = token;
         whenClosed(outgoing, scrape ? recordHonoScrape : recordWrapped);

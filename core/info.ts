@@ -1,11 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
+import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, describeValue, optionError } from './errors.js';
 import type { MetricInfo } from './metrics/metric.js';
 import { defineMetric } from './metrics/metric.js';
 import { checkMetricOptions } from './metrics/options.js';
+import type { Family } from './store/family.js';
 import { setGauge } from './store/family.js';
+import type { Collector } from './store/registry.js';
 
 /** Options of `info()`. */
 export interface InfoOptions {
@@ -21,6 +24,18 @@ export interface Info<L extends string = string> extends MetricInfo<L> {
   readonly labels: Readonly<Record<L, string>>;
 }
 
+const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join('\u0000') === [...b].sort().join('\u0000');
+
+/** The same labels, whatever the order of their keys. */
+function sameLabels(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(a);
+  return sameKeys(keys, Object.keys(b)) && keys.every((key) => a[key] === b[key]);
+}
+
+function familyOf(registry: Registry, name: string): Family | undefined {
+  return (registry.getSingleMetric(name) as unknown as Partial<Collector> | undefined)?.family;
+}
+
 function infoName(name: unknown): unknown {
   return typeof name === 'string' && !name.endsWith('_info') ? `${name}_info` : name;
 }
@@ -28,8 +43,8 @@ function infoName(name: unknown): unknown {
 /**
  * Exposes facts about the running program as labels on a gauge of value 1, `<name>_info` (the
  * suffix is added when missing). OpenMetrics scrapers see it as an `info` metric.
- * Calling it again with the same labels returns the same metric; other values fail, since a
- * process has one build.
+ * Calling it again with the same labels (in any key order) returns the same metric; other values
+ * fail, since a process has one build.
  * @example
  * info('build', 'Build of this service.', { version: '1.4.2', commit: 'a1b2c3d' });
  * // build_info{version="1.4.2",commit="a1b2c3d"} 1
@@ -42,8 +57,11 @@ export function info<const L extends string>(name: string, help: string, labels:
   for (const [key, value] of Object.entries(given)) {
     if (typeof value !== 'string') throw optionError(`${where}: the value of label "${key}" must be a string, got ${describeValue(value)}.`);
   }
-  const labelNames = Object.keys(given);
-  const values = Object.values(given) as string[];
+  // Another call may name the same labels in another order: the metric keeps its first order.
+  const registered = typeof name === 'string' ? familyOf((o.registry as Registry | undefined) ?? globalRegistry, infoName(name) as string) : undefined;
+  const keys = Object.keys(given);
+  const labelNames = registered !== undefined && sameKeys(registered.def.labelNames, keys) ? [...registered.def.labelNames] : keys;
+  const values = labelNames.map((key) => given[key] as string);
   const checked = checkMetricOptions(where, { name: infoName(name), help, labelNames, registry: o.registry }, []);
   // Every running process reports the same build: merging takes one value, not their sum, and
   // forgets processes that have exited (an old version's series would otherwise linger).
@@ -51,7 +69,7 @@ export function info<const L extends string>(name: string, help: string, labels:
     setGauge(core.arena, core.family.get(values).offset, 1);
     return { name: checked.name, help: checked.help, labelNames: labelNames as L[], registry: checked.registry, labels: Object.freeze({ ...given }) as Record<L, string> };
   });
-  if (JSON.stringify(metric.labels) !== JSON.stringify(given)) {
+  if (!sameLabels(metric.labels, given)) {
     throw optionError(`${where}: "${checked.name}" already exists with other label values (${JSON.stringify(metric.labels)}); a process exposes one set. Use another name for other facts.`);
   }
   return metric as Info<L>;

@@ -73,6 +73,12 @@ const showLabels = (labels: Readonly<Record<string, string>>): string =>
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
     .join(', ')}}`;
 
+/** The same constant labels, whatever the order of their keys. */
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
 const showNative = (native: NativeDef | undefined): string => (native === undefined ? 'off' : `{ ${describeNative(native)} }`);
 
 /** What differs between the existing definition and the requested one, in the words of the options. */
@@ -82,7 +88,7 @@ function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   for (const key of ['requests', 'duration', 'inFlight'] as const) {
     if (was.names[key] !== now.names[key]) out.push(`"names.${key}" is "${was.names[key]}" there, "${now.names[key]}" here`);
   }
-  if (showLabels(was.labels) !== showLabels(now.labels)) out.push(`"labels" are ${showLabels(was.labels)} there, ${showLabels(now.labels)} here`);
+  if (!sameLabels(was.labels, now.labels)) out.push(`"labels" are ${showLabels(was.labels)} there, ${showLabels(now.labels)} here`);
   if (was.buckets.join() !== now.buckets.join()) out.push(`"buckets" are [${was.buckets.join(', ')}] there, [${now.buckets.join(', ')}] here`);
   if (!sameNative(was.native, now.native)) out.push(`"nativeHistograms" are ${showNative(was.native)} there, ${showNative(now.native)} here`);
   if (was.maxRoutes !== now.maxRoutes) out.push(`"maxRoutes" is ${was.maxRoutes} there, ${now.maxRoutes} here`);

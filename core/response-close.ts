@@ -15,8 +15,8 @@ export interface ClosingResponse {
  * Calls `listener` once, with `res` as `this`, when a node:http response closes: after its last
  * byte, or when its connection went first. Use it where you would listen for the response's
  * 'close'. Node emits no 'close' on a response queued behind another on a pipelined connection
- * when the connection goes before the response gets it (the client leaves, or a later request on
- * it does not parse): the connection's own 'close' stands for it then. A response that has its
+ * when the connection goes before the response gets it (the client leaves, a later request on it
+ * does not parse, the server destroys it): the connection's own 'close' stands for it then. A response that has its
  * connection, nearly all, costs one listener, as `res.on('close', listener)` does.
  * @example
  * whenClosed(res, function recordRequest() { end(closedStatus(this)); });

@@ -12,6 +12,8 @@ export interface ClosedResponse {
   readonly statusCode: number;
   readonly errored: Error | null;
   readonly socket: ClosedSocket | null;
+  /** Its request, whose connection a response queued behind another never got. */
+  readonly req?: { readonly socket: ClosedSocket | null } | undefined;
   /** HTTP/2: the response's stream. */
   readonly stream?: ClosedStream;
 }
@@ -75,7 +77,8 @@ export function closedStatus(res: ClosedResponse): number {
   const errored = res.errored;
   if (res.writableFinished && !errored) return res.statusCode;
   const socket = res.socket;
-  const failure = socket?.errored as (Error & { code?: unknown }) | null | undefined;
+  if (socket === null) return queuedStatus(res.req?.socket ?? null, errored);
+  const failure = socket.errored as (Error & { code?: unknown }) | null;
   // The response's own error on the socket is the server's (res.destroy(err) passes it down), whatever its code.
   if (failure && failure !== errored) {
     const code = failure.code;
@@ -84,7 +87,23 @@ export function closedStatus(res: ClosedResponse): number {
     if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
     return code.startsWith('HPE_') ? 400 : SERVER_ABANDONED;
   }
-  if (socket?.readableEnded) return CLIENT_CLOSED;
-  // Without a socket the response never had the connection (queued behind a pipelined one): it went with the client.
-  return errored || socket ? SERVER_ABANDONED : CLIENT_CLOSED;
+  return socket.readableEnded ? CLIENT_CLOSED : SERVER_ABANDONED;
+}
+
+/**
+ * A response queued behind another on a pipelined connection never had the connection: it went
+ * with it, and the connection says who ended it. The client: it left (FIN, reset, broken pipe),
+ * or a later request of its own failed (did not parse, timed out): 499, the queued request itself
+ * was fine. Else the server ended the connection (a response before it destroyed, `server.timeout`,
+ * `closeAllConnections()`): 500. A response destroyed by the app before its turn is the server's
+ * too.
+ */
+function queuedStatus(connection: ClosedSocket | null, errored: Error | null): number {
+  if (errored) return SERVER_ABANDONED;
+  // Without its request's connection (a framework's stand-in object) nothing tells: the client is assumed gone, as before.
+  if (connection === null) return CLIENT_CLOSED;
+  const code = (connection.errored as (Error & { code?: unknown }) | null)?.code;
+  if (typeof code === 'string' && (CONNECTION_LOST.has(code) || code === 'ERR_HTTP_REQUEST_TIMEOUT' || code.startsWith('HPE_'))) return CLIENT_CLOSED;
+  if (connection.errored) return SERVER_ABANDONED;
+  return connection.readableEnded ? CLIENT_CLOSED : SERVER_ABANDONED;
 }

@@ -1,6 +1,6 @@
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createHttpMetrics, type HttpMetrics } from 'promhttp';
+import { createHttpMetrics, renderRegistry, type HttpMetrics } from 'promhttp';
 import { find, parseExposition, sum, type Sample } from './support/scrape.js';
 
 async function samplesOf(metrics: HttpMetrics): Promise<Sample[]> {
@@ -172,6 +172,17 @@ describe('registration', () => {
     expect(again({ names: { requests: 'web_requests_total' } })).toThrow(/^promhttp: createHttpMetrics: .*"names\.requests" is "http_requests_total" there, "web_requests_total" here/);
     // The same options again (a hot reload) still work.
     expect(again({})).not.toThrow();
+  });
+
+  it('takes the same constant labels in another key order for the same definition, and records into the same series', async () => {
+    const registry = new Registry();
+    const first = createHttpMetrics({ registry, defaultMetrics: false, labels: { service: 'shop', region: 'eu' } });
+    const second = createHttpMetrics({ registry, defaultMetrics: false, labels: { region: 'eu', service: 'shop' } });
+    first.start()({ method: 'GET', route: '/a', status: 200 });
+    second.start()({ method: 'GET', route: '/a', status: 200 });
+    const samples = find(parseExposition(await renderRegistry(registry, 'text')), 'http_requests_total');
+    expect(samples.map((s) => [s.labels, s.value])).toEqual([[{ service: 'shop', region: 'eu', method: 'GET', route: '/a', status_code: '200' }, 2]]);
+    expect(() => createHttpMetrics({ registry, defaultMetrics: false, labels: { region: 'us', service: 'shop' } })).toThrow(/"labels" are \{service="shop", region="eu"\} there, \{region="us", service="shop"\} here/);
   });
 
   it('keeps maxRoutes for the metrics, not per instance: two instances, or a reload, share one budget', async () => {

@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import type { RequestListener } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpMetrics, histogram, metricsHandler, type HttpMetrics } from 'promhttp';
+import { createHttpMetrics, histogram, metricsHandler, summary, type HttpMetrics } from 'promhttp';
 import { instrument } from 'promhttp/node';
 import { listen, request, type Listening } from './support/http.js';
 import { find, parseExposition, scrapeSettled, sum } from './support/scrape.js';
@@ -212,6 +212,26 @@ describe('OpenMetrics output', () => {
     ]);
     expect(sum(text, 'offset_seconds_sum')).toBe(0.5);
     expect(sum(text, 'skew_seconds_sum')).toBe(0.5);
+  });
+
+  it('leaves out the _sum of a summary series whose sum is negative, promhttp and prom-client ones, in OpenMetrics only', async () => {
+    const metrics = recorded();
+    const registry = metrics.registry;
+    const lag = summary({ name: 'lag_seconds', help: 'Lag.', labelNames: ['peer'], registry });
+    lag.observe({ peer: 'a' }, 0.5);
+    lag.observe({ peer: 'b' }, -3);
+    new Summary({ name: 'skew_seconds', help: 'Skew.', percentiles: [0.5], registers: [registry] }).observe(-2);
+    const url = await metricsServer(metrics);
+    const om = parseExposition((await request(url, { headers: { accept: PROMETHEUS_ACCEPT } })).body.toString());
+    const text = parseExposition((await request(url)).body.toString());
+    for (const samples of [om, text]) {
+      expect(find(samples, 'lag_seconds_count').map((s) => [s.labels.peer, s.value])).toEqual([['a', 1], ['b', 1]]);
+      expect(sum(samples, 'skew_seconds_count')).toBe(1);
+    }
+    expect(find(om, 'lag_seconds_sum').map((s) => [s.labels.peer, s.value])).toEqual([['a', 0.5]]);
+    expect(find(om, 'skew_seconds_sum')).toEqual([]);
+    expect(find(text, 'lag_seconds_sum').map((s) => [s.labels.peer, s.value])).toEqual([['a', 0.5], ['b', -3]]);
+    expect(sum(text, 'skew_seconds_sum')).toBe(-2);
   });
 
   it('escapes quotes, backslashes and newlines in label values in both formats', async () => {

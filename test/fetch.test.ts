@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,28 @@ describe('promhttp/fetch, called as a function', () => {
     expect(handler.call(self, new Request('http://127.0.0.1/x'), 'srv' as never, 7 as never)).toBe(answer);
     expect(seen).toEqual([self, 'srv', 7]);
   });
+
+  for (const cut of ['server.timeout', 'closeAllConnections()'] as const) {
+    it(`on Node records a request the server cuts short (${cut}) as 500, not as a client that left`, async () => {
+      const handler = fetchMetrics(() => new Promise<Response>((resolve) => setTimeout(() => resolve(new Response('late')), 400)), fresh({ routes: ['/slow'] }));
+      const server = await new Promise<Server>((resolve) => {
+        const started = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server)) as Server;
+        open.push(started);
+      });
+      if (cut === 'server.timeout') server.timeout = 100;
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve, reject) => {
+        // A client that stays: only the server can end this connection.
+        const socket = connect(port, '127.0.0.1', () => socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+        if (cut === 'closeAllConnections()') setTimeout(() => server.closeAllConnections(), 100);
+      });
+      server.timeout = 0;
+      const samples = await scrapeSettled(`http://127.0.0.1:${port}`);
+      expect(find(samples, 'http_requests_total').map((s) => `${s.labels.route} ${s.labels.status_code} ${s.value}`)).toEqual(['/slow 500 1']);
+    });
+  }
 
   it('rethrows what the handler throws or rejects with, after recording 500', async () => {
     const options = fresh();

@@ -152,6 +152,19 @@ describe.each<Mode>(['middleware', 'wrap'])('promhttp/hono on @hono/node-server 
     ]);
   });
 
+  it('labels a request that notFound answers with 200 (an SPA fallback) unmatched, never with promhttp\'s own middleware pattern', async () => {
+    const app = instrumented();
+    app.get('/api/users/:id', (c) => c.text('user'));
+    app.notFound((c) => c.html('<div id="app"></div>', 200));
+    const { url } = await run(app);
+    expect(await get(`${url}/orders/42`)).toBe(200);
+    expect(await get(`${url}/api/users/7`)).toBe(200);
+    expect(counts(await scrapeSettled(url))).toEqual([
+      ['GET', '/api/users/:id', '200', 1],
+      ['GET', 'unmatched', '200', 1],
+    ]);
+  });
+
   it('labels a middleware that answers by itself with its pattern, and a guard that answers early with the route it guarded', async () => {
     const app = instrumented();
     app.use('/static/*', async (c, _next) => c.text('file body'));
@@ -592,9 +605,11 @@ describe('honoMetrics().wrap(app) on @hono/node-server', () => {
       ['/metrics', (app) => app.get('/metrics', (c) => c.text('mine')), "app.get('/metrics', …)"],
       ['/internal/metrics', (app) => app.use('/internal/*', async (_c, next) => next()), "app.use('/internal/*', …)"],
       ['/internal/metrics', (app) => app.route('/internal', new Hono().post('/metrics', (c) => c.text('mine'))), "app.post('/internal/metrics', …)"],
+      // A parameter with its own pattern names the path as a literal does: Hono runs it for /metrics.
+      ['/metrics', (app) => app.use('/:p{metrics}', basicAuth({ username: 'u', password: 'p' })), "app.use('/:p{metrics}', …)"],
     ];
     for (const [path, register, shown] of onPath) {
-      const refusal = new RegExp(`^promhttp: honoMetrics\\.wrap: the app registers ${shown.replace(/[()*.|]/g, '\\$&')} on the metrics path ${path}, which wrap answers before Hono routes the request.*honoMetrics\\(\\{ metrics, path: false \\}\\).*app\\.get\\('${path}', honoMetrics\\(\\{ metrics \\}\\)\\)`);
+      const refusal = new RegExp(`^promhttp: honoMetrics\\.wrap: the app registers ${shown.replace(/[()*.|{}]/g, '\\$&')} on the metrics path ${path}, which wrap answers before Hono routes the request.*honoMetrics\\(\\{ metrics, path: false \\}\\).*app\\.get\\('${path}', honoMetrics\\(\\{ metrics \\}\\)\\)`);
       const before = new Hono();
       register(before);
       expect(() => honoMetrics({ ...registryOf(), path }).wrap(before)).toThrow(refusal);

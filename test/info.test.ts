@@ -39,6 +39,14 @@ describe('info()', () => {
     expect(() => info('build', 'Build.', { version: '2' }, { registry })).toThrow(/^promhttp: info: "build_info" already exists with other label values/);
   });
 
+  it('returns the same metric for the same labels given in another key order, keeping the first order', async () => {
+    const registry = new Registry();
+    const first = info('build', 'Build.', { version: '1', commit: 'abc' }, { registry });
+    expect(info('build', 'Build.', { commit: 'abc', version: '1' }, { registry })).toBe(first);
+    expect(() => info('build', 'Build.', { commit: 'def', version: '1' }, { registry })).toThrow(/^promhttp: info: "build_info" already exists with other label values/);
+    expect(await renderRegistry(registry, 'text')).toContain('build_info{version="1",commit="abc"} 1\n');
+  });
+
   it('rejects label values that are not strings', () => {
     expect(() => info('build', 'Build.', { version: 1 } as never, { registry: new Registry() })).toThrow(/^promhttp: info: the value of label "version" must be a string, got number 1/);
   });

@@ -107,6 +107,28 @@ describe('a request queued behind another on a pipelined connection', () => {
       }
     });
 
+    test(`${name}: ends, as 500, when the server drops the connection (server.timeout) before its turn`, async () => {
+      const server = await listen(await build());
+      // The connection idles while /slow works: Node destroys it, the server's doing, not the client's.
+      server.server.timeout = 100;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(server.port, '127.0.0.1', () => {
+            socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n');
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', reject);
+        });
+        server.server.timeout = 0;
+        await wait(SLOW_MS + 100);
+        const samples = await scrapeSettled(server.url);
+        const requests = find(samples, 'http_requests_total').map((s) => `${s.labels.route} ${s.labels.status_code} ${s.value}`);
+        expect(requests.sort()).toEqual(['/fast 500 1', '/slow 500 1']);
+      } finally {
+        await server.close();
+      }
+    });
+
     test(`${name}: a queued request answered in its turn is recorded once, with its status`, async () => {
       const server = await listen(await build());
       try {

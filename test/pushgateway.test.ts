@@ -421,6 +421,28 @@ describe('runJob()', () => {
       await fake.close();
     }
   });
+  it('keeps the run\'s outcome when onError throws: the job\'s own error, or its result, and a warning for what onError threw', async () => {
+    const fake = await fakeGateway(() => 503);
+    const warnings: Error[] = [];
+    const collect = (warning: Error): number => warnings.push(warning);
+    process.on('warning', collect);
+    try {
+      const onError = (): never => {
+        throw new Error('from onError');
+      };
+      const failure = new Error('job broke');
+      await expect(runJob({ gateway: fake.url, job: 'loud', retries: 0, onError }, () => Promise.reject(failure))).rejects.toBe(failure);
+      expect(await runJob({ gateway: fake.url, job: 'loud', retries: 0, onError }, () => 'done')).toBe('done');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => [w.name, w.message])).toEqual([
+        ['PushgatewayWarning', 'promhttp: runJob: onError of job "loud" threw: from onError'],
+        ['PushgatewayWarning', 'promhttp: runJob: onError of job "loud" threw: from onError'],
+      ]);
+    } finally {
+      process.off('warning', collect);
+      await fake.close();
+    }
+  });
 });
 
 describe('examples/batch-job.ts', () => {

@@ -43,6 +43,8 @@ export type { TemplateMatcher } from '../route-templates.js';
 export { pathOfUrl } from '../fetch/path.js';
 export { remoteAddressOf, scrapeRequestOfFetch, scrapeResponse } from '../fetch/scrape.js';
 export { untilSettled } from '../fetch/settled.js';
+export { nodeResponseOf } from '../fetch/node-response.js';
+export type { NodeResponse } from '../fetch/node-response.js';
 export { upgradedStatus, watchUpgrades } from '../fetch/upgrade.js';
 export { CLIENT_CLOSED, OTHER_METHOD, OVERFLOW, UNMATCHED } from '../labels.js';
 export { checkKeys, checkObject, checkType, describeValue, optionError } from '../errors.js';

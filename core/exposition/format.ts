@@ -95,13 +95,19 @@ export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float
         else out += `${sample}${rendered === '' ? '' : `{${rendered}}`} ${formatValue(v[s.offset]!)}${formatExemplar(e)}\n`;
       }
       return out;
-    case 'summary':
+    case 'summary': {
+      // OpenMetrics 1.0: a Summary's "Count and Sum MUST NOT be negative" (nor NaN). A summary keeps
+      // no count of negative observations, so only a sum that is negative now can be left out.
+      const openMetrics = format === 'openmetrics';
       for (const s of series) {
         const rendered = withExtra(extra, s.rendered);
         const labels = rendered === '' ? '' : `{${rendered}}`;
-        out += `${sample}_count${labels} ${formatValue(v[s.offset]!)}\n${sample}_sum${labels} ${formatValue(v[s.offset + 1]!)}\n`;
+        const sum = v[s.offset + 1]!;
+        out += `${sample}_count${labels} ${formatValue(v[s.offset]!)}\n`;
+        if (!openMetrics || sum >= 0) out += `${sample}_sum${labels} ${formatValue(sum)}\n`;
       }
       return out;
+    }
     case 'histogram': {
       const le = leLabels(def.buckets!, format);
       const n = le.length;
@@ -170,8 +176,9 @@ export function renderMetricObject(metric: MetricObject, format: TextFormat, sta
   // As in renderFamily, OpenMetrics takes no sum from a histogram with negative bounds, nor a
   // negative sum. (prom-client keeps no count of negative observations, so a sum that went down
   // and stayed positive cannot be told.)
-  const sums = format === 'openmetrics' && type === 'histogram' ? `${metric.name}_sum` : undefined;
-  const negativeBounds = sums !== undefined && values.some((value) => typeof value.labels?.le === 'number' && value.labels.le < 0);
+  // A summary's sum the same way, as OpenMetrics says of it too.
+  const sums = format === 'openmetrics' && (type === 'histogram' || type === 'summary') ? `${metric.name}_sum` : undefined;
+  const negativeBounds = sums !== undefined && type === 'histogram' && values.some((value) => typeof value.labels?.le === 'number' && value.labels.le < 0);
   for (const value of values) {
     let name = value.metricName ?? metric.name;
     if (name === sums && (negativeBounds || !(value.value >= 0))) continue;

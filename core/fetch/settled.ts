@@ -6,12 +6,15 @@ import { CLIENT_CLOSED } from '../labels.js';
  * request's `signal` says the client left, even while the handler still runs. `record` gets the
  * response when there is one. The listener costs about a µs on Bun; a response answered within
  * the turn needs none of this and should be recorded directly. A value that is not a promise is
- * recorded as it settles, in a microtask.
+ * recorded as it settles, in a microtask. `aborted` gives the status of an aborted request where
+ * the runtime can tell who ended it (a node:http response behind it: `closedStatus`); the signal
+ * alone cannot, and stands for the client.
  */
 export function untilSettled<R extends { readonly status: number }>(
   signal: AbortSignal,
   pending: R | PromiseLike<R>,
   record: (status: number, response: R | undefined) => void,
+  aborted: () => number = () => CLIENT_CLOSED,
 ): Promise<R> {
   let ended = false;
   const end = (status: number, response: R | undefined): void => {
@@ -20,17 +23,17 @@ export function untilSettled<R extends { readonly status: number }>(
     signal.removeEventListener('abort', recordAbort);
     record(status, response);
   };
-  const recordAbort = (): void => end(CLIENT_CLOSED, undefined);
+  const recordAbort = (): void => end(aborted(), undefined);
   signal.addEventListener('abort', recordAbort);
   return Promise.resolve(pending).then(
     (response) => {
       // Anything but a response is answered 500 by the runtime.
       const status = (response as Partial<R> | null | undefined)?.status;
-      end(signal.aborted ? CLIENT_CLOSED : typeof status === 'number' ? status : 500, response);
+      end(signal.aborted ? aborted() : typeof status === 'number' ? status : 500, response);
       return response;
     },
     (error: unknown) => {
-      end(signal.aborted ? CLIENT_CLOSED : 500, undefined);
+      end(signal.aborted ? aborted() : 500, undefined);
       throw error;
     },
   );

@@ -15,7 +15,8 @@ import type { StoreView } from './read.js';
 
 /** Adds a dead store, as a compactor absorbs it; yields every `CHUNK` series. */
 export function* addDeadStore(merger: FamilyMerger, plain: PlainMerger, store: StoreView): Steps<void> {
-  const source = { alive: false, worker: store.header.worker, rank: store.header.startedAt };
+  // Its default labels become part of its series' labels in the archive, which keeps no snapshot of them.
+  const source = { alive: false, worker: store.header.worker, rank: store.header.startedAt, labels: store.labels };
   let n = 0;
   for (const s of store.series) {
     if (++n % CHUNK === 0) yield;

@@ -23,6 +23,7 @@ import { renderMergedView } from './render-merged.js';
 import { allExemplars, peekExemplars } from '../exemplars/store.js';
 import { createExemplarIndex } from './exemplars.js';
 import { collectPlain } from './snapshot.js';
+import { defaultLabelsOf } from '../exposition/default-labels.js';
 
 /** The reading process's own store: its values are read from memory, fresher than its file. */
 export interface OwnStore {
@@ -30,6 +31,10 @@ export interface OwnStore {
   readonly registry: Registry;
   /** Its counters of read and write errors, in `arena`. */
   readonly health: HealthCounters;
+  /** The registry's default labels, saved for the other processes first if they changed. */
+  labels(): Readonly<Record<string, string>>;
+  /** Saves the plain metrics a scrape shows, with the default labels they carry, for the other processes. */
+  save(metrics: readonly PlainMetric[], labels: Readonly<Record<string, string>>): void;
 }
 
 /**
@@ -92,8 +97,8 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
   const selfId = self?.arena.identity.id;
   if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) {
     const { arena } = self;
-    // Its definitions are the current code's: they win over any other process's (see definitions.ts).
-    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: Infinity };
+    // Ranked by its start, as every other process reads it: the definitions shown do not depend on who serves.
+    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: arena.startedAt, labels: self.labels() };
     const series = arena.series;
     // Series recorded while this merge gives the loop back are left for the next scrape.
     const count = series.length;
@@ -103,13 +108,13 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
       families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
       if ((i + 1) % CHUNK === 0) yield;
     }
-    plain.add(ownPlain, true, source.worker, Infinity);
+    plain.add(ownPlain, true, source.worker, arena.startedAt);
   }
   // Live stores first, so that a dead predecessor with the same label is the one renamed.
   const stores = [...view.stores].sort((a, b) => Number(b.alive) - Number(a.alive));
   for (const store of stores) {
     if (store.absorbed) continue;
-    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt };
+    const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt, labels: store.labels };
     for (let i = 0; i < store.series.length; i++) {
       const s = store.series[i]!;
       families.add(s.family.def, s.values, s.rendered, store.v, s.offset, source);
@@ -144,10 +149,13 @@ export async function renderDirectoryView(
   const self = 'registry' in own && !own.arena.closed ? own : undefined;
   const state = 'registry' in own ? undefined : own;
   // The own registry is read live; a failing collector fails the scrape, as in single-process mode.
+  const labels = self !== undefined ? defaultLabelsOf(self.registry) : undefined;
   const ownPlain: PlainMetric[] = self ? await collectPlain(self.registry) : [];
   signal?.throwIfAborted();
-  // Own values come from memory; writing them out first means no later scrape, served by another
-  // process from our file, can show less than this one (totals never go down between scrapes).
+  // Own values come from memory; writing them out first (plain metrics as this scrape shows them,
+  // then the arena) means no later scrape, served by another process from our files, can show less
+  // than this one: totals never go down between scrapes.
+  if (self !== undefined) self.save(ownPlain, labels!);
   self?.arena.flush();
   const slicer = createSlicer(signal);
   const view = await readDirectorySliced(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);
@@ -157,13 +165,13 @@ export async function renderDirectoryView(
   // A closed store counts no more: its counters are no longer written.
   if (self !== undefined || state !== undefined) (self ?? state)!.health.read(problems);
   const merged = await runSliced(mergeSteps(view, self, ownPlain, state), slicer);
-  const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.hidden()), slicer);
+  const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.conflicts()), slicer);
   const gauges = [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)];
   // Exemplars follow the same stores as the values: the own one from memory, unless absorbed or claimed.
   const exemplars = createExemplarIndex();
   const selfId = self?.arena.identity.id;
-  if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) exemplars.add(self.arena.series, (s) => s.family.def, allExemplars(peekExemplars(self.arena)));
-  for (const store of view.stores) if (!store.absorbed) exemplars.add(store.series, (s) => s.family.def, store.exemplars);
+  if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) exemplars.add(self.arena.series, (s) => s.family.def, allExemplars(peekExemplars(self.arena)), labels);
+  for (const store of view.stores) if (!store.absorbed) exemplars.add(store.series, (s) => s.family.def, store.exemplars, store.labels);
   const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer, exemplars.merged(resolved.families));
   // What was read from memory since the first flush goes out before the answer does, for the same reason.
   self?.arena.flush();

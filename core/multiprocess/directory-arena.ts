@@ -3,13 +3,15 @@ import { renderLabels } from '../labels.js';
 import type { Identity } from './identity.js';
 import type { StoredFamily, StoredSeries } from './meta.js';
 import { HEADER_SLOTS, SLOT_DONE, SLOT_HEARTBEAT, familyLine, headerLine, seriesLine } from './meta.js';
-import type { PlainMetric } from './plain.js';
+import type { Snapshot } from './snapshot.js';
 import type { StoreFilesOptions } from './store-files.js';
 import { createStoreFiles } from './store-files.js';
 
 /** An arena whose values are mirrored into `proc.<id>/values.bin` and whose series are logged in `meta.jsonl`. */
 export interface DirectoryArena extends Arena {
   readonly identity: Identity;
+  /** When the store opened (unix ms), as its header says: how every reader ranks its definitions. */
+  readonly startedAt: number;
   /** The store's directory, `<dir>/proc.<id>`. */
   readonly path: string;
   readonly families: readonly StoredFamily[];
@@ -20,8 +22,8 @@ export interface DirectoryArena extends Arena {
   heartbeat(): void;
   /** Why the store's files are not what it wrote (removed, replaced, cut short), or `undefined`. */
   verify(): string | undefined;
-  /** Writes the plain-metric snapshot now, and keeps it: every restore writes the last one again. */
-  savePlain(metrics: readonly PlainMetric[]): void;
+  /** Writes the snapshot (plain metrics, default labels) now, and keeps it: every restore writes the last one again. */
+  savePlain(snapshot: Snapshot): void;
   /**
    * Writes the store's files afresh from memory: in place when they are still there (using no more
    * space than they need), else replaced or recreated, the shared directory included. True when it
@@ -41,6 +43,8 @@ export interface DirectoryArena extends Arena {
 
 export interface DirectoryArenaOptions extends StoreFilesOptions {
   readonly writeThrough: boolean;
+  /** Called before each flush, before any value goes out: the store saves its default labels there when they changed. */
+  readonly beforeFlush?: () => void;
 }
 
 /**
@@ -120,6 +124,7 @@ export function createDirectoryArena(dir: string, identity: Identity, options: D
 
   function flush(): void {
     pending = false;
+    options.beforeFlush?.();
     // Nothing is written while writes fail; the restore writes everything.
     if (hi < 0 || files.failing) return;
     const last = hi;
@@ -153,6 +158,7 @@ export function createDirectoryArena(dir: string, identity: Identity, options: D
     v: new Float64Array(4096),
     shared: true,
     identity,
+    startedAt,
     get path() {
       return files.path;
     },
@@ -212,8 +218,8 @@ export function createDirectoryArena(dir: string, identity: Identity, options: D
       write(SLOT_HEARTBEAT, SLOT_HEARTBEAT + 1);
     },
     verify: () => (closed ? undefined : files.verify()),
-    savePlain(metrics) {
-      if (!closed) files.savePlain(metrics);
+    savePlain(snapshot) {
+      if (!closed) files.savePlain(snapshot);
     },
     restore,
     failed: (error) => files.failed(error),

@@ -7,6 +7,7 @@ import { bucketIndex } from '../store/family.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
 import { FORMAT } from './damage.js';
+import { renderLabels } from '../labels.js';
 
 /**
  * Exemplars across processes. They are strings, so they cannot travel in a store's values: each
@@ -79,8 +80,11 @@ interface SourceSeries {
  * gets there.
  */
 export interface ExemplarIndex {
-  /** Adds a source's exemplars; `series` are the source's, in the order of their offsets. */
-  add<S extends SourceSeries>(series: readonly S[], defOf: (series: S) => FamilyDef, exemplars: SlotExemplars): void;
+  /**
+   * Adds a source's exemplars; `series` are the source's, in the order of their offsets, and
+   * `labels` its registry's default labels, which the merge adds to its series.
+   */
+  add<S extends SourceSeries>(series: readonly S[], defOf: (series: S) => FamilyDef, exemplars: SlotExemplars, labels?: Readonly<Record<string, string>>): void;
   /**
    * The exemplars of the merged view, by family name and slot of its values: a counter's latest,
    * and a histogram's latest per bucket, the bucket being the one each exemplar's value falls in
@@ -89,7 +93,25 @@ export interface ExemplarIndex {
   merged(families: Iterable<{ readonly def: FamilyDef; readonly series: readonly Series[] }>): Map<string, Map<number, StoredExemplar>>;
 }
 
-const keyOf = (name: string, rendered: string): string => `${name}\u0000${rendered}`;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/**
+ * A series' key whatever the order of its labels (a merge may reorder them, as another process's
+ * definition lists them): its family's name and its labels as sorted `name="value"` pairs.
+ */
+function keyOf(name: string, rendered: string): string {
+  const pairs = rendered.match(LABEL) ?? [];
+  return `${name}\u0000${pairs.sort().join(',')}`;
+}
+
+/** A source series' labels as the merge shows them: its registry's default labels first, where its family has no label of that name. */
+function withDefaults(def: FamilyDef, rendered: string, labels: Readonly<Record<string, string>> | undefined): string {
+  if (labels === undefined) return rendered;
+  const names = Object.keys(labels).filter((name) => !def.labelNames.includes(name));
+  if (names.length === 0) return rendered;
+  const extra = renderLabels(names, names.map((name) => String(labels[name])));
+  return rendered === '' ? extra : `${extra},${rendered}`;
+}
 
 /** The series whose slots hold `slot`: `series` in the order of their offsets. */
 function seriesAt<S extends SourceSeries>(series: readonly S[], slot: number, widthOf: (series: S) => number): S | undefined {
@@ -107,8 +129,10 @@ function seriesAt<S extends SourceSeries>(series: readonly S[], slot: number, wi
 
 export function createExemplarIndex(): ExemplarIndex {
   const bySeries = new Map<string, StoredExemplar[]>();
+  /** Families with any exemplar: only their series are keyed at a merge. */
+  const named = new Set<string>();
   return {
-    add(series, defOf, exemplars) {
+    add(series, defOf, exemplars, labels) {
       if (exemplars.size === 0) return;
       const width = (s: (typeof series)[number]): number => seriesWidth(defOf(s));
       for (const [slot, e] of exemplars) {
@@ -116,8 +140,9 @@ export function createExemplarIndex(): ExemplarIndex {
         if (s === undefined) continue;
         const def = defOf(s);
         if (def.type !== 'counter' && def.type !== 'histogram') continue;
-        const key = keyOf(def.name, s.rendered);
+        const key = keyOf(def.name, withDefaults(def, s.rendered, labels));
         const list = bySeries.get(key);
+        named.add(def.name);
         if (list === undefined) bySeries.set(key, [e]);
         else list.push(e);
       }
@@ -126,6 +151,7 @@ export function createExemplarIndex(): ExemplarIndex {
       const out = new Map<string, Map<number, StoredExemplar>>();
       if (bySeries.size === 0) return out;
       for (const { def, series } of families) {
+        if (!named.has(def.name)) continue;
         if (def.type !== 'counter' && def.type !== 'histogram') continue;
         let slots: Map<number, StoredExemplar> | undefined;
         for (const s of series) {

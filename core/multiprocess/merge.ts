@@ -2,20 +2,27 @@ import { OVERFLOW, escapeLabelValue, renderLabels } from '../labels.js';
 import type { FamilyDef, GaugeMode, Series } from '../store/types.js';
 import { classicWidth, seriesWidth } from '../store/types.js';
 import { mergeNative } from '../store/native-merge.js';
-import { WORKER_LABEL } from '../metric-names.js';
+import type { Labelled } from './family-labels.js';
+import { definitionKey, modeOf, permutation, seriesIdentity, withDefaultLabels, workerLabelFor } from './family-labels.js';
+
+export { definitionKey, modeOf, workerLabelFor } from './family-labels.js';
 
 /**
  * Merging promhttp families across stores. Counters, histograms and summaries are summed over
  * every store, live or dead, so totals never go down when a process exits. Gauges follow their
  * mode; `live*` modes ignore dead stores.
  *
- * Families are merged by name and definition: stores that disagree on a family (a deploy changed
- * its buckets, labels or type) are kept apart, so that nothing is lost; which one is shown is
- * decided at render time (see definitions.ts).
+ * Families are merged by name and definition (type, label names as a set, buckets, gauge mode):
+ * stores that disagree on a family (a deploy changed its buckets, labels or type) are kept apart,
+ * so that nothing is lost; how they are shown together is decided at render time (see
+ * definitions.ts). A series is added under the labels of the process that wrote it: its family's
+ * labels, and its registry's default labels where the family has no label of that name.
  */
 export interface MergedSeries extends Series {
-  /** Label values without the worker label. */
+  /** Label values, in the order of `names`, without the worker label. */
   readonly labels: readonly string[];
+  /** The label names of `labels`: the family's, or those of the definition a series was folded from. */
+  readonly names: readonly string[];
   /** `all` and `liveall` gauges: whose value this is. */
   readonly worker?: string;
   /** Whether the value comes from a live store (`all` gauges prefer live over dead). */
@@ -23,23 +30,22 @@ export interface MergedSeries extends Series {
 }
 
 export interface MergedFamily {
-  /** The definition as the most recently started source gave it (its help text is the one shown). */
+  /** The definition as the most recently started source gave it (its help text is the one shown), in the label order of the first. */
   def: FamilyDef;
   readonly mode: GaugeMode | undefined;
   readonly width: number;
   readonly series: MergedSeries[];
-  /**
-   * When the most recently started source of this definition started (unix ms): the newest
-   * definition of a name is the current code's. The rendering process's own store is `Infinity`.
-   */
+  /** When the most recently started source of this definition started (unix ms): the newest definition of a name is the current code's. */
   rank: number;
 }
 
 export interface Source {
   readonly alive: boolean;
   readonly worker: string;
-  /** When the source's process started (unix ms), `Infinity` for the rendering process itself. */
+  /** When the source's process started (unix ms); 0 when unknown. */
   readonly rank: number;
+  /** The default labels of the source's registry (`registry.setDefaultLabels`), as it last saved them. */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface FamilyMerger {
@@ -49,28 +55,8 @@ export interface FamilyMerger {
   families(): MergedFamily[];
   /** The merged slots every `MergedSeries.offset` points into. Replaced when it grows: read it afresh. */
   values(): Float64Array;
-  /** The series of `family` with `like`'s labels, created with zeroed slots if it has none yet. */
+  /** The series of `family` that is the same series as `like` (same labels as a set), created with zeroed slots if it has none yet. */
   seriesLike(family: MergedFamily, like: MergedSeries): MergedSeries;
-}
-
-/** How a gauge without a declared mode is merged: one series per worker (info metrics: whether any live process says so). */
-export function modeOf(def: FamilyDef): GaugeMode | undefined {
-  if (def.type !== 'gauge') return undefined;
-  return def.gaugeMode ?? (def.info ? 'livemax' : 'all');
-}
-
-/**
- * What makes two definitions of a name mergeable; the help text is left out, it only describes, and
- * so is whether protobuf carries a native histogram's classic buckets too, which stores nothing.
- */
-export function definitionKey(def: FamilyDef): string {
-  const native = def.native === undefined ? [] : [def.native.schema, def.native.zeroThreshold, def.native.maxBuckets];
-  return JSON.stringify([def.name, def.type, def.labelNames, def.buckets ?? [], modeOf(def) ?? '', def.info === true, ...(native.length > 0 ? [native] : [])]);
-}
-
-/** The label the per-worker gauges get; a family that already has a `worker` label keeps it for itself. */
-export function workerLabelFor(def: FamilyDef): string {
-  return def.labelNames.includes(WORKER_LABEL) ? `promhttp_${WORKER_LABEL}` : WORKER_LABEL;
 }
 
 export interface MergerOptions {
@@ -102,13 +88,65 @@ function isOverflow(def: FamilyDef, labels: readonly string[]): boolean {
   return true;
 }
 
+const perWorker = (mode: GaugeMode | undefined): boolean => mode === 'all' || mode === 'liveall';
+
+/**
+ * Merges one gauge sample into the series at `at` by `mode`: `value` recorded at `time` by a
+ * source that is `alive` or not.
+ */
+export function mergeGauge(v: Float64Array, at: number, series: MergedSeries, mode: GaugeMode, value: number, time: number, alive: boolean): void {
+  const newer = time > v[at + 1]!;
+  let replace = false;
+  switch (mode) {
+    case 'sum':
+    case 'livesum':
+      v[at]! += value;
+      break;
+    case 'min':
+    case 'livemin':
+      if (value < v[at]!) v[at] = value;
+      break;
+    case 'max':
+    case 'livemax':
+      if (value > v[at]!) v[at] = value;
+      break;
+    case 'mostrecent':
+    case 'livemostrecent':
+      replace = newer;
+      break;
+    case 'all':
+    case 'liveall':
+      // Two stores share a worker label (a restarted worker and its dead predecessor): the live one, else the latest.
+      replace = (alive && !series.alive) || (alive === series.alive && newer);
+      break;
+  }
+  if (replace) {
+    v[at] = value;
+    series.alive = alive;
+  }
+  if (newer) v[at + 1] = time;
+}
+
+/** How a definition's series reach their merged family. */
+interface Route {
+  readonly family: MergedFamily;
+  /** Where each of the family's labels is among the definition's (the same names in another order). */
+  readonly perm: number[] | undefined;
+  /** Slots per series of the definition as written. */
+  readonly width: number;
+}
+
 export function createFamilyMerger(options: MergerOptions = {}): FamilyMerger {
   const initialSlots = options.initialSlots ?? 1024;
   const stores = options.stores ?? Infinity;
   const byKey = new Map<string, MergedFamily>();
   // Stores share one def object per family: most lookups skip building the key.
-  const byDef = new Map<FamilyDef, MergedFamily>();
+  const routes = new Map<FamilyDef, Route>();
+  /** The default labels last applied to a def, and what they made of it. */
+  const labelled = new Map<FamilyDef, { readonly labels: object; readonly result: Labelled | undefined }>();
   const indexOf = new Map<MergedFamily, Map<string, MergedSeries>>();
+  /** Series by identity, built when a family is first folded into. */
+  const identities = new Map<MergedFamily, Map<string, MergedSeries>>();
   /** Label sets of each family, its overflow series aside. */
   const kept = new Map<MergedFamily, number>();
   let v = new Float64Array(Math.max(1024, initialSlots));
@@ -125,30 +163,47 @@ export function createFamilyMerger(options: MergerOptions = {}): FamilyMerger {
     return offset;
   }
 
-  function familyFor(def: FamilyDef, rank: number): MergedFamily {
-    let family = byDef.get(def);
-    if (family === undefined) {
+  function labelledDef(def: FamilyDef, labels: Readonly<Record<string, string>> | undefined): Labelled | undefined {
+    if (labels === undefined) return undefined;
+    const memo = labelled.get(def);
+    if (memo !== undefined && memo.labels === labels) return memo.result;
+    const result = withDefaultLabels(def, labels);
+    labelled.set(def, { labels, result });
+    return result;
+  }
+
+  function routeFor(def: FamilyDef, rank: number): Route {
+    let route = routes.get(def);
+    if (route === undefined) {
       const key = definitionKey(def);
-      family = byKey.get(key);
+      let family = byKey.get(key);
       if (family === undefined) {
         family = { def, mode: modeOf(def), width: seriesWidth(def), series: [], rank };
         byKey.set(key, family);
         indexOf.set(family, new Map());
       }
-      byDef.set(def, family);
+      route = { family, perm: permutation(def.labelNames, family.def.labelNames), width: seriesWidth(def) };
+      routes.set(def, route);
     }
+    const family = route.family;
     if (rank > family.rank) {
       family.rank = rank;
-      family.def = def;
+      // Series are kept in the label order the family started with.
+      family.def = route.perm === undefined ? def : { ...def, labelNames: family.def.labelNames, staticCount: family.def.staticCount };
     }
-    return family;
+    return route;
   }
 
-  function create(family: MergedFamily, index: Map<string, MergedSeries>, key: string, labels: readonly string[], alive: boolean, worker: string | undefined): MergedSeries {
-    const series: MergedSeries = { values: labels, labels, rendered: key, offset: slotsFor(family.width), alive, ...(worker !== undefined ? { worker } : {}) };
-    index.set(key, series);
+  function create(family: MergedFamily, key: string, names: readonly string[], labels: readonly string[], rendered: string, alive: boolean, worker: string | undefined): MergedSeries {
+    const series: MergedSeries = { values: labels, labels, names, rendered, offset: slotsFor(family.width), alive, ...(worker !== undefined ? { worker } : {}) };
+    indexOf.get(family)!.set(key, series);
     family.series.push(series);
+    identities.get(family)?.set(identityOf(family, series), series);
     return series;
+  }
+
+  function identityOf(family: MergedFamily, series: MergedSeries): string {
+    return seriesIdentity(series.names, series.labels, series.worker !== undefined ? [workerLabelFor(family.def), series.worker] : undefined);
   }
 
   /** Past the family's limit, a new label set that is not an overflow one is added to its overflow series. */
@@ -158,82 +213,79 @@ export function createFamilyMerger(options: MergerOptions = {}): FamilyMerger {
     return (kept.get(family) ?? 0) >= def.maxSeries * stores && !isOverflow(def, labels);
   }
 
-  const merger: FamilyMerger = {
+  /** Adds a series whose labels are in the family's order; `width` slots are read from `slots`. */
+  function addTo(family: MergedFamily, labels: readonly string[], rendered: string, slots: ArrayLike<number>, offset: number, width: number, source: Source): void {
+    const { mode } = family;
+    if (mode !== undefined && mode.startsWith('live') && !source.alive) return;
+    const index = indexOf.get(family)!;
+    const each = perWorker(mode);
+    let key = rendered;
+    if (each) {
+      const label = `${workerLabelFor(family.def)}="${escapeLabelValue(source.worker)}"`;
+      key = rendered === '' ? label : `${rendered},${label}`;
+    }
+    const found = index.get(key);
+    if (found === undefined) {
+      if (full(family, labels)) {
+        // Merged like any sample of the overflow series, by the family's rule: sums stay exact.
+        const into = overflowLabels(family.def, labels);
+        return addTo(family, into, renderLabels(family.def.labelNames, into), slots, offset, width, source);
+      }
+      if (!isOverflow(family.def, labels)) kept.set(family, (kept.get(family) ?? 0) + 1);
+      // A per-worker series is rendered with its worker label.
+      const at = create(family, key, family.def.labelNames, labels, key, source.alive, each ? source.worker : undefined).offset;
+      const native = family.def.native;
+      const copied = native === undefined ? family.width : classicWidth(family.def);
+      // A definition written with fewer slots (an older layout) leaves the others at 0.
+      for (let i = 0; i < family.width; i++) v[at + i] = i < copied && i < width ? (slots[offset + i] ?? 0) : 0;
+      // Native buckets are merged even into empty slots: what comes from outside is checked there.
+      if (native !== undefined) mergeNative(v, at + copied, native, slots, offset + copied, native);
+      return;
+    }
+    const at = found.offset;
+    if (mode === undefined) {
+      const native = family.def.native;
+      const summed = native === undefined ? family.width : classicWidth(family.def);
+      for (let i = 0; i < width && i < summed; i++) v[at + i]! += slots[offset + i] ?? 0;
+      // Brought to the lower schema of the two, then summed bucket by bucket (see store/native-merge.ts).
+      if (native !== undefined) mergeNative(v, at + summed, native, slots, offset + summed, native);
+      return;
+    }
+    mergeGauge(v, at, found, mode, slots[offset] ?? 0, slots[offset + 1] ?? 0, source.alive);
+  }
+
+  return {
     add(def, labels, rendered, slots, offset, source) {
-      const family = familyFor(def, source.rank);
-      const index = indexOf.get(family)!;
-      const { mode, width } = family;
-      if (mode !== undefined && mode.startsWith('live') && !source.alive) return;
-      const perWorker = mode === 'all' || mode === 'liveall';
-      let key = rendered;
-      if (perWorker) {
-        const label = `${workerLabelFor(def)}="${escapeLabelValue(source.worker)}"`;
-        key = rendered === '' ? label : `${rendered},${label}`;
+      const extra = labelledDef(def, source.labels);
+      let values = labels;
+      let text = rendered;
+      if (extra !== undefined) {
+        values = [...extra.values, ...labels];
+        text = rendered === '' ? extra.rendered : `${extra.rendered},${rendered}`;
       }
-      const found = index.get(key);
-      if (found === undefined) {
-        if (full(family, labels)) {
-          // Merged like any sample of the overflow series, by the family's rule: sums stay exact.
-          const into = overflowLabels(family.def, labels);
-          return merger.add(def, into, renderLabels(family.def.labelNames, into), slots, offset, source);
-        }
-        if (!isOverflow(family.def, labels)) kept.set(family, (kept.get(family) ?? 0) + 1);
-        const at = create(family, index, key, labels, source.alive, perWorker ? source.worker : undefined).offset;
-        const native = family.def.native;
-        const copied = native === undefined ? width : classicWidth(family.def);
-        for (let i = 0; i < copied; i++) v[at + i] = slots[offset + i] ?? 0;
-        // Native buckets are merged even into empty slots: what comes from outside is checked there.
-        if (native !== undefined) mergeNative(v, at + copied, native, slots, offset + copied, def.native!);
-        return;
+      const route = routeFor(extra?.def ?? def, source.rank);
+      if (route.perm !== undefined) {
+        const given = values;
+        values = route.perm.map((i) => given[i]!);
+        text = renderLabels(route.family.def.labelNames, values);
       }
-      const at = found.offset;
-      if (mode === undefined) {
-        const native = family.def.native;
-        const summed = native === undefined ? width : classicWidth(family.def);
-        for (let i = 0; i < summed; i++) v[at + i]! += slots[offset + i] ?? 0;
-        // Brought to the lower schema of the two, then summed bucket by bucket (see store/native-merge.ts).
-        if (native !== undefined) mergeNative(v, at + summed, native, slots, offset + summed, def.native!);
-        return;
-      }
-      const value = slots[offset] ?? 0;
-      const time = slots[offset + 1] ?? 0;
-      const newer = time > v[at + 1]!;
-      let replace = false;
-      switch (mode) {
-        case 'sum':
-        case 'livesum':
-          v[at]! += value;
-          break;
-        case 'min':
-        case 'livemin':
-          if (value < v[at]!) v[at] = value;
-          break;
-        case 'max':
-        case 'livemax':
-          if (value > v[at]!) v[at] = value;
-          break;
-        case 'mostrecent':
-        case 'livemostrecent':
-          replace = newer;
-          break;
-        case 'all':
-        case 'liveall':
-          // Two stores share a worker label (a restarted worker and its dead predecessor): the live one, else the latest.
-          replace = (source.alive && !found.alive) || (source.alive === found.alive && newer);
-          break;
-      }
-      if (replace) {
-        v[at] = value;
-        found.alive = source.alive;
-      }
-      if (newer) v[at + 1] = time;
+      addTo(route.family, values, text, slots, offset, route.width, source);
     },
     families: () => [...byKey.values()],
     values: () => v,
     seriesLike(family, like) {
-      const index = indexOf.get(family)!;
-      return index.get(like.rendered) ?? create(family, index, like.rendered, like.labels, like.alive, like.worker);
+      let index = identities.get(family);
+      if (index === undefined) {
+        index = new Map();
+        for (const s of family.series) index.set(identityOf(family, s), s);
+        identities.set(family, index);
+      }
+      const identity = seriesIdentity(like.names, like.labels, like.worker !== undefined ? [workerLabelFor(family.def), like.worker] : undefined);
+      const found = index.get(identity);
+      if (found !== undefined) return found;
+      const created = create(family, identity, like.names, like.labels, like.rendered, like.alive, like.worker);
+      v.fill(0, created.offset, created.offset + family.width);
+      return created;
     },
   };
-  return merger;
 }

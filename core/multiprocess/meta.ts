@@ -161,7 +161,7 @@ export function readFamilyDef(line: Record<string, unknown>): FamilyDef | undefi
     ...(mode !== undefined ? { gaugeMode: mode as GaugeMode } : {}),
     ...(info === true ? { info: true } : {}),
     ...(isCount(max, 1) ? { maxSeries: max } : {}),
-    ...(isCount(fixed, 1) && fixed < labels.length ? { staticCount: fixed } : {}),
+    ...(isCount(fixed, 1) && fixed <= labels.length ? { staticCount: fixed } : {}),
     ...(isStrings(keep) && keep.length > 0 ? { overflowKeeps: keep } : {}),
   };
 }

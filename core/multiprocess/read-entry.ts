@@ -100,6 +100,8 @@ export interface RawStore {
   /** When values.bin was last written (unix ms): the heartbeat, where its slots cannot be read. */
   readonly valuesWritten: number;
   readonly plain: readonly PlainMetric[];
+  /** The default labels of its registry, as its snapshot says (`undefined` when it does not say). */
+  readonly labels: Readonly<Record<string, string>> | undefined;
   /** Its last exemplars, by slot (none when it wrote none). */
   readonly exemplars: ReadonlyMap<number, StoredExemplar>;
   /** What of it could not be read. */
@@ -170,7 +172,7 @@ export function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | un
     // No snapshot: either none was written yet, or the store moved away while we read it.
     if (snapshot === undefined && !existsSync(metaPath)) throw new Missing();
     if (snapshot?.problem !== undefined) problems.push({ file: 'snapshot', path: join(path, SNAPSHOT_FILE), reason: snapshot.problem });
-    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], exemplars: v === undefined ? new Map() : readExemplarsFile(path), problems };
+    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], labels: snapshot?.labels, exemplars: v === undefined ? new Map() : readExemplarsFile(path), problems };
   } finally {
     closeSync(metaFd);
     if (valuesFd >= 0) closeSync(valuesFd);

@@ -33,6 +33,8 @@ export interface StoreView {
   readonly v: Float64Array;
   /** Its last plain-metric snapshot (`[]` if none yet). */
   readonly plain: readonly PlainMetric[];
+  /** The default labels of its registry, which label every series it wrote (`undefined` when unknown). */
+  readonly labels: Readonly<Record<string, string>> | undefined;
   /** Its last exemplars, by slot. */
   readonly exemplars: ReadonlyMap<number, StoredExemplar>;
   readonly alive: boolean;
@@ -194,7 +196,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
     for (const name of options.cache.archives.keys()) if (!names.has(name)) options.cache.archives.delete(name);
   }
 
-  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, exemplars, problems }) => {
+  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, labels, exemplars, problems }) => {
     const header = meta.header;
     // Where the values cannot be read, the time they were last written stands for the heartbeat.
     const heartbeat = v === undefined ? valuesWritten : (v[SLOT_HEARTBEAT] ?? header.startedAt);
@@ -209,6 +211,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
       series: v === undefined ? [] : meta.series,
       v: v ?? new Float64Array(0),
       plain,
+      labels,
       exemplars,
       alive,
       absorbed: absorbed.has(keyOf('proc', entry.id)),

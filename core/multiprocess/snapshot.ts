@@ -13,6 +13,7 @@ const RENDER_MERGED = Symbol.for('promhttp.renderMerged');
 
 interface PromClientMetric {
   name: string;
+  labelNames?: unknown;
   get(): unknown;
 }
 
@@ -37,16 +38,28 @@ export async function collectPlain(registry: Registry, skipFailing = false): Pro
       labels: { ...defaults, ...x.labels },
       value: x.value,
     }));
-    out.push({ name: object.name, help: object.help, type: String(object.type), values });
+    const labelNames = Array.isArray(metric.labelNames) ? { labelNames: metric.labelNames as string[] } : {};
+    out.push({ name: object.name, help: object.help, type: String(object.type), ...labelNames, values });
   }
   return out;
 }
 
 export const SNAPSHOT_FILE = 'plain.json';
 
+/**
+ * What a store saves of its registry besides promhttp's own values: the plain prom-client metrics,
+ * and the registry's default labels (`registry.setDefaultLabels`), which label every series of the
+ * store, promhttp's included, as they label the process's own `/metrics`.
+ */
+export interface Snapshot {
+  readonly metrics: readonly PlainMetric[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** Replaces the store's snapshot in one rename, so readers never see half of one. */
-export function writeSnapshot(storePath: string, metrics: readonly PlainMetric[]): void {
-  const text = JSON.stringify({ promhttp: FORMAT, at: Date.now(), metrics }, (_key, value: unknown) => (typeof value === 'number' ? encodeNumber(value) : value));
+export function writeSnapshot(storePath: string, snapshot: Snapshot): void {
+  const { metrics, labels } = snapshot;
+  const text = JSON.stringify({ promhttp: FORMAT, at: Date.now(), labels, metrics }, (_key, value: unknown) => (typeof value === 'number' ? encodeNumber(value) : value));
   const tmp = join(storePath, `${SNAPSHOT_FILE}.tmp`);
   try {
     writeFileSync(tmp, text);
@@ -58,10 +71,23 @@ export function writeSnapshot(storePath: string, metrics: readonly PlainMetric[]
   }
 }
 
-/** A store's snapshot as read: its metrics, and what could not be read of it. */
+/** A store's snapshot as read: its metrics and default labels, and what could not be read of it. */
 export interface ReadSnapshot {
   readonly metrics: PlainMetric[];
+  /** `undefined` in a snapshot written before snapshots held them, or that cannot be read. */
+  readonly labels: Readonly<Record<string, string>> | undefined;
   readonly problem: string | undefined;
+}
+
+/** Default labels from untrusted JSON: an object of strings (prom-client also takes numbers), else `undefined`. */
+export function readLabels(raw: unknown): Record<string, string> | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+    labels[name] = String(value);
+  }
+  return labels;
 }
 
 /**
@@ -76,20 +102,24 @@ export function readSnapshot(storePath: string): ReadSnapshot | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return { metrics: [], problem: unreadable(error) };
+    return { metrics: [], labels: undefined, problem: unreadable(error) };
   }
+  const broken = (problem: string): ReadSnapshot => ({ metrics: [], labels: undefined, problem });
   // Written whole and renamed into place: an empty file was cut, not being written.
-  if (bytes.length === 0) return { metrics: [], problem: 'is empty (0 bytes)' };
+  if (bytes.length === 0) return broken('is empty (0 bytes)');
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return { metrics: [], problem: 'is truncated or corrupted: it is not JSON' };
+    return broken('is truncated or corrupted: it is not JSON');
   }
-  if (raw === null || typeof raw !== 'object' || !Array.isArray((raw as { metrics?: unknown }).metrics)) return { metrics: [], problem: 'is corrupted: it holds no list of metrics' };
+  if (raw === null || typeof raw !== 'object' || !Array.isArray((raw as { metrics?: unknown }).metrics)) return broken('is corrupted: it holds no list of metrics');
   const version = (raw as { promhttp?: unknown }).promhttp;
-  if (version !== undefined && version !== FORMAT) return { metrics: [], problem: `was ${foreignVersion(version)}` };
+  if (version !== undefined && version !== FORMAT) return broken(`was ${foreignVersion(version)}`);
+  const given = (raw as { labels?: unknown }).labels;
+  const labels = given === undefined ? undefined : readLabels(given);
+  if (given !== undefined && labels === undefined) return broken('is corrupted: its default labels are not an object of strings');
   const dropped = { bad: 0 };
   const metrics = readPlainMetrics((raw as { metrics: unknown }).metrics, dropped);
-  return { metrics, problem: dropped.bad > 0 ? 'is corrupted: some of its metrics do not parse' : undefined };
+  return { metrics, labels, problem: dropped.bad > 0 ? 'is corrupted: some of its metrics do not parse' : undefined };
 }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEARTBEAT_MS, procName, removeQuietly, workName } from './files.js';
-import type { PlainMetric } from './plain.js';
+import type { Snapshot } from './snapshot.js';
 import { writeSnapshot } from './snapshot.js';
 
 /** How long after a failed write the store tries again: as often as it proves it is alive. */
@@ -20,6 +20,8 @@ export interface StoreFilesOptions {
   readonly onWriteError?: () => void;
   /** Called `RETRY_MS` after a failed write while writes still fail: the store then tries `restore()`. */
   readonly retry?: () => void;
+  /** The snapshot the store's files are created with: the registry's default labels, before any plain metric is collected. */
+  readonly snapshot?: Snapshot;
 }
 
 /**
@@ -39,8 +41,8 @@ export interface StoreFiles {
   extend(slots: number): void;
   /** Writes the slots `from`..`to` of `bytes` at their place in values.bin. */
   write(bytes: Uint8Array, fromSlot: number, toSlot: number): void;
-  /** Writes the plain-metric snapshot now, and keeps it: every restore writes the last one again. */
-  savePlain(metrics: readonly PlainMetric[]): void;
+  /** Writes the snapshot now, and keeps it: every restore writes the last one again. */
+  savePlain(snapshot: Snapshot): void;
   /**
    * Writes the files afresh from memory: in place when they are still the store's (using no more
    * space than they need), else replaced or created again, the shared directory included. True when
@@ -102,7 +104,8 @@ export function createStoreFiles(dir: string, id: string, content: StoreContent,
   let failing = false;
   let writeErrors = 0;
   let retryTimer: NodeJS.Timeout | undefined;
-  let plain: readonly PlainMetric[] | undefined;
+  // The first one is written with the store, so that no reader sees its series without its labels.
+  let plain: Snapshot | undefined = options.snapshot;
 
   function failed(error: unknown): void {
     writeErrors++;
@@ -236,11 +239,11 @@ export function createStoreFiles(dir: string, id: string, content: StoreContent,
         failed(error);
       }
     },
-    savePlain(metrics) {
-      plain = metrics;
+    savePlain(snapshot) {
+      plain = snapshot;
       if (closed || failing) return;
       try {
-        writeSnapshot(path, metrics);
+        writeSnapshot(path, snapshot);
       } catch (error) {
         failed(error);
       }

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { optionError } from '../errors.js';
 import { resetOnOpen } from './clear.js';
+import { registerSurvivingClear } from './survive-clear.js';
 import { createMergedCollector } from './collector.js';
 import type { CompactResult } from './compact.js';
 import { createCompactor } from './compactor.js';
@@ -15,7 +16,8 @@ import { MULTIPROC_DIR_ENV, resolveMultiprocess } from './options.js';
 import { readDirectory } from './read.js';
 import type { HealthCounters } from './health.js';
 import { createHealthCounters } from './health.js';
-import type { PlainMetric } from './plain.js';
+import { defaultLabelsOf } from '../exposition/default-labels.js';
+import type { Snapshot } from './snapshot.js';
 import { collectPlain } from './snapshot.js';
 import { peekExemplars } from '../exemplars/store.js';
 import { EXEMPLARS_WRITE_MS, writeExemplarsFile } from './exemplars.js';
@@ -97,24 +99,42 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
   resetOnOpen(dir, identity.id, options.reset);
   // The counters live in the arena, which may fail its first write before they exist.
   const counters: { health?: HealthCounters } = {};
-  const arena = createDirectoryArena(dir, identity, { writeThrough: options.writeThrough, onWriteError: () => counters.health?.wrote(), retry: recover });
+  // What the store last saved for the other processes; its default labels go out with its first values.
+  let saved: Snapshot = { metrics: [], labels: defaultLabelsOf(registry) };
+  const arena = createDirectoryArena(dir, identity, { writeThrough: options.writeThrough, onWriteError: () => counters.health?.wrote(), retry: recover, snapshot: saved, beforeFlush: saveLabels });
   const health = createHealthCounters(arena);
   counters.health = health;
   for (let i = 0; i < arena.writeErrors; i++) health.wrote();
   const warn = warnOnce();
   let evicted = false;
 
-  /** Collects the plain metrics and hands them to the arena, which writes them unless its writes fail (then its restore does). */
+  /** Hands a snapshot to the arena, which writes it unless its writes fail (then its restore does). */
+  function save(snapshot: Snapshot): void {
+    saved = snapshot;
+    arena.savePlain(snapshot);
+  }
+
+  /**
+   * Saves the registry's default labels when they changed (`setDefaultLabels` replaces the object),
+   * before values that other processes would read under the old ones go out, and returns them.
+   */
+  function saveLabels(): Readonly<Record<string, string>> {
+    const labels = defaultLabelsOf(registry);
+    if (labels !== saved.labels && !arena.closed) save({ metrics: saved.metrics, labels });
+    return saved.labels;
+  }
+
+  /** Collects the plain metrics and saves them, with the default labels they were collected with. */
   async function snapshot(): Promise<void> {
     if (arena.closed) return;
-    let metrics: PlainMetric[];
+    let snapshot: Snapshot;
     try {
-      metrics = await collectPlain(registry, true);
+      snapshot = { labels: defaultLabelsOf(registry), metrics: await collectPlain(registry, true) };
     } catch (error) {
       warn('snapshot', error);
       return;
     }
-    arena.savePlain(metrics);
+    save(snapshot);
   }
 
   const compactor = createCompactor({
@@ -208,7 +228,7 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
       arena.close();
     },
   };
-  registry.registerMetric(createMergedCollector(dir, { arena, registry, health }) as never);
+  registerSurvivingClear(registry, createMergedCollector(dir, { arena, registry, health, labels: saveLabels, save: (metrics, labels) => save({ metrics, labels }) }));
   stores.set(registry, store);
   return { store, arena };
 }

@@ -12,7 +12,8 @@ import { PushgatewayError } from './send.js';
 export interface RunJobOptions extends Omit<PushgatewayOptions, 'registry' | 'onError'> {
   /**
    * Receives the error of a push that failed after all retries. The run's outcome stands: a job
-   * that succeeded still resolves with its result, one that failed still rejects with its error.
+   * that succeeded still resolves with its result, one that failed still rejects with its error,
+   * also when `onError` throws (what it throws becomes a `PushgatewayWarning`).
    * @default one process warning (`PushgatewayWarning`) naming the gateway, the job and the error
    */
   onError?: (error: Error) => void;
@@ -67,7 +68,15 @@ export function runJob<T>(options: RunJobOptions, fn: (ctx: JobContext) => T | P
   if (typeof fn !== 'function') throw optionError('runJob: the second argument must be the job, async (ctx) => { … }.');
   const registry = (o.registry as Registry | undefined) ?? new Registry();
   const gateway = createPushgateway({ ...(o as unknown as PushgatewayOptions), registry });
-  const onError = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => warnNotPushed(o.job as string, gateway.url, error));
+  const report = (o.onError as ((error: Error) => void) | undefined) ?? ((error: Error) => warnNotPushed(o.job as string, gateway.url, error));
+  // The run's outcome stands whatever onError does: what it throws becomes a warning, not the run's result.
+  const onError = (error: Error): void => {
+    try {
+      report(error);
+    } catch (thrown) {
+      process.emitWarning(`promhttp: runJob: onError of job "${o.job as string}" threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { type: 'PushgatewayWarning' });
+    }
+  };
   const duration = summary({ name: JOB_METRICS.duration, help: 'Duration of the runs of the job, successful or not, in seconds.', registry });
   // Created before the run so that a successful push carries 0 and replaces the 1 of a failed one.
   const failures = counter({ name: JOB_METRICS.failures, help: 'Failed runs of the job.', registry });

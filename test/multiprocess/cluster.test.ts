@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { entries, eventually, expectSteadyTotals, load, processes, scrapeWhileOneBlocks, startClusterFixture, tempDir, totals } from '../fixtures/mp-support.js';
+import { countedSeries, wentDown } from '../support/series.js';
 
 const procs = processes();
 let dir: ReturnType<typeof tempDir> | undefined;
@@ -37,7 +38,14 @@ describe('node:cluster workers sharing PROMETHEUS_MULTIPROC_DIR', () => {
     expect(sent).toMatchObject({ ok: n, failed: 0 });
     expect(sent.byPid.size).toBe(workers);
 
-    const servedBy = await expectSteadyTotals(app.url, n, 10);
+    // Every count, the plain prom-client ones of each worker included (process_cpu_seconds_total…),
+    // never goes down from one scrape to the next, whichever worker serves them.
+    let previous: Map<string, number> | undefined;
+    const servedBy = await expectSteadyTotals(app.url, n, 10, (t) => {
+      const now = countedSeries(t.text);
+      if (previous !== undefined) expect(wentDown(previous, now)).toEqual([]);
+      previous = now;
+    });
     expect(servedBy.size).toBe(workers);
   });
 

@@ -37,7 +37,7 @@ const V1 = [0.5, 0.5, 1.5, 1.5, 1.5, 2.5, 4];
 const V2 = [0.5, 1.5, 2.5, 2.5, 4];
 
 describe('definitions that change across a rolling restart', () => {
-  it('directory mode: rebuckets a histogram whose buckets changed and hides a metric whose type changed, losing nothing through compaction and a rollback', async () => {
+  it('directory mode: rebuckets a histogram whose buckets changed and a summary that became a histogram, and merges it back after a rollback, losing nothing through compaction', async () => {
     const tmp = tempDir();
     dirs.push(tmp);
     const dir = tmp.path;
@@ -53,10 +53,13 @@ describe('definitions that change across a rolling restart', () => {
       // v1's buckets are bounds of v2's: exact, except that v1's +Inf cannot be split at 3.
       expect(buckets(samples)).toEqual({ '1': 3, '2': 7, '3': 9, '+Inf': 12 });
       expect(sum(samples, 'jobs_total')).toBe(22);
+      // v1's summary counts in +Inf of v2's histogram: _count and _sum go on from v1's.
       expect(typeOf(text, 'payload_bytes')).toBe('histogram');
-      expect(sum(samples, 'payload_bytes_count')).toBe(1);
+      expect(sum(samples, 'payload_bytes_count')).toBe(2);
+      expect(sum(samples, 'payload_bytes_sum')).toBe(350);
+      expect(find(samples, 'payload_bytes_bucket').map((s) => `${s.labels.le} ${s.value}`)).toEqual(['100 1', '1000 1', '+Inf 2']);
       expect(text).toContain('# HELP job_seconds Job durations, buckets 1, 2, 3.');
-      expect(conflicts(samples)).toEqual(['job_seconds rebucketed 1', 'payload_bytes hidden 1']);
+      expect(conflicts(samples)).toEqual(['job_seconds rebucketed 1', 'payload_bytes rebucketed 1']);
     };
     expectV2(await renderRegistry(v2.registry, 'text'));
     // A sidecar shows the definitions of the most recently started process.
@@ -76,10 +79,11 @@ describe('definitions that change across a rolling restart', () => {
       // v2's le="3" bucket goes to +Inf in the [1, 2] buckets shown.
       expect(buckets(samples)).toEqual({ '1': 4, '2': 8, '+Inf': 13 });
       expect(sum(samples, 'jobs_total')).toBe(33);
+      // The summary is shown again, with v2's histogram merged in by count and sum.
       expect(typeOf(text, 'payload_bytes')).toBe('summary');
-      expect(sum(samples, 'payload_bytes_count')).toBe(2);
-      expect(sum(samples, 'payload_bytes_sum')).toBe(700);
-      expect(conflicts(samples)).toEqual(['job_seconds rebucketed 1', 'payload_bytes hidden 1']);
+      expect(sum(samples, 'payload_bytes_count')).toBe(3);
+      expect(sum(samples, 'payload_bytes_sum')).toBe(750);
+      expect(conflicts(samples)).toEqual(['job_seconds rebucketed 1', 'payload_bytes merged 1']);
     }
     // The archive keeps every definition apart.
     const [archive] = readdirSync(dir).filter((name) => name.startsWith('archive.'));
@@ -98,8 +102,8 @@ describe('definitions that change across a rolling restart', () => {
     expect(sum(at2, 'job_seconds_count')).toBe(12);
     expect(buckets(at2)).toEqual({ '1': 3, '2': 7, '3': 9, '+Inf': 12 });
     expect(typeOf(text2, 'payload_bytes')).toBe('histogram');
-    expect(sum(at2, 'payload_bytes_count')).toBe(1);
-    expect(conflicts(at2)).toEqual(['job_seconds rebucketed 1', 'payload_bytes hidden 1']);
+    expect(sum(at2, 'payload_bytes_count')).toBe(2);
+    expect(conflicts(at2)).toEqual(['job_seconds rebucketed 1', 'payload_bytes rebucketed 1']);
 
     await get(`${v2}/exit`);
     const v3 = await app.waitFor(/version 3 listening on (http:\/\/\S+)/);
@@ -108,8 +112,8 @@ describe('definitions that change across a rolling restart', () => {
     expect(sum(at3, 'job_seconds_count')).toBe(13);
     expect(buckets(at3)).toEqual({ '1': 4, '2': 8, '+Inf': 13 });
     expect(typeOf(text3, 'payload_bytes')).toBe('summary');
-    expect(sum(at3, 'payload_bytes_count')).toBe(2);
-    expect(sum(at3, 'payload_bytes_sum')).toBe(700);
-    expect(conflicts(at3)).toEqual(['job_seconds rebucketed 1', 'payload_bytes hidden 1']);
+    expect(sum(at3, 'payload_bytes_count')).toBe(3);
+    expect(sum(at3, 'payload_bytes_sum')).toBe(750);
+    expect(conflicts(at3)).toEqual(['job_seconds rebucketed 1', 'payload_bytes merged 1']);
   });
 });

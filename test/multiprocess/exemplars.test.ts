@@ -116,6 +116,15 @@ describe('exemplars across processes', () => {
     expectLatest(seen.body, last.traceId);
   });
 
+  it("IPC mode with default labels on the workers' registries: the exemplar stays on its series, which the merge labels with them", { timeout: 60_000 }, async () => {
+    const app = await startClusterFixture(procs, 'ipc-cluster.ts', { WORKERS: '2', PORT: '0', IPC_EXEMPLARS: '1', IPC_DEFAULT_LABELS: JSON.stringify({ service: 'shop' }) });
+    const sent = await tracedRequests(app.url, 6);
+    const last = sent.at(-1)!;
+    const seen = await seenFromTheOtherWorker(app.url, last.pid, last.traceId, Date.now());
+    expectLatest(seen.body, last.traceId);
+    for (const line of exemplarLines(seen.body)) expect(line.labels.service).toBe('shop');
+  });
+
   const OTEL_MODES = [
     { mode: 'directory mode', fixture: 'mp-cluster.ts', env: (dir: string) => ({ PROMETHEUS_MULTIPROC_DIR: dir, MP_EXEMPLARS: '1', MP_NAMING: 'otel' }) },
     { mode: 'IPC mode', fixture: 'ipc-cluster.ts', env: () => ({ IPC_EXEMPLARS: '1', IPC_NAMING: 'otel' }) },

@@ -2,7 +2,7 @@ import { openSync, readdirSync, readFileSync, writeSync, closeSync } from 'node:
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { enableMultiprocess, expose, histogram, renderDirectory } from 'promhttp';
+import { enableMultiprocess, expose, histogram, renderDirectory, summary } from 'promhttp';
 import { request } from '../support/http.js';
 import { nativeState, type NativeState } from '../support/native.js';
 import { decodeFamilies, PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF, type MetricFamily } from '../support/protobuf.js';
@@ -102,6 +102,36 @@ describe('native histograms in multi-process mode', () => {
     const text = parseExposition(await renderDirectory(tmp.path));
     expect(sum(text, `${NAME}_count`)).toBe(nativeValues(0).length);
     expect(sum(text, 'promhttp_multiprocess_read_errors_total', { file: 'values' })).toBe(1);
+  });
+
+  it('directory mode: a definition with its labels in another order is the same family, native buckets merged; a summary of the name counts in the native histogram\'s count only', async () => {
+    const tmp = tempDir();
+    dirs.push(tmp);
+    const open = (slot: number) => {
+      const registry = new Registry();
+      return { registry, store: enableMultiprocess({ registry, dir: tmp.path, reset: 'never', worker: String(slot), compactInterval: 3_600_000 }) };
+    };
+    // An older process (a summary, the code before a deploy), then two with native histograms whose label names differ in order.
+    const old = open(0);
+    const s = summary({ registry: old.registry, name: NAME, help: 'Time per job.', labelNames: ['queue', 'kind'] });
+    for (let i = 0; i < 5; i++) s.observe({ queue: 'q', kind: 'k' }, 2);
+    old.store.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [a, b] = [open(1), open(2)];
+    const ha = histogram({ registry: a.registry, name: NAME, help: 'Time per job.', labelNames: ['queue', 'kind'], nativeHistograms: NATIVE_OPTIONS });
+    const hb = histogram({ registry: b.registry, name: NAME, help: 'Time per job.', labelNames: ['kind', 'queue'], nativeHistograms: NATIVE_OPTIONS });
+    for (const value of nativeValues(1)) ha.observe({ queue: 'q', kind: 'k' }, value);
+    for (const value of nativeValues(2)) hb.observe({ kind: 'k', queue: 'q' }, value);
+    a.store.flush();
+    b.store.flush();
+    const expected = await oneProcess([...nativeValues(1), ...nativeValues(2)]);
+    for (const { registry } of [a, b]) {
+      const state = stateIn(decodeFamilies((await expose(registry, { accept: PROMETHEUS_PROTOBUF_ACCEPT })).body as Uint8Array));
+      // The summary's 5 observations have no known values: in the count, in no bucket.
+      expectSame({ ...state, count: state.count - 5, sum: state.sum - 10 }, expected);
+    }
+    expect(sum(parseExposition(await renderDirectory(tmp.path)), `${NAME}_count`)).toBe(5 + nativeValues(1).length + nativeValues(2).length);
+    await Promise.all([old, a, b].map(({ store }) => store.close()));
   });
 
   it('IPC mode: what a worker answers equals one process recording every worker\'s observations, also after a worker exits', { timeout: 60_000 }, async () => {

@@ -39,10 +39,12 @@ describe('plain prom-client metrics in multi-process mode', () => {
       expect(workersOf(samples, 'nodejs_version_info')).toEqual(['p1', 'p2']);
     }
 
-    // Not saved yet: p1 sees its own count at once, p2 sees p1's last snapshot.
+    // Not saved yet: p2 sees p1's last snapshot, p1 its own count at once. p1 saves what it showed
+    // before it answers, so that a later scrape served by p2 shows no less.
     await get(`${p1.url}/inc?by=1`);
-    expect(sum(await metricsOf(p1.url), 'jobs_total')).toBe(13);
     expect(sum(await metricsOf(p2.url), 'jobs_total')).toBe(12);
+    expect(sum(await metricsOf(p1.url), 'jobs_total')).toBe(13);
+    expect(sum(await metricsOf(p2.url), 'jobs_total')).toBe(13);
 
     // A dead worker's counts stay in the total; its gauges and process metrics go.
     process.kill(p2.pid, 'SIGKILL');
@@ -72,6 +74,37 @@ describe('plain prom-client metrics in multi-process mode', () => {
       expect(find(samples, 'queue_depth').map((s) => s.labels)).toEqual([{ worker: 'p1' }]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('labels every process\'s series of a metric with a worker label of its own alike, also a process that set none with it', async () => {
+    dir = tempDir();
+    const process = async (worker: string, labels: { worker?: string; queue: string }) => {
+      const registry = new Registry();
+      const store = enableMultiprocess({ registry, dir: dir!.path, worker, reset: 'never' });
+      new Gauge({ name: 'queue_busy', help: 'Busy consumers per queue worker.', labelNames: ['worker', 'queue'], registers: [registry] }).set(labels, 1);
+      await store.snapshot();
+      return { registry, store };
+    };
+    const p1 = await process('p1', { worker: 'mailer', queue: 'q' });
+    const p2 = await process('p2', { queue: 'q' });
+    try {
+      for (const { registry } of [p1, p2]) {
+        const samples = parseExposition(await renderRegistry(registry, 'text'));
+        expect(find(samples, 'queue_busy').map((s) => s.labels)).toEqual(
+          expect.arrayContaining([
+            { worker: 'mailer', queue: 'q', promhttp_worker: p1.store.worker },
+            { queue: 'q', promhttp_worker: p2.store.worker },
+          ]),
+        );
+        expect(find(samples, 'queue_busy')).toHaveLength(2);
+      }
+      // Alone, the process that set no worker label still uses promhttp_worker: the metric has one.
+      await p1.store.close();
+      const alone = parseExposition(await renderRegistry(p2.registry, 'text'));
+      expect(find(alone, 'queue_busy').map((s) => s.labels)).toEqual([{ queue: 'q', promhttp_worker: p2.store.worker }]);
+    } finally {
+      await Promise.all([p1.store.close(), p2.store.close()]);
     }
   });
 });

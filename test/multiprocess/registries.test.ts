@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpMetrics, renderDirectory } from 'promhttp';
 import { startPushgateway, type Pushgateway } from '../support/prometheus.js';
 import { parseExposition, scrape, sum } from '../support/scrape.js';
-import { processes, runTs, tempDir } from '../fixtures/mp-support.js';
+import { get, processes, runTs, tempDir } from '../fixtures/mp-support.js';
 
 const procs = processes();
 let gateway: Pushgateway;
@@ -57,5 +57,21 @@ describe('which registries PROMETHEUS_MULTIPROC_DIR shares', () => {
       if (before === undefined) delete process.env.PROMETHEUS_MULTIPROC_DIR;
       else process.env.PROMETHEUS_MULTIPROC_DIR = before;
     }
+  });
+
+  it('still shows the whole directory after register.clear() and new metrics, as before the clear', { timeout: 30_000 }, async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const env = { PROMETHEUS_MULTIPROC_DIR: dir.path, PORT: '0' };
+    const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+    const [cleared, other] = await Promise.all([procs.track(runTs('mp-clear.ts', env)).waitFor(listening), procs.track(runTs('mp-app.ts', env)).waitFor(listening)]);
+    await get(`${other}/users/7`);
+    await get(`${cleared}/record`);
+    const samples = parseExposition((await get(`${cleared}/metrics`)).body);
+    // Counts recorded before the clear are in the directory already: they stay, as for every other process.
+    expect(sum(samples, 'http_requests_total', { route: '/before' })).toBe(1);
+    expect(sum(samples, 'http_requests_total', { route: '/after' })).toBe(1);
+    expect(sum(samples, 'http_requests_total', { route: '/users/:id' })).toBe(1);
+    expect(sum(samples, 'promhttp_multiprocess_processes', { state: 'live' })).toBe(2);
   });
 });

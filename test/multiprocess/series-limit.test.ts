@@ -14,9 +14,10 @@ const procs = processes();
 let work: TempDir;
 let tenants: string;
 let compactor: string;
-withBundles(procs, ['mp-tenants.ts', 'mp-compactor.ts'], (dir, [record, compact]) => {
+let routes: string;
+withBundles(procs, ['mp-tenants.ts', 'mp-compactor.ts', 'mp-routes.ts'], (dir, [record, compact, route]) => {
   work = dir;
-  [tenants, compactor] = [record!, compact!];
+  [tenants, compactor, routes] = [record!, compact!, route!];
 });
 
 const MAX = 100;
@@ -93,5 +94,27 @@ describe('maxSeries in directory mode', () => {
     expect(view.total).toBe(450 + 240);
     expect(view.overflow[0]!.value).toBe(450 + 240 - MAX);
     expect(await promtoolCheckMetrics(view.text)).toBe('');
+  });
+});
+
+describe('maxRoutes in directory mode', () => {
+  it('holds per process for its lifetime: restarts bring new routes into the merged view, and an archive keeps them to maxSeries label sets', { timeout: 90_000 }, async () => {
+    const dir = newDir();
+    // Three lives of one worker (crash, restart), maxRoutes 2, three routes each.
+    for (const first of [0, 3, 6]) {
+      const run = await runBundle(routes, { PROMETHEUS_MULTIPROC_DIR: dir, MAX_ROUTES: '2', MAX_SERIES: '4', FIRST: String(first), COUNT: '3' });
+      expect(run.code, run.output).toBe(0);
+    }
+    const routesOf = async () => {
+      const series = find(parseExposition(await renderDirectory(dir)), 'http_requests_total');
+      return { routes: series.map((s) => s.labels.route!).filter((r) => r !== 'overflow').sort(), series: series.length, total: series.reduce((n, s) => n + s.value, 0) };
+    };
+    // Not compacted: each process's two routes, 3 × maxRoutes in all, and the overflow route.
+    expect(await routesOf()).toEqual({ routes: ['/r0', '/r1', '/r3', '/r4', '/r6', '/r7'], series: 7, total: 9 });
+    // Compacted into one archive: at most maxSeries label sets and the overflow series, every request counted.
+    expect((await runBundle(compactor, { PROMETHEUS_MULTIPROC_DIR: dir })).code).toBe(0);
+    const archived = await routesOf();
+    expect(archived.series).toBeLessThanOrEqual(4 + 1);
+    expect(archived.total).toBe(9);
   });
 });

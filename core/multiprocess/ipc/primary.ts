@@ -89,7 +89,7 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
   }
 
   async function answer(asker: Worker, req: number, stale: number): Promise<void> {
-    const view = await runSliced(mergeWorkers(states.values(), archive, states.get(asker.id)));
+    const view = await runSliced(mergeWorkers(states.values(), archive));
     let slots = 0;
     for (const f of view.families) for (const s of f.series) slots = Math.max(slots, s.offset + f.width);
     const message: MergedMessage = {

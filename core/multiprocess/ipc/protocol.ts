@@ -29,6 +29,8 @@ export interface StateMessage {
   readonly series: ReadonlyArray<readonly [number, readonly string[], number]>;
   readonly values: string;
   readonly plain: readonly unknown[];
+  /** The worker registry's default labels: they label every series of the worker, as in its own `/metrics`. */
+  readonly labels?: Readonly<Record<string, string>>;
   /**
    * Exemplars recorded since the worker's last state, [slot, labels, value, unix ms]; all of them
    * when the message starts from the first series (the first state, or after a resync).
@@ -109,6 +111,7 @@ export function encodePlain(metrics: readonly PlainMetric[]): unknown[] {
     name: m.name,
     help: m.help,
     type: m.type,
+    ...(m.labelNames !== undefined ? { labelNames: m.labelNames } : {}),
     values: m.values.map((x) => ({
       ...(x.metricName !== undefined ? { metricName: x.metricName } : {}),
       labels: Object.fromEntries(Object.entries(x.labels).map(([k, l]) => [k, encodeLabel(l)])),

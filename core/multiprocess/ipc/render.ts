@@ -48,7 +48,7 @@ function decodeConflicts(raw: unknown): Conflict[] {
   for (const c of Array.isArray(raw) ? (raw as unknown[]) : []) {
     if (!Array.isArray(c)) continue;
     const [metric, action, count] = c as unknown[];
-    if (typeof metric === 'string' && (action === 'rebucketed' || action === 'hidden') && typeof count === 'number') conflicts.push({ metric, action, count });
+    if (typeof metric === 'string' && (action === 'rebucketed' || action === 'merged' || action === 'hidden') && typeof count === 'number') conflicts.push({ metric, action, count });
   }
   return conflicts;
 }

@@ -10,6 +10,7 @@ import type { FamilyMerger, MergedFamily } from '../merge.js';
 import { createFamilyMerger, modeOf } from '../merge.js';
 import type { PlainMerger, PlainMetric } from '../plain.js';
 import { createPlainMerger } from '../plain.js';
+import { readLabels } from '../snapshot.js';
 import type { StateMessage } from './protocol.js';
 import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
 import type { StoredExemplar } from '../../exemplars/store.js';
@@ -26,12 +27,14 @@ export interface WorkerState {
   readonly series: Array<{ readonly def: FamilyDef; readonly values: readonly string[]; readonly rendered: string; readonly offset: number }>;
   v: Float64Array;
   plain: PlainMetric[];
+  /** The worker registry's default labels, as it last sent them. */
+  labels: Readonly<Record<string, string>> | undefined;
   /** The latest exemplars it sent, by slot of its values. */
   readonly exemplars: Map<number, StoredExemplar>;
 }
 
 export function newWorkerState(pid: number): WorkerState {
-  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [], exemplars: new Map() };
+  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [], labels: undefined, exemplars: new Map() };
 }
 
 /**
@@ -53,6 +56,7 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   state.stable = message.stable;
   state.v = decodeValues(message.values);
   state.plain = decodePlain(message.plain);
+  state.labels = readLabels(message.labels);
   // A state from the first series on carries every exemplar the worker has.
   if (message.seriesFrom === 0) state.exemplars.clear();
   decodeExemplars(message.exemplars, state.exemplars);
@@ -60,7 +64,7 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
 }
 
 function* addWorker(families: FamilyMerger, plain: PlainMerger, state: WorkerState, alive: boolean, worker: string, rank = state.since): Steps<void> {
-  const source = { alive, worker, rank };
+  const source = { alive, worker, rank, labels: state.labels };
   let n = 0;
   for (const s of state.series) {
     const mode = modeOf(s.def);
@@ -93,13 +97,13 @@ export interface ClusterView {
 
 /**
  * Merges the live workers (as last heard from) and the exited ones, by the same rules as directory
- * mode, yielding every `CHUNK` series. Where workers disagree on a definition, `asker`'s (the
- * worker serving the scrape) is shown.
+ * mode, yielding every `CHUNK` series. Where workers disagree on a definition, the one shown is
+ * chosen by when the primary first heard from each (see definitions.ts), whichever worker asks.
  */
-export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined, asker?: WorkerState): Steps<ClusterView> {
+export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | undefined): Steps<ClusterView> {
   // As they are now: a state message applied while the merge gives the loop back changes the
   // worker's series in place, and an exiting worker moves into a new archive.
-  const states = [...live].map((state) => ({ ...state, series: state.series.slice(), own: state === asker }));
+  const states = [...live].map((state) => ({ ...state, series: state.series.slice() }));
   const families = createFamilyMerger({ stores: states.length + (archive === undefined ? 0 : 1) });
   const plain = createPlainMerger();
   // Two live workers may claim one label (a replacement started before its predecessor exited): keep them apart.
@@ -107,11 +111,11 @@ export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | un
   for (const state of states) {
     const worker = taken.has(state.worker) ? `${state.worker}@${state.pid}` : state.worker;
     taken.add(worker);
-    yield* addWorker(families, plain, state, true, worker, state.own ? Infinity : state.since);
+    yield* addWorker(families, plain, state, true, worker, state.since);
   }
   if (archive !== undefined) yield* addArchive(families, plain, archive);
-  const resolved = yield* resolveDefinitions(families, plain.hidden());
+  const resolved = yield* resolveDefinitions(families, plain.conflicts());
   const exemplars = createExemplarIndex();
-  for (const state of states) exemplars.add(state.series, (s) => s.def, state.exemplars);
+  for (const state of states) exemplars.add(state.series, (s) => s.def, state.exemplars, state.labels);
   return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts, exemplars: exemplars.merged(resolved.families) };
 }

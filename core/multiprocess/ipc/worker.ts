@@ -3,12 +3,14 @@ import type { Registry } from 'prom-client';
 import { register as globalRegistry } from 'prom-client';
 import { checkKeys, checkObject, checkType, describeValue, optionError } from '../../errors.js';
 import type { Format } from '../../exposition/format.js';
+import { defaultLabelsOf } from '../../exposition/default-labels.js';
 import { peekArena, setArena } from '../../store/registry.js';
 import { RENDER_MERGED } from '../../store/types.js';
 import { WORKER_ENV } from '../identity.js';
 import { MULTIPROC_DIR_ENV } from '../options.js';
 import type { PlainMetric } from '../plain.js';
 import { collectPlain } from '../snapshot.js';
+import { registerSurvivingClear } from '../survive-clear.js';
 import { createTrackedArena } from './arena.js';
 import { parentPrimary, underPm2 } from './env.js';
 import type { CollectMessage, MergedMessage, ResyncMessage, ScrapeMessage, StateMessage, WorkerCounts } from './protocol.js';
@@ -145,6 +147,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
       series: arena.series.slice(sentSeries).map((s) => [s.family, s.values, s.offset] as const),
       values: encodeValues(arena.v, arena.used),
       plain: encodePlain(plain),
+      labels: defaultLabelsOf(registry),
       // From the first series on (the first state, a resync), every exemplar: the primary starts over.
       ...(exemplars === undefined || (sentSeries > 0 && exemplars.seq === sentExemplars) ? {} : { exemplars: encodeExemplars(allExemplars(exemplars), sentSeries === 0 ? 0 : sentExemplars) }),
     };
@@ -217,7 +220,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
   // The primary learns at once that this worker takes part, so its scrapes ask this one too.
   setImmediate(() => void push());
 
-  registry.registerMetric({
+  registerSurvivingClear(registry, {
     name: WORKERS_METRIC,
     help: workersMetric(counts).help,
     type: 'gauge',
@@ -226,7 +229,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
     get: async () => workersMetric(counts),
     reset() {},
     [RENDER_MERGED]: renderAll,
-  } as never);
+  });
 
   const handle: ClusterWorker = {
     registry,
