@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { closedStatus, compileRouteOption, createRouteMetrics, labelStatus, pathOfTarget, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 import type { ExpressApp } from './express-route.js';
 import { routeTemplates } from './express-route.js';
@@ -17,6 +17,14 @@ export interface ExpressMetricsOptions extends AdapterOptions {
    * @example (req) => `/${req.originalUrl.split(/[/?]/)[1]}/*` (group by first path segment)
    */
   route?: RouteOption<[req: ExpressRequest, res: ServerResponse]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `(req, res)` as the request starts and
+   * returns the labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (req) => ({ trace_id: String(req.headers['x-trace-id']) })
+   */
+  exemplars?: ExemplarsOption<[req: ExpressRequest, res: ServerResponse]>;
 }
 
 /**
@@ -41,6 +49,9 @@ export type ExpressMiddleware = (req: ExpressRequest, res: ServerResponse, next:
 
 /** The middleware, with per-route metrics that are route middleware too: `router.get(path, metrics.counter({...}), handler)`. */
 export type ExpressMetrics = ExpressMiddleware & RouteMetricsApi<[req: ExpressRequest, res: ServerResponse], ExpressMiddleware>;
+
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (req: object): unknown => (req as IncomingMessage).headers.traceparent;
 
 /**
  * A route whose own path matches every path (`*`, `/*`, `(.*)` on Express 4; `*name`, `/*name`,
@@ -80,7 +91,7 @@ export function expressMetrics(options?: ExpressMetricsOptions): ExpressMetrics 
         untrack(req);
         next();
       },
-  });
+  }, traceparentOf);
 
   /** `labelled`: the status that decides the label (labelStatus), read before res.statusCode shows the one recorded. */
   function routeOf(req: ExpressRequest, res: ServerResponse, labelled: number, app: unknown): string | undefined {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { asRecorded, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of the `fastifyMetrics` plugin: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
@@ -12,6 +12,14 @@ export interface FastifyMetricsOptions extends AdapterOptions {
    * @example (request) => `/${request.url.split('/')[1]}/*` (group by first path segment)
    */
   route?: RouteOption<[request: FastifyRequest, reply: FastifyReply]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `(request, reply)` as the request starts and
+   * returns the labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (request) => ({ trace_id: String(request.headers['x-trace-id']) })
+   */
+  exemplars?: ExemplarsOption<[request: FastifyRequest, reply: FastifyReply]>;
 }
 
 /** An `onRequest` hook, as a route's `onRequest` option takes it: `{ onRequest: app.promhttp.counter({...}) }`. */
@@ -32,6 +40,9 @@ function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
 }
+
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (request: object): unknown => (request as FastifyRequest).headers.traceparent;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
@@ -64,7 +75,7 @@ function setUp(app: FastifyInstance, options: FastifyMetricsOptions): void {
         untrack(request);
         next();
       },
-  });
+  }, traceparentOf);
 
   // The request's reply and token ride on its response, so that one listener serves every request.
   const REPLY = Symbol('promhttp.reply');

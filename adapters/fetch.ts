@@ -1,4 +1,4 @@
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   UNMATCHED,
   closedStatus,
@@ -38,6 +38,14 @@ export interface FetchMetricsOptions extends AdapterOptions {
    */
   route?: RouteOption<[request: Request]>;
   /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `(request)` as the request starts and returns
+   * the labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (request) => ({ trace_id: request.headers.get('x-trace-id') ?? '' })
+   */
+  exemplars?: ExemplarsOption<[request: Request]>;
+  /**
    * Answers what the handler throws or rejects with, and the status of that answer is recorded.
    * Give here what you would give `Bun.serve`'s `error` or `Deno.serve`'s `onError`: those run
    * after the request has been recorded as 500, so their status is never seen. When `onError`
@@ -72,6 +80,9 @@ function answeringErrors<H extends FetchHandler>(handler: H, onError: OnError): 
     return typeof (result as Partial<Promise<Response>> | undefined)?.then === 'function' ? (result as Promise<Response>).then(undefined, (error: unknown) => onError(error, request)) : result;
   } as H;
 }
+
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (request: object): unknown => (request as Request).headers.get('traceparent');
 
 /** What label functions see as the response before there is one (a gauge of requests in progress): status 0, headers immutable. */
 let pending: Response | undefined;
@@ -140,7 +151,7 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
         untrack(request);
         return route.call(this, request, ...rest);
       } as typeof route,
-  });
+  }, traceparentOf);
 
   function routeOf(request: Request, path: string, status: number): string | undefined {
     if (path === metricsPath) return metricsPath;

@@ -1,5 +1,5 @@
 import type { Context, Hono, MiddlewareHandler, Next } from 'hono';
-import type { AdapterOptions, NodeResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, NodeResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import {
   CLIENT_CLOSED,
   closedStatus,
@@ -27,6 +27,15 @@ export interface HonoMetricsOptions extends AdapterOptions {
    * @example (c) => `/${c.req.path.split('/')[1]}/*` (group by first path segment)
    */
   route?: RouteOption<[c: Context]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `c` as the request starts and returns the
+   * labels, or `undefined` (docs/exemplars.md). `wrap(app)` never sees the context: a function
+   * needs the middleware.
+   * @default false
+   * @example (c) => ({ trace_id: c.get('traceId') })
+   */
+  exemplars?: ExemplarsOption<[c: Context]>;
 }
 
 /** What `wrap` accepts: any Hono app (its environment and schema types do not matter here). */
@@ -47,6 +56,9 @@ export type HonoMetrics = MiddlewareHandler &
      */
     wrap<App extends AnyHono>(app: App): App['fetch'];
   };
+
+/** The `traceparent` header, which exemplars fall back on; the key is the request (`c.req.raw` in the middleware). */
+const traceparentOf = (request: object): unknown => (request as Request).headers.get('traceparent');
 
 /** Stands for the response of a context that was never finalized: Hono's error handler answers it. */
 const UNFINALIZED = { status: 500 } as const;
@@ -101,7 +113,7 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
         untrack(c.req.raw);
         await next();
       },
-  });
+  }, traceparentOf);
 
   const serveRequest = (request: Request, env: unknown): Promise<Response> => scrapeResponse(scrape, request, remoteAddressOf(request, env));
   const serveMetrics = (c: Context): Promise<Response> => serveRequest(c.req.raw, c.env);
@@ -161,6 +173,9 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     }
     if (grouping !== undefined && rawPath === undefined) {
       throw optionError("honoMetrics.wrap: a route function needs Hono's context, which wrap never sees; use app.use(metrics) for it, or route: 'path'.");
+    }
+    if (metrics.exemplarMode === 'function') {
+      throw optionError("honoMetrics.wrap: an exemplars function needs Hono's context, which wrap never sees; use app.use(metrics) for it, or exemplars: true.");
     }
     const twice = 'honoMetrics.wrap: this app already runs this middleware (app.use(metrics)); use one of the two, or every request would be counted twice.';
     if (app.routes.some((route) => unwrapped(route.handler) === promhttpHono)) throw optionError(twice);

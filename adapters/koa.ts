@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { AdapterOptions, ClosedResponse, ClosingResponse, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ClosedResponse, ClosingResponse, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { asRecorded, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, resolveAdapterOptions, scrapeRequestOf, whenClosed } from '../core/adapter/index.js';
 
 /** Options of `koaMetrics`: the ones every adapter takes, or `createHttpMetrics` options, and `route`. */
@@ -11,6 +11,14 @@ export interface KoaMetricsOptions extends AdapterOptions {
    * @example (ctx) => `/${ctx.path.split('/')[1]}/*` (group by first path segment)
    */
   route?: RouteOption<[ctx: KoaRouteContext]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `ctx` as the request starts and returns the
+   * labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (ctx) => ({ trace_id: ctx.state.traceId })
+   */
+  exemplars?: ExemplarsOption<[ctx: KoaRouteContext]>;
 }
 
 /**
@@ -53,6 +61,9 @@ function pathOf(ctx: KoaMetricsContext): string | undefined {
   }
 }
 
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (ctx: object): unknown => (ctx as KoaMetricsContext).req.headers.traceparent;
+
 function routeOf(route: unknown): string | undefined {
   if (typeof route === 'string') return route;
   return route instanceof RegExp ? String(route) : undefined;
@@ -88,7 +99,7 @@ export function koaMetrics(options?: KoaMetricsOptions): KoaMetrics {
         untrack(ctx);
         return next();
       },
-  });
+  }, traceparentOf);
 
   // The request's context and token ride on its response, so that one listener serves every request.
   const CTX = Symbol('promhttp.ctx');

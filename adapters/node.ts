@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdapterOptions, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
+import type { AdapterOptions, ExemplarsOption, RequestToken, RouteMetricsApi, RouteOption } from '../core/adapter/index.js';
 import { UNMATCHED, asRecorded, closedStatus, compileRouteOption, createRouteMetrics, labelStatus, normalizePath, optionError, resolveAdapterOptions, sendScrape, whenClosed } from '../core/adapter/index.js';
 
 export interface NodeMetricsOptions extends AdapterOptions {
@@ -10,6 +10,14 @@ export interface NodeMetricsOptions extends AdapterOptions {
    * @example (req) => router.match(req)?.template
    */
   route?: RouteOption<[req: IncomingMessage]>;
+  /**
+   * Exemplars on the request metrics: `true` takes the trace id of the active OpenTelemetry span,
+   * else of the `traceparent` header; a function gets `(req, res)` as the request starts and
+   * returns the labels, or `undefined` (docs/exemplars.md).
+   * @default false
+   * @example (req) => ({ trace_id: String(req.headers['x-trace-id']) })
+   */
+  exemplars?: ExemplarsOption<[req: IncomingMessage, res: ServerResponse]>;
 }
 
 /** Puts metrics around one route's handler: `metrics.counter({...})(handler)`; an async handler's promise passes through. */
@@ -20,6 +28,9 @@ export type NodeRouteWrapper<Req extends IncomingMessage = IncomingMessage, Res 
 /** The instrumented listener, with per-route metrics whose label functions get `(req, res)`. */
 export type InstrumentedListener<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse<Req> = ServerResponse<Req>> = ((req: Req, res: Res) => void) &
   RouteMetricsApi<[req: Req, res: Res], NodeRouteWrapper<Req, Res>>;
+
+/** The `traceparent` header, which exemplars fall back on. */
+const traceparentOf = (req: object): unknown => (req as IncomingMessage).headers.traceparent;
 
 /** The path part of a request target, without allocating when there is no query. */
 function pathOf(url: string): string {
@@ -62,7 +73,7 @@ export function instrument<Req extends IncomingMessage = IncomingMessage, Res ex
         untrack(req);
         return handler(req, res);
       },
-  });
+  }, traceparentOf);
 
   // The request's token rides on its response, so that one listener serves every request.
   const TOKEN = Symbol('promhttp.request');

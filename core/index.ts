@@ -5,7 +5,7 @@
  * is in `promhttp/adapter`.
  */
 export { createHttpMetrics, DEFAULT_BUCKETS } from './http-metrics.js';
-export type { EndRequest, HttpMetrics, HttpMetricsOptions, MetricNames, RequestResult } from './http-metrics.js';
+export type { EndRequest, ExemplarLabels, ExemplarsOption, HttpMetrics, HttpMetricsOptions, MetricNames, Naming, RequestResult } from './http-metrics.js';
 export { metricsHandler } from './scrape/handler.js';
 export type { MetricsHandlerOptions } from './scrape/handler.js';
 export { negotiate, renderRegistry } from './exposition/render.js';

@@ -1,3 +1,5 @@
+import { OTEL_ERROR_LABEL } from './metric-names.js';
+
 /** Label values that stand for a whole class of input, so that label sets stay bounded. */
 export const UNMATCHED = 'unmatched';
 export const OVERFLOW = 'overflow';
@@ -29,12 +31,17 @@ export function escapeLabelValue(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 }
 
-/** Renders `a="1",b="2"` from names and values, in order. */
+/**
+ * Renders `a="1",b="2"` from names and values, in order. OpenTelemetry's `error_type` is left out
+ * where it is empty: the convention sets it on failed requests only, and Prometheus takes an empty
+ * label for an absent one anyway, so the series of one family have it or not.
+ */
 export function renderLabels(names: readonly string[], values: readonly string[]): string {
   let out = '';
   for (let i = 0; i < names.length; i++) {
-    if (i > 0) out += ',';
-    out += `${names[i]}="${escapeLabelValue(values[i]!)}"`;
+    const value = values[i]!;
+    if (value === '' && names[i] === OTEL_ERROR_LABEL) continue;
+    out += `${out === '' ? '' : ','}${names[i]}="${escapeLabelValue(value)}"`;
   }
   return out;
 }

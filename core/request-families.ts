@@ -5,22 +5,18 @@ import type { Family } from './store/family.js';
 import type { Collector } from './store/registry.js';
 import { refuseNameClash } from './store/name-clash.js';
 import { getOrCreateFamily } from './store/registry.js';
-import { REQUEST_LABELS } from './metric-names.js';
+import type { Naming, RequestNames } from './metric-names.js';
+import { requestLabels } from './metric-names.js';
 import { overflowCounter } from './metrics/record-errors.js';
 import { describeNative } from './metrics/native-options.js';
 import type { NativeDef } from './store/native.js';
 import { sameNative } from './store/native.js';
 
-/** The names of the three request metrics, prefix applied. */
-export interface RequestMetricNames {
-  readonly requests: string;
-  readonly duration: string;
-  readonly inFlight: string;
-}
-
 /** What decides the series the request metrics hold; every `createHttpMetrics` on the same families must agree on it. */
 export interface RequestDefinition {
-  readonly names: RequestMetricNames;
+  readonly naming: Naming;
+  /** Prefix applied; no request counter under `naming: 'otel'`. */
+  readonly names: RequestNames;
   readonly buckets: readonly number[];
   /** The duration histogram's native histograms, if on. */
   readonly native?: NativeDef;
@@ -34,7 +30,7 @@ export interface RequestDefinition {
 export interface SeriesSlots {
   /** Histogram offset in the arena. */
   readonly h: number;
-  /** Counter offset in the arena. */
+  /** Counter offset in the arena; -1 without a request counter (`naming: 'otel'`). */
   readonly c: number;
   /** For the slots of an overflow series: counts a request recorded there. */
   readonly overflow: (() => void) | undefined;
@@ -48,7 +44,8 @@ export interface SeriesSlots {
 export interface RequestFamilies {
   readonly definition: RequestDefinition;
   readonly duration: Family;
-  readonly requests: Family;
+  /** `undefined` under `naming: 'otel'`, which counts requests in the histogram only. */
+  readonly requests: Family | undefined;
   readonly inFlight: Family;
   /**
    * The series slots of a request: route `overflow` once `maxRoutes` routes are taken, or once the
@@ -63,9 +60,9 @@ const byFamily = new WeakMap<Family, RequestFamilies>();
 const DURATION_HELP = 'Duration of HTTP requests in seconds, by method, route template and status code.';
 const REQUESTS_HELP = 'Total HTTP requests, by method, route template and status code.';
 const IN_FLIGHT_HELP = 'HTTP requests being served right now.';
-const LABEL_NAMES: readonly string[] = REQUEST_LABELS;
-/** What the overflow series keep of a request: everything but its route. */
-const OVERFLOW_KEEPS: readonly string[] = LABEL_NAMES.filter((name) => name !== 'route');
+// OpenTelemetry's descriptions of http.server.request.duration and http.server.active_requests.
+const OTEL_DURATION_HELP = 'Duration of HTTP server requests.';
+const OTEL_IN_FLIGHT_HELP = 'Number of active HTTP server requests.';
 
 function familyNamed(registry: Registry, name: string): Family | undefined {
   return (registry.getSingleMetric(name) as unknown as Partial<Collector> | undefined)?.family;
@@ -87,6 +84,7 @@ const showNative = (native: NativeDef | undefined): string => (native === undefi
 /** What differs between the existing definition and the requested one, in the words of the options. */
 function differences(was: RequestDefinition, now: RequestDefinition): string[] {
   const out: string[] = [];
+  if (was.naming !== now.naming) out.push(`"naming" is "${was.naming}" there, "${now.naming}" here`);
   for (const key of ['requests', 'duration', 'inFlight'] as const) {
     if (was.names[key] !== now.names[key]) out.push(`"names.${key}" is "${was.names[key]}" there, "${now.names[key]}" here`);
   }
@@ -106,6 +104,7 @@ function differences(was: RequestDefinition, now: RequestDefinition): string[] {
 export function existingRequestFamilies(where: string, registry: Registry, definition: RequestDefinition): RequestFamilies | undefined {
   const { names } = definition;
   for (const name of [names.duration, names.requests, names.inFlight]) {
+    if (name === undefined) continue;
     const family = familyNamed(registry, name);
     const existing = family && byFamily.get(family);
     if (existing === undefined) continue;
@@ -118,7 +117,7 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
   }
   // All three are checked before any is created, so that a clash leaves nothing half made.
   refuseNameClash(where, registry, [
-    { name: names.requests, kind: 'counter' },
+    ...(names.requests === undefined ? [] : [{ name: names.requests, kind: 'counter' }]),
     { name: names.duration, kind: 'histogram' },
     { name: names.inFlight, kind: 'gauge' },
   ]);
@@ -127,17 +126,24 @@ export function existingRequestFamilies(where: string, registry: Registry, defin
 
 /** Creates the request families for `definition` (after `existingRequestFamilies` found none). */
 export function createRequestFamilies(registry: Registry, definition: RequestDefinition): RequestFamilies {
-  const { names } = definition;
+  const { names, naming } = definition;
   const { labels, buckets, maxSeries, native } = definition;
+  const otel = naming === 'otel';
+  const labelNames = requestLabels(naming);
+  // What the overflow series keep of a request: everything but its route (the second label).
+  const overflowKeeps = labelNames.filter((_, i) => i !== 1);
   const duration = getOrCreateFamily(
     registry,
-    { name: names.duration, help: DURATION_HELP, type: 'histogram', labelNames: LABEL_NAMES, buckets, ...(native === undefined ? {} : { native }), maxSeries, overflowKeeps: OVERFLOW_KEEPS },
+    { name: names.duration, help: otel ? OTEL_DURATION_HELP : DURATION_HELP, type: 'histogram', labelNames, buckets, ...(native === undefined ? {} : { native }), maxSeries, overflowKeeps },
     labels,
     'createHttpMetrics',
   );
-  const requests = getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames: LABEL_NAMES, maxSeries, overflowKeeps: OVERFLOW_KEEPS }, labels, 'createHttpMetrics');
-  const overflowed = { duration: overflowCounter(registry, names.duration), requests: overflowCounter(registry, names.requests) };
-  const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
+  const requests =
+    names.requests === undefined
+      ? undefined
+      : getOrCreateFamily(registry, { name: names.requests, help: REQUESTS_HELP, type: 'counter', labelNames, maxSeries, overflowKeeps }, labels, 'createHttpMetrics');
+  const overflowed = { duration: overflowCounter(registry, names.duration), requests: names.requests === undefined ? () => {} : overflowCounter(registry, names.requests) };
+  const inFlight = getOrCreateFamily(registry, { name: names.inFlight, help: otel ? OTEL_IN_FLIGHT_HELP : IN_FLIGHT_HELP, type: 'gauge', labelNames: [], gaugeMode: 'livesum' }, labels, 'createHttpMetrics');
 
   function countOverflow(inH: boolean, inC: boolean): () => void {
     return function countRequestOverflow() {
@@ -166,16 +172,18 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
     const key = method * 1000 + status;
     let slots = byRoute.get(key);
     if (slots === undefined) {
-      const values = [METHODS[method]!, route, statusLabel(status)];
+      const text = statusLabel(status);
+      // OpenTelemetry's error.type is the status code of a response the server failed (5xx), and absent otherwise.
+      const values = otel ? [METHODS[method]!, route, text, status >= 500 ? text : ''] : [METHODS[method]!, route, text];
       if (route === OVERFLOW) {
         // The route cap's series is the overflow series of the limit too; only the limit's samples count as series overflow.
-        slots = { h: duration.overflow(values).offset, c: requests.overflow(values).offset, overflow: undefined };
+        slots = { h: duration.overflow(values).offset, c: requests === undefined ? -1 : requests.overflow(values).offset, overflow: undefined };
       } else {
         const h = duration.get(values).offset;
-        const c = requests.get(values).offset;
+        const c = requests === undefined ? -1 : requests.get(values).offset;
         // Both families see the same label sets, so they overflow together; each counts its own samples.
         const inH = duration.isOverflow(h);
-        const inC = requests.isOverflow(c);
+        const inC = requests !== undefined && requests.isOverflow(c);
         slots = { h, c, overflow: inH || inC ? countOverflow(inH, inC) : undefined };
       }
       byRoute.set(key, slots);
@@ -184,6 +192,6 @@ export function createRequestFamilies(registry: Registry, definition: RequestDef
   }
 
   const shared: RequestFamilies = { definition, duration, requests, inFlight, slotsFor };
-  for (const family of [duration, requests, inFlight]) byFamily.set(family, shared);
+  for (const family of [duration, requests, inFlight]) if (family !== undefined) byFamily.set(family, shared);
   return shared;
 }

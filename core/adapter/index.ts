@@ -8,7 +8,7 @@
 export { resolveAdapterOptions } from './options.js';
 export type { AdapterOptions, ResolvedAdapterOptions } from './options.js';
 export { HTTP_METRICS_OPTION_KEYS } from '../http-metrics.js';
-export type { EndRequest, HttpMetrics, HttpMetricsOptions, MetricNames, RequestResult } from '../http-metrics.js';
+export type { EndRequest, ExemplarCapture, ExemplarLabels, ExemplarsOption, HttpMetrics, HttpMetricsOptions, MetricNames, Naming, RequestResult, TraceparentOf } from '../http-metrics.js';
 export { asRecorded, compileRouteOption, createRouteMetrics } from '../route-metrics/index.js';
 export type {
   EndRouteMetric,

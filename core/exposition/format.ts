@@ -1,3 +1,4 @@
+import type { SlotExemplars, StoredExemplar } from '../exemplars/store.js';
 import { escapeLabelValue } from '../labels.js';
 import type { FamilyDef, Series } from '../store/types.js';
 
@@ -66,21 +67,32 @@ function withExtra(extra: string, rendered: string): string {
   return rendered === '' ? extra : `${extra},${rendered}`;
 }
 
+/** An exemplar as OpenMetrics writes it after a sample: ` # {trace_id="…"} value timestamp`. */
+export function formatExemplar(e: StoredExemplar): string {
+  let labels = '';
+  for (const name in e.labels) labels += `${labels === '' ? '' : ','}${name}="${escapeLabelValue(e.labels[name]!)}"`;
+  return ` # {${labels}} ${formatValue(e.value)} ${formatValue(e.timestampMs / 1000)}`;
+}
+
 /**
  * Renders a family whose values sit in an arena (or in a merged copy of arenas).
  * `series[i].offset` indexes `v`; the slot layout is the one of `seriesWidth`. `extra` is a
  * rendered label list put before every series' own labels (the registry's default labels).
+ * `exemplars`, by slot of `v`, are written in OpenMetrics only: the text format has no place for them.
  */
-export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: TextFormat, withHeader = true, extra = ''): string {
+export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float64Array, format: TextFormat, withHeader = true, extra = '', exemplars?: SlotExemplars): string {
   if (series.length === 0) return '';
   const { family, sample, type } = familyNames(def.name, def.type, format, def.info);
   let out = withHeader ? header(family, def.help, type, format) : '';
+  const ex = format === 'openmetrics' ? exemplars : undefined;
   switch (def.type) {
     case 'counter':
     case 'gauge':
       for (const s of series) {
         const rendered = withExtra(extra, s.rendered);
-        out += rendered === '' ? `${sample} ${formatValue(v[s.offset]!)}\n` : `${sample}{${rendered}} ${formatValue(v[s.offset]!)}\n`;
+        const e = ex?.get(s.offset);
+        if (e === undefined) out += rendered === '' ? `${sample} ${formatValue(v[s.offset]!)}\n` : `${sample}{${rendered}} ${formatValue(v[s.offset]!)}\n`;
+        else out += `${sample}${rendered === '' ? '' : `{${rendered}}`} ${formatValue(v[s.offset]!)}${formatExemplar(e)}\n`;
       }
       return out;
     case 'summary': {
@@ -113,7 +125,8 @@ export function renderFamily(def: FamilyDef, series: readonly Series[], v: Float
         let acc = 0;
         for (let i = 0; i < n; i++) {
           acc += v[o + 2 + i]!;
-          out += `${open}${le[i]}} ${acc}\n`;
+          const e = ex?.get(o + 2 + i);
+          out += e === undefined ? `${open}${le[i]}} ${acc}\n` : `${open}${le[i]}} ${acc}${formatExemplar(e)}\n`;
         }
         const labels = rendered === '' ? '' : `{${rendered}}`;
         const sum = v[o + 1]!;

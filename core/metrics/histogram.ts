@@ -1,5 +1,10 @@
 import { checkBuckets, DEFAULT_BUCKETS } from '../buckets.js';
-import { observeHistogram } from '../store/family.js';
+import type { ExemplarLabels } from '../exemplars/labels.js';
+import { metricExemplars, sameExemplars } from '../exemplars/metric.js';
+import type { ExemplarsOption } from '../exemplars/option.js';
+import { checkExemplarsOption } from '../exemplars/option.js';
+import { bucketSlot } from '../exemplars/store.js';
+import { bucketIndex, observeHistogram } from '../store/family.js';
 import type { Arena } from '../store/types.js';
 import type { LabelValues, MetricInfo } from './metric.js';
 import { defineMetric } from './metric.js';
@@ -27,12 +32,26 @@ export interface HistogramOptions<L extends string = never> extends MetricOption
    * @example { bucketFactor: 1.05, maxBuckets: 100 }
    */
   nativeHistograms?: boolean | NativeHistogramOptions;
+  /**
+   * Exemplars taken by themselves on every observation: `true` takes the trace and span id of the
+   * active OpenTelemetry span (when the app has `@opentelemetry/api` and the trace is sampled); a
+   * function returns the labels, or `undefined` for none. Labels given to `observe` win either
+   * way, and are kept even without this option. OpenMetrics and protobuf scrapes show the latest
+   * exemplar of each bucket (docs/exemplars.md).
+   * @default false
+   * @example true
+   */
+  exemplars?: ExemplarsOption<[]>;
 }
 
 /** A histogram with its labels fixed. */
 export interface HistogramChild {
-  /** Records a finite number; anything else is dropped and counted in `promhttp_value_errors_total`. */
-  observe(value: number): void;
+  /**
+   * Records a finite number; anything else is dropped and counted in `promhttp_value_errors_total`.
+   * `exemplar` labels (`{ trace_id }`, at most 128 characters of names and values) are kept as the
+   * exemplar of the bucket the value falls in.
+   */
+  observe(value: number, exemplar?: ExemplarLabels): void;
   /** Starts a timer that observes the elapsed seconds when it ends. */
   startTimer(): EndTimer;
 }
@@ -40,8 +59,8 @@ export interface HistogramChild {
 /** A distribution (durations, sizes) in buckets, with count and sum; merges across processes and instances. */
 export interface Histogram<L extends string = never> extends MetricInfo<L> {
   readonly buckets: readonly number[];
-  observe(value: number): void;
-  observe(labels: LabelValues<L>, value: number): void;
+  observe(value: number, exemplar?: ExemplarLabels): void;
+  observe(labels: LabelValues<L>, value: number, exemplar?: ExemplarLabels): void;
   startTimer(labels?: Partial<LabelValues<L>>): EndTimer<L>;
   labels(labels: LabelValues<L>): HistogramChild;
   labels(...values: string[]): HistogramChild;
@@ -59,17 +78,27 @@ const WHERE = 'histogram';
  * end();
  */
 export function histogram<const L extends string = never>(options: HistogramOptions<L>): Histogram<L> {
-  const checked = checkMetricOptions(WHERE, options, ['buckets', 'nativeHistograms'], ['le']);
+  const checked = checkMetricOptions(WHERE, options, ['buckets', 'nativeHistograms', 'exemplars'], ['le']);
   const buckets = checkBuckets(WHERE, checked.o.buckets, DEFAULT_BUCKETS, 'upper bounds, e.g. [0.1, 1, 10]');
   const native = checkNativeHistograms(`${WHERE} "${checked.name}"`, checked.o.nativeHistograms);
+  const exemplarsOption = checkExemplarsOption(`${WHERE} "${checked.name}"`, checked.o.exemplars);
   // Bound once: the buckets are fixed for the life of the metric.
   const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value, native);
-  return defineMetric(WHERE, checked, { type: 'histogram', buckets, ...(native === undefined ? {} : { native }) }, (core) => ({
-    name: checked.name,
-    help: checked.help,
-    labelNames: checked.labelNames as readonly L[],
-    registry: checked.registry,
-    buckets,
-    ...observerMethods<L>(core, record),
-  })) as Histogram<L>;
+  const metric = defineMetric(WHERE, checked, { type: 'histogram', buckets, ...(native === undefined ? {} : { native }) }, (core) => {
+    const exemplars = metricExemplars(core, exemplarsOption);
+    return {
+      name: checked.name,
+      help: checked.help,
+      labelNames: checked.labelNames as readonly L[],
+      registry: checked.registry,
+      buckets,
+      ...observerMethods<L>(core, record, {
+        auto: exemplarsOption !== undefined,
+        // The exemplar of the classic bucket the value went to; a native histogram shows the same ones.
+        keep: (offset, value, given) => exemplars.keep(bucketSlot(offset, bucketIndex(buckets, value)), value, given),
+      }),
+    };
+  }) as Histogram<L>;
+  sameExemplars(WHERE, metric, exemplarsOption);
+  return metric;
 }

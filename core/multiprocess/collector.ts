@@ -20,6 +20,8 @@ import { createHealthCounters } from './health.js';
 import { createLocalArena } from '../store/arena.js';
 import type { Arena } from '../store/types.js';
 import { renderMergedView } from './render-merged.js';
+import { allExemplars, peekExemplars } from '../exemplars/store.js';
+import { createExemplarIndex } from './exemplars.js';
 import { collectPlain } from './snapshot.js';
 import { defaultLabelsOf } from '../exposition/default-labels.js';
 
@@ -165,7 +167,12 @@ export async function renderDirectoryView(
   const merged = await runSliced(mergeSteps(view, self, ownPlain, state), slicer);
   const resolved = await runSliced(resolveDefinitions(merged.families, merged.plain.conflicts()), slicer);
   const gauges = [processesMetric(view, self !== undefined), conflictsMetric(resolved.conflicts)];
-  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer);
+  // Exemplars follow the same stores as the values: the own one from memory, unless absorbed or claimed.
+  const exemplars = createExemplarIndex();
+  const selfId = self?.arena.identity.id;
+  if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) exemplars.add(self.arena.series, (s) => s.family.def, allExemplars(peekExemplars(self.arena)), labels);
+  for (const store of view.stores) if (!store.absorbed) exemplars.add(store.series, (s) => s.family.def, store.exemplars, store.labels);
+  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer, exemplars.merged(resolved.families));
   // What was read from memory since the first flush goes out before the answer does, for the same reason.
   self?.arena.flush();
   return parts;

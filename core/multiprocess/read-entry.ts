@@ -11,6 +11,8 @@ import type { MetaHeader, ParsedMeta } from './meta.js';
 import { emptyMeta, parseMeta } from './meta.js';
 import type { PlainMetric } from './plain.js';
 import { SNAPSHOT_FILE, readSnapshot } from './snapshot.js';
+import type { StoredExemplar } from '../exemplars/store.js';
+import { readExemplarsFile } from './exemplars.js';
 
 /** Reading one store or archive of the directory; read.ts decides what the reads mean together. */
 
@@ -100,6 +102,8 @@ export interface RawStore {
   readonly plain: readonly PlainMetric[];
   /** The default labels of its registry, as its snapshot says (`undefined` when it does not say). */
   readonly labels: Readonly<Record<string, string>> | undefined;
+  /** Its last exemplars, by slot (none when it wrote none). */
+  readonly exemplars: ReadonlyMap<number, StoredExemplar>;
   /** What of it could not be read. */
   readonly problems: readonly ReadProblem[];
 }
@@ -168,7 +172,7 @@ export function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | un
     // No snapshot: either none was written yet, or the store moved away while we read it.
     if (snapshot === undefined && !existsSync(metaPath)) throw new Missing();
     if (snapshot?.problem !== undefined) problems.push({ file: 'snapshot', path: join(path, SNAPSHOT_FILE), reason: snapshot.problem });
-    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], labels: snapshot?.labels, problems };
+    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], labels: snapshot?.labels, exemplars: v === undefined ? new Map() : readExemplarsFile(path), problems };
   } finally {
     closeSync(metaFd);
     if (valuesFd >= 0) closeSync(valuesFd);

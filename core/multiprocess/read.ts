@@ -10,6 +10,7 @@ import type { MetaHeader, StoredSeries } from './meta.js';
 import { SLOT_DONE, SLOT_HEARTBEAT } from './meta.js';
 import type { PlainMetric } from './plain.js';
 import type { RawStore, ReadCache } from './read-entry.js';
+import type { StoredExemplar } from '../exemplars/store.js';
 import { Missing, readArchive, readStore } from './read-entry.js';
 
 export type { ReadCache } from './read-entry.js';
@@ -34,6 +35,8 @@ export interface StoreView {
   readonly plain: readonly PlainMetric[];
   /** The default labels of its registry, which label every series it wrote (`undefined` when unknown). */
   readonly labels: Readonly<Record<string, string>> | undefined;
+  /** Its last exemplars, by slot. */
+  readonly exemplars: ReadonlyMap<number, StoredExemplar>;
   readonly alive: boolean;
   /** An archive lists it: its values are counted there, not here. */
   readonly absorbed: boolean;
@@ -193,7 +196,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
     for (const name of options.cache.archives.keys()) if (!names.has(name)) options.cache.archives.delete(name);
   }
 
-  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, labels, problems }) => {
+  const stores: StoreView[] = raw.map(({ entry, meta, v, valuesWritten, plain, labels, exemplars, problems }) => {
     const header = meta.header;
     // Where the values cannot be read, the time they were last written stands for the heartbeat.
     const heartbeat = v === undefined ? valuesWritten : (v[SLOT_HEARTBEAT] ?? header.startedAt);
@@ -209,6 +212,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
       v: v ?? new Float64Array(0),
       plain,
       labels,
+      exemplars,
       alive,
       absorbed: absorbed.has(keyOf('proc', entry.id)),
       problems: [...problems, ...cut],

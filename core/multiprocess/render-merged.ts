@@ -4,6 +4,7 @@ import { delimitFamily, encodeSeries, familyType } from '../exposition/protobuf/
 import { encodeMetricObject } from '../exposition/protobuf/metric-object.js';
 import type { Slicer } from '../exposition/slice.js';
 import { CHUNK, createSlicer } from '../exposition/slice.js';
+import type { SlotExemplars } from '../exemplars/store.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import type { PlainMetric } from './plain.js';
 
@@ -17,7 +18,8 @@ function asBuffers(chunks: readonly Uint8Array[]): Buffer[] {
  * first, then the mode's own gauges, then the plain prom-client metrics no family already covers.
  * Families are rendered `CHUNK` series at a time, each chunk encoded at once, giving the event loop
  * back whenever a slice is over, as single-process exposition does. `families` may be lazy: it is
- * walked once. Protobuf comes as complete length-delimited `MetricFamily` messages.
+ * walked once. Protobuf comes as complete length-delimited `MetricFamily` messages. `exemplars` are
+ * by family name and slot of `v`.
  *
  * Series and plain metrics carry the default labels of the process that wrote them (merge.ts and
  * collectPlain put them there), so that every process renders the same series; `defaults`, the
@@ -31,6 +33,7 @@ export async function renderMergedView(
   format: Format,
   defaults: Readonly<Record<string, string>> = {},
   slicer: Slicer = createSlicer(),
+  exemplars?: ReadonlyMap<string, SlotExemplars>,
 ): Promise<Buffer[]> {
   const parts: Buffer[] = [];
   const names = new Set<string>();
@@ -38,11 +41,12 @@ export async function renderMergedView(
     names.add(def.name);
     // A protobuf family is delimited by the length of all its metrics, known after its last chunk.
     const chunks: Uint8Array[] = [];
+    const kept = exemplars?.get(def.name);
     for (let from = 0; from < series.length; from += CHUNK) {
       const to = Math.min(from + CHUNK, series.length);
       const slice = from === 0 && to === series.length ? series : series.slice(from, to);
-      if (format === 'protobuf') chunks.push(encodeSeries(def, slice, v));
-      else parts.push(Buffer.from(renderFamily(def, slice, v, format, from === 0)));
+      if (format === 'protobuf') chunks.push(encodeSeries(def, slice, v, '', kept));
+      else parts.push(Buffer.from(renderFamily(def, slice, v, format, from === 0, '', kept)));
       if (slicer.overdue()) await slicer.pause();
     }
     if (format === 'protobuf') parts.push(...asBuffers(delimitFamily(def.name, def.help, familyType(def), chunks)));

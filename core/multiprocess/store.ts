@@ -19,6 +19,8 @@ import { createHealthCounters } from './health.js';
 import { defaultLabelsOf } from '../exposition/default-labels.js';
 import type { Snapshot } from './snapshot.js';
 import { collectPlain } from './snapshot.js';
+import { peekExemplars } from '../exemplars/store.js';
+import { EXEMPLARS_WRITE_MS, writeExemplarsFile } from './exemplars.js';
 
 /** This process's (or worker thread's) part of a multi-process directory. */
 export interface MultiprocessStore {
@@ -165,6 +167,19 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
     if (arena.restore()) void snapshot();
   }
 
+  /** Writes the exemplars recorded since the last write, for the other processes' scrapes; a failed write only waits for the next. */
+  let exemplarsWritten = 0;
+  function writeExemplars(): void {
+    const exemplars = peekExemplars(arena);
+    if (exemplars === undefined || exemplars.seq === exemplarsWritten || arena.closed || arena.failing || evicted) return;
+    try {
+      writeExemplarsFile(arena.path, exemplars);
+      exemplarsWritten = exemplars.seq;
+    } catch {
+      // Exemplars point at requests and count nothing: the next write has the latest anyway.
+    }
+  }
+
   function heartbeat(): void {
     if (arena.closed || evicted) return;
     arena.heartbeat();
@@ -180,6 +195,7 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
   const timers = [
     setInterval(heartbeat, HEARTBEAT_MS),
     setInterval(() => void snapshot(), options.snapshotInterval),
+    setInterval(writeExemplars, EXEMPLARS_WRITE_MS),
     // Jitter, so that workers started together do not all compact at the same moment.
     setInterval(compactor.inBackground, options.compactInterval * (0.8 + Math.random() * 0.4)),
     // A first run soon after start takes over what a predecessor left (a restarted worker).
@@ -207,6 +223,7 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
       // dead store takes them over.
       compactor.finish();
       await snapshot();
+      writeExemplars();
       open.delete(handle);
       arena.close();
     },

@@ -1,4 +1,4 @@
-import type { HttpMetrics } from '../http-metrics.js';
+import type { ExemplarLabels, HttpMetrics, TraceparentOf } from '../http-metrics.js';
 import { optionError } from '../errors.js';
 import type { EndRouteMetric, RouteMetric, RouteMetricKind } from './define.js';
 import { defineRouteMetric } from './define.js';
@@ -14,7 +14,7 @@ export interface RouteAttach<Args extends readonly unknown[], M> {
 
 /**
  * A request begun with `beginRequest`, to hand to `endRequest`. Usually just its start time: an
- * object is made only when `registerDefault` metrics or a `doNotTrack` middleware exist.
+ * object is made only when `registerDefault` metrics, a `doNotTrack` middleware or exemplars exist.
  */
 export type RequestToken = number | TrackedRequest;
 
@@ -22,6 +22,8 @@ interface TrackedRequest {
   readonly startedAt: number;
   readonly key: object;
   readonly ends: EndRouteMetric[] | undefined;
+  /** The exemplar labels taken when the request began (unchecked: `finish` checks them). */
+  readonly exemplar: unknown;
   ended: boolean;
 }
 
@@ -34,8 +36,9 @@ export interface RouteMetricsHub<Args extends readonly unknown[], M> {
    */
   beginRequest(key: object, args: Args): RequestToken;
   /**
-   * True while neither `registerDefault` metrics nor a `doNotTrack` middleware exist: then
-   * `metrics.begin()` is a complete token, and an adapter need not build `args` for `beginRequest`.
+   * True while neither `registerDefault` metrics nor a `doNotTrack` middleware exist and exemplars
+   * are off: then `metrics.begin()` is a complete token, and an adapter need not build `args` for
+   * `beginRequest`.
    */
   plain(): boolean;
   /** Records the end of a request begun with `beginRequest`. Call it once per token. */
@@ -47,13 +50,18 @@ export interface RouteMetricsHub<Args extends readonly unknown[], M> {
   refuseDefaults(message: string): void;
 }
 
-/** Per-route metrics for one adapter instance, recorded into the registry of `metrics`. */
-export function createRouteMetrics<Args extends readonly unknown[], M>(where: string, metrics: HttpMetrics, attach: RouteAttach<Args, M>): RouteMetricsHub<Args, M> {
+/**
+ * Per-route metrics for one adapter instance, recorded into the registry of `metrics`. With
+ * `exemplars` on, `beginRequest` also takes the request's exemplar labels (the `exemplars` function
+ * gets `args`), and `traceparentOf` reads the `traceparent` header from the `key` it is given.
+ */
+export function createRouteMetrics<Args extends readonly unknown[], M>(where: string, metrics: HttpMetrics, attach: RouteAttach<Args, M>, traceparentOf?: TraceparentOf): RouteMetricsHub<Args, M> {
   const made = new WeakMap<object, RouteMetric<Args>>();
   const defaults: Array<RouteMetric<Args>> = [];
   const untracked = new WeakSet<object>();
   let untrackUsed = false;
   const untrack = (key: object): void => void untracked.add(key);
+  const exemplarOf = metrics.exemplarsFrom<Args>(traceparentOf);
 
   function make(kind: RouteMetricKind, options: unknown): M {
     const metric = defineRouteMetric<Args>(`${where}.${kind}`, kind, options, metrics.registry);
@@ -76,9 +84,11 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
 
   function beginRequest(key: object, args: Args): RequestToken {
     const startedAt = metrics.begin();
-    // Most apps use neither: then a request is its start time, and nothing is allocated for it.
-    if (defaults.length === 0 && !untrackUsed) return startedAt;
-    return { startedAt, key, ends: defaults.length > 0 ? defaults.map((metric) => metric.begin(args)) : undefined, ended: false };
+    // Most apps use none of them: then a request is its start time, and nothing is allocated for it.
+    if (defaults.length === 0 && !untrackUsed && exemplarOf === undefined) return startedAt;
+    // Taken now, in the request's own async context: the active span is the request's here, not always by its end.
+    const exemplar = exemplarOf?.(key, args);
+    return { startedAt, key, ends: defaults.length > 0 ? defaults.map((metric) => metric.begin(args)) : undefined, exemplar, ended: false };
   }
 
   function endRequest(token: RequestToken, method: string, route: string | undefined, status: number): void {
@@ -87,7 +97,7 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
     token.ended = true;
     const skip = untracked.has(token.key);
     if (skip) metrics.leave();
-    else metrics.finish(token.startedAt, method, route, status);
+    else metrics.finish(token.startedAt, method, route, status, token.exemplar as ExemplarLabels | undefined);
     if (token.ends !== undefined) for (const end of token.ends) end(skip);
   }
 
@@ -107,5 +117,5 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
     refusal = message;
   }
 
-  return { api, beginRequest, endRequest, refuseDefaults, plain: () => defaults.length === 0 && !untrackUsed };
+  return { api, beginRequest, endRequest, refuseDefaults, plain: () => defaults.length === 0 && !untrackUsed && exemplarOf === undefined };
 }

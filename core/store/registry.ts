@@ -4,6 +4,8 @@ import type { Format, MetricObject } from '../exposition/format.js';
 import { defaultLabelsFor } from '../exposition/default-labels.js';
 import { renderFamily } from '../exposition/format.js';
 import { encodeSeries } from '../exposition/protobuf/family.js';
+import { clearExemplars, exemplarsOfFamily } from '../exemplars/store.js';
+import { OTEL_ERROR_LABEL } from '../metric-names.js';
 import { arenaFromEnv } from '../multiprocess/store.js';
 import { createLocalArena } from './arena.js';
 import type { Family } from './family.js';
@@ -90,7 +92,10 @@ function toMetricObject(family: Family, staticLabels: Readonly<Record<string, st
   const values: NonNullable<MetricObject['values']> = [];
   for (const s of series) {
     const labels: Record<string, string> = { ...staticLabels };
-    def.labelNames.forEach((n, i) => (labels[n] = s.values[i]!));
+    // As renderLabels writes them: an empty error_type is no error_type.
+    def.labelNames.forEach((n, i) => {
+      if (s.values[i] !== '' || n !== OTEL_ERROR_LABEL) labels[n] = s.values[i]!;
+    });
     const o = s.offset;
     if (def.type === 'histogram') {
       let acc = 0;
@@ -159,6 +164,7 @@ export function getOrCreateFamily(
         v.fill(0, s.offset, s.offset + family.width);
         arena.touch(s.offset, family.width);
       }
+      clearExemplars(arena, def);
     },
     size: () => (arena.shared ? 0 : family.series.length),
     [RENDER](format, from, to, defaults) {
@@ -167,7 +173,8 @@ export function getOrCreateFamily(
       // Once per chunk of series: a few labels to look at, whatever the registry's size.
       const extra = defaultLabelsFor(defaults, ownLabels);
       const series = from === 0 && to === family.series.length ? family.series : family.series.slice(from, to);
-      return format === 'protobuf' ? encodeSeries(def, series, arena.v, extra) : renderFamily(def, series, arena.v, format, from === 0, extra);
+      const exemplars = exemplarsOfFamily(arena, def);
+      return format === 'protobuf' ? encodeSeries(def, series, arena.v, extra, exemplars) : renderFamily(def, series, arena.v, format, from === 0, extra, exemplars);
     },
   };
   guardRegistry(registry);

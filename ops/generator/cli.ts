@@ -14,6 +14,8 @@ Writes a Grafana dashboard (dashboard.json), recording rules (recording-rules.ym
 
 Metric names (as given to createHttpMetrics):
   --prefix P                 the "prefix" option, e.g. shop_
+  --naming otel              the "naming" option: OpenTelemetry's names and labels, the
+                             requests counted by the duration histogram's _count
   --requests-name N          names.requests     (default http_requests_total)
   --duration-name N          names.duration     (default http_request_duration_seconds)
   --in-flight-name N         names.inFlight     (default http_requests_in_flight)
@@ -111,6 +113,7 @@ export function optionsFromArgs(values: Record<string, string | boolean | string
   );
   const options: OpsOptions = {
     prefix: str('prefix'),
+    naming: str('naming') as OpsOptions['naming'],
     names,
     labels: pairs('--label', values.label as string[] | undefined),
     job: str('job'),
@@ -129,6 +132,7 @@ export function optionsFromArgs(values: Record<string, string | boolean | string
 
 const FLAGS = {
   prefix: { type: 'string' },
+  naming: { type: 'string' },
   'requests-name': { type: 'string' },
   'duration-name': { type: 'string' },
   'in-flight-name': { type: 'string' },

@@ -1,5 +1,4 @@
 import type { ResolvedOps } from './options.js';
-import { baseName } from './promql.js';
 import { alertingRules } from './alerts.js';
 import { recordingRules } from './recording-rules.js';
 import { toYaml, type YamlValue } from './yaml.js';
@@ -13,7 +12,7 @@ export interface PrometheusRuleOptions {
 
 /** The Prometheus Operator's `PrometheusRule` holding the recording rules and the alerts. */
 export function prometheusRule(ops: ResolvedOps, options: PrometheusRuleOptions = {}): string {
-  const name = `promhttp-${baseName(ops.names.requests)}`.replace(/_/g, '-').toLowerCase();
+  const name = `promhttp-${ops.base}`.replace(/_/g, '-').toLowerCase();
   const resource = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',

@@ -1,7 +1,7 @@
 import { checkBuckets, DEFAULT_BUCKETS } from '../../core/buckets.js';
 import { checkKeys, checkObject, checkType, optionError } from '../../core/errors.js';
-import type { MetricNames } from '../../core/metric-names.js';
-import { checkRequestLabels, requestMetricNames } from '../../core/metric-names.js';
+import type { MetricNames, Naming } from '../../core/metric-names.js';
+import { checkNaming, checkRequestLabels, requestLabels, requestMetricNames } from '../../core/metric-names.js';
 import { checkPrefix } from '../../core/names.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { SCRAPES_PER_WINDOW, shortestWindow, WORKBOOK_PERIOD } from './workbook.js';
@@ -13,6 +13,12 @@ export interface OpsOptions {
    * @default ""
    */
   prefix?: string;
+  /**
+   * The `naming` option of `createHttpMetrics`. `"otel"`: the same dashboard, rules and alerts for
+   * OpenTelemetry's names, which count requests with the duration histogram's `_count`.
+   * @default "default"
+   */
+  naming?: Naming;
   /** The `names` option of `createHttpMetrics`. */
   names?: MetricNames;
   /**
@@ -81,7 +87,15 @@ export interface OpsOptions {
 
 /** The options after defaults and checks. */
 export interface ResolvedOps {
-  readonly names: Readonly<Required<MetricNames>>;
+  readonly naming: Naming;
+  /** The request metrics' names, prefix applied. */
+  readonly names: { readonly duration: string; readonly inFlight: string };
+  /** The series whose rate is the request rate: the counter, or under naming "otel" the duration histogram's `_count`. */
+  readonly requests: string;
+  /** What recording rules, rule groups and the dashboard are named after: the counter without `_total`, or the duration histogram's `_count`. */
+  readonly base: string;
+  /** The request metrics' label names. */
+  readonly label: { readonly method: string; readonly route: string; readonly status: string };
   readonly labels: Readonly<Record<string, string>>;
   readonly job: string | undefined;
   /** Allowed share of 5xx (1 - availability), as a fraction. */
@@ -99,7 +113,7 @@ export interface ResolvedOps {
 
 /** The runbook published with the package (docs/operations.md ships in it), as unpkg serves it. */
 export const DEFAULT_RUNBOOK_URL = 'https://unpkg.com/promhttp/docs/operations.md';
-const KEYS = ['prefix', 'names', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'scrapeInterval', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
+const KEYS = ['prefix', 'naming', 'names', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'scrapeInterval', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
 const WHERE = 'promhttp-ops';
 
 /** The share a percentage objective leaves to failures, as a fraction. */
@@ -134,8 +148,12 @@ function sloPeriod(period: unknown, interval: unknown): { sloPeriodMs: number; s
 export function resolveOps(options?: OpsOptions): ResolvedOps {
   const o = checkObject(WHERE, options);
   checkKeys(WHERE, o, KEYS);
-  const names = requestMetricNames(WHERE, checkPrefix(WHERE, o.prefix), o.names);
-  const labels = checkRequestLabels(WHERE, o.labels);
+  const naming = checkNaming(WHERE, o.naming);
+  const names = requestMetricNames(WHERE, checkPrefix(WHERE, o.prefix), o.names, naming);
+  const labels = checkRequestLabels(WHERE, o.labels, naming);
+  // Without a counter (naming "otel"), the histogram's _count counts the same requests.
+  const requests = names.requests ?? `${names.duration}_count`;
+  const [method, route, status] = requestLabels(naming) as [string, string, string];
   checkType(WHERE, 'job', o.job, 'string', 'the job name in your Prometheus configuration, e.g. "checkout"');
   if (o.job === '') throw optionError(`${WHERE}: "job" must not be empty; leave it out to cover every job.`);
   const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.1, 0.5, 1]');
@@ -149,7 +167,12 @@ export function resolveOps(options?: OpsOptions): ResolvedOps {
   if (!(scrapeSlow > 0)) throw optionError(`${WHERE}: "scrapeSlow" must be a number of seconds above 0, got ${scrapeSlow}.`);
   checkType(WHERE, 'runbookUrl', o.runbookUrl, 'string', 'a URL, e.g. "https://wiki.example.com/promhttp"');
   return {
-    names,
+    naming,
+    names: { duration: names.duration, inFlight: names.inFlight },
+    requests,
+    // A counter loses `_total` in rule names, as its rate is recorded.
+    base: requests.endsWith('_total') ? requests.slice(0, -'_total'.length) : requests,
+    label: { method, route, status },
     labels,
     job: o.job as string | undefined,
     errorBudget: budget('availability', o.availability, 99.9),

@@ -43,17 +43,17 @@ export function leMatcher(bound: number): string {
   return text === open ? `le=${quote(text)}` : `le=~${quote(`${text.replace(/\./g, '\\.')}|${open.replace(/\./g, '\\.')}`)}`;
 }
 
-/** The metric part of a recording rule name: a counter loses `_total`, as its rate is recorded. */
-export function baseName(counter: string): string {
-  return counter.endsWith('_total') ? counter.slice(0, -'_total'.length) : counter;
+/** Requests answered with a 5xx. */
+export function fiveXX(ops: ResolvedOps): string {
+  return `${ops.label.status}=~"5.."`;
 }
-
-export const FIVE_XX = 'status_code=~"5.."';
 
 /**
  * Requests whose status is known: the denominator of every 5xx ratio. The request metrics' overflow
  * series keeps the method and status code of what lands in it (its route reads `overflow`), so it
- * counts in both parts of a ratio; where a series has lost its status code as well (`status_code`
- * reading `overflow`), its requests are left out of both parts, as their class is unknown.
+ * counts in both parts of a ratio; where a series has lost its status code as well (the status
+ * label reading `overflow`), its requests are left out of both parts, as their class is unknown.
  */
-export const KNOWN_STATUS = `status_code!=${quote(OVERFLOW)}`;
+export function knownStatus(ops: ResolvedOps): string {
+  return `${ops.label.status}!=${quote(OVERFLOW)}`;
+}

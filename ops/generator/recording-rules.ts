@@ -1,5 +1,5 @@
 import type { ResolvedOps } from './options.js';
-import { baseName, FIVE_XX, KNOWN_STATUS, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { fiveXX, knownStatus, ruleMatchers, selector, serviceLabels } from './promql.js';
 
 /** One rule of a rule group, as Prometheus reads it. */
 export interface Rule {
@@ -28,7 +28,7 @@ export const QUANTILES = [0.5, 0.9, 0.99] as const;
 
 /** The rule group name, unique per set of names so that several apps' rules can live side by side. */
 export function groupName(ops: ResolvedOps, part: string): string {
-  return `promhttp.${baseName(ops.names.requests)}.${part}`;
+  return `promhttp.${ops.base}.${part}`;
 }
 
 /**
@@ -36,26 +36,27 @@ export function groupName(ops: ResolvedOps, part: string): string {
  * named by the `level:metric:operations` convention.
  */
 export function recordingRules(ops: ResolvedOps): RuleFile {
-  const { requests, duration } = ops.names;
-  const base = baseName(requests);
+  const { requests, base } = ops;
+  const { duration } = ops.names;
+  const route = ops.label.route;
   const by = serviceLabels(ops);
-  const byRoute = [...by, 'route'].join(', ');
+  const byRoute = [...by, route].join(', ');
   const level = by.join('_');
   const all = selector(ruleMatchers(ops));
-  const errors = selector(ruleMatchers(ops), FIVE_XX);
-  const known = selector(ruleMatchers(ops), KNOWN_STATUS);
+  const errors = selector(ruleMatchers(ops), fiveXX(ops));
+  const known = selector(ruleMatchers(ops), knownStatus(ops));
   const rules: Rule[] = [];
   for (const w of RECORDING_WINDOWS) {
     rules.push(
       { record: `${level}:${base}:rate${w}`, expr: `sum by (${by.join(', ')}) (rate(${requests}${all}[${w}]))` },
-      { record: `${level}_route:${base}:rate${w}`, expr: `sum by (${byRoute}) (rate(${requests}${all}[${w}]))` },
+      { record: `${level}_${route}:${base}:rate${w}`, expr: `sum by (${byRoute}) (rate(${requests}${all}[${w}]))` },
       {
-        record: `${level}_route:${base}_5xx:ratio_rate${w}`,
+        record: `${level}_${route}:${base}_5xx:ratio_rate${w}`,
         // A route without errors has no 5xx series: `or … * 0` gives it a ratio of 0 instead of none.
         expr: `(sum by (${byRoute}) (rate(${requests}${errors}[${w}])) or sum by (${byRoute}) (rate(${requests}${known}[${w}])) * 0) / sum by (${byRoute}) (rate(${requests}${known}[${w}]))`,
       },
       ...QUANTILES.map((q) => ({
-        record: `${level}_route:${duration}:quantile_rate${w}`,
+        record: `${level}_${route}:${duration}:quantile_rate${w}`,
         expr: `histogram_quantile(${q}, sum by (${byRoute}, le) (rate(${duration}_bucket${all}[${w}])))`,
         labels: { quantile: String(q) },
       })),

@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import type { ResolvedOps } from './options.js';
-import { baseName, FIVE_XX, KNOWN_STATUS, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { fiveXX, knownStatus, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
 import type { Rule } from './recording-rules.js';
 import { runbookUrl } from './runbook.js';
 import { WORKBOOK, WORKBOOK_PERIOD } from './workbook.js';
@@ -28,16 +28,16 @@ export function burnPairs(ops: ResolvedOps): BurnPair[] {
 
 /** The two service level indicators, each a bad-request ratio recorded per window. */
 function indicators(ops: ResolvedOps) {
-  const { requests, duration } = ops.names;
+  const { requests, base } = ops;
+  const { duration } = ops.names;
   const by = serviceLabels(ops).join(', ');
   const level = serviceLabels(ops).join('_');
-  const base = baseName(requests);
   const all = selector(ruleMatchers(ops));
   return {
     errors: {
       alert: 'PromhttpErrorBudgetBurn' as const,
       record: (w: string) => `${level}:${base}_5xx:ratio_rate${w}`,
-      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), FIVE_XX)}[${w}])) / sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), KNOWN_STATUS)}[${w}]))`,
+      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), fiveXX(ops))}[${w}])) / sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), knownStatus(ops))}[${w}]))`,
       budget: ops.errorBudget,
       what: 'answered with a 5xx',
     },

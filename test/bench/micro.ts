@@ -19,6 +19,9 @@ const promhttp = createHttpMetrics({ registry: new Registry(), defaultMetrics: f
 const directory = scratchDirectory();
 const store = enableMultiprocess({ registry: new Registry(), dir: directory });
 const shared = createHttpMetrics({ registry: store.registry, defaultMetrics: false });
+// Exemplars on: `true` reads the active OpenTelemetry span at start() (there is none here, as for an untraced request).
+const traced = createHttpMetrics({ registry: new Registry(), defaultMetrics: false, exemplars: true });
+const exemplar = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' };
 
 const promClientRegistry = new Registry();
 const counter = new client.Counter({ name: 'http_requests_total', help: 'requests', labelNames, registers: [promClientRegistry] });
@@ -65,6 +68,21 @@ const cases: Case[] = [
     run(n) {
       const result = { method: 'GET', route: '/users/:id', status: 200 };
       for (let i = 0; i < n; i++) promhttp.start()(result);
+    },
+  },
+  {
+    name: 'promhttp start/end, exemplars: true, no trace',
+    what: 'the closure API with exemplars on, for a request without a sampled trace: the active span is looked for and none kept',
+    run(n) {
+      const result = { method: 'GET', route: '/users/:id', status: 200 };
+      for (let i = 0; i < n; i++) traced.start()(result);
+    },
+  },
+  {
+    name: 'promhttp begin/finish with an exemplar',
+    what: 'a traced request: its trace and span id checked and kept on its bucket and counter (the latest replaces the one before)',
+    run(n) {
+      for (let i = 0; i < n; i++) traced.finish(traced.begin(), 'GET', '/users/:id', 200, exemplar);
     },
   },
   {
@@ -239,7 +257,8 @@ async function bytesPerCall(run: (n: number) => void, calls: number, repeats = 5
 
 const keep: unknown[] = new Array(1024);
 const allocationCases: Array<{ name: string; run(n: number): void }> = [
-  ...cases.filter((c) => /histogram\(\)\.observe|spread durations/.test(c.name)),
+  // The plain request paths with exemplars off and on, and native against classic.
+  ...cases.filter((c) => /^promhttp (begin\/finish|start\/end)|histogram\(\)\.observe|spread durations/.test(c.name)),
   {
     name: 'control: a two-element array kept per call',
     run(n) {
@@ -270,8 +289,10 @@ async function recorded(registry: Registry, name = 'http_requests_total'): Promi
   const metric = await registry.getSingleMetric(name)!.get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
-const promhttpExpected = 2 * settings.iterations * (settings.runs + 1);
-const directoryExpected = settings.iterations * (settings.runs + 1);
+const calls = (caseName: string): number => settings.iterations * (settings.runs + 1) + (allocationCalls.get(caseName) ?? 0);
+const promhttpExpected = calls('promhttp begin/finish') + calls('promhttp start/end');
+const tracedExpected = calls('promhttp start/end, exemplars: true, no trace') + calls('promhttp begin/finish with an exemplar');
+const directoryExpected = calls('promhttp begin/finish, directory mode');
 const factoryExpected = settings.iterations * (settings.runs + 1);
 const promClientExpected = 2 * settings.iterations * (settings.runs + 1);
 const problems: string[] = [];
@@ -293,6 +314,8 @@ for (const [registry, name, caseName] of [
 }
 problems.push(...allocationProblems);
 const promhttpCount = await recorded(promhttp.registry);
+const tracedCount = await recorded(traced.registry);
+if (tracedCount !== tracedExpected) problems.push(`promhttp with exemplars counted ${tracedCount}, expected ${tracedExpected}`);
 const promClientCount = await recorded(promClientRegistry);
 const directoryCount = await recorded(store.registry);
 const factoryCount = await recorded(factoryRegistry, 'messages_processed_total');

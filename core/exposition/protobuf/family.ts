@@ -1,8 +1,9 @@
+import type { SlotExemplars } from '../../exemplars/store.js';
 import type { FamilyDef, Series } from '../../store/types.js';
 import { classicWidth } from '../../store/types.js';
 import type { Wire } from './wire.js';
 import { bytes, createWire, end, take } from './wire.js';
-import { beginHistogram, beginSummary, bucket, counter, familyHead, gauge, metric, renderedLabels, TYPE } from './messages.js';
+import { beginHistogram, beginSummary, bucket, counter, exemplar, familyHead, gauge, metric, renderedLabels, TYPE } from './messages.js';
 import { nativeFields } from './native.js';
 
 /**
@@ -12,6 +13,9 @@ import { nativeFields } from './native.js';
  * copied out; encoding is synchronous, so renders that take turns never share it mid-chunk.
  */
 const scratch: Wire = createWire();
+
+/** `Histogram.exemplars` of metrics.proto: a native histogram's exemplars, each with a timestamp. */
+const HISTOGRAM_EXEMPLARS = 16;
 
 /** The `MetricType` of a store family: info metrics are gauges of value 1, as in the text format. */
 export function familyType(def: FamilyDef): number {
@@ -36,9 +40,13 @@ function labelBytes(w: Wire, rendered: string): Uint8Array | undefined {
  * observations, is for OpenMetrics only), the +Inf bucket left to the count, and the native
  * buckets of a histogram that has them (its classic buckets left out when `classicInProtobuf` is
  * false). `extra` is a rendered label list put before every series' own labels (the registry's
- * default labels).
+ * default labels). `exemplars`, by slot of `v`, go on counters and classic buckets; the +Inf bucket
+ * is written out when it has one, as client_golang does, since the count has no place for an
+ * exemplar. A native histogram also carries its buckets' exemplars in `Histogram.exemplars`, in
+ * order of value, where client_golang puts them and where scrapers look when classic buckets are
+ * left out.
  */
-export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float64Array, extra = ''): Uint8Array {
+export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float64Array, extra = '', exemplars?: SlotExemplars): Uint8Array {
   const w = scratch;
   const extraBytes = labelBytes(w, extra);
   for (const s of series) {
@@ -48,7 +56,7 @@ export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float
     renderedLabels(w, s.rendered);
     switch (def.type) {
       case 'counter':
-        counter(w, v[o]!);
+        counter(w, v[o]!, exemplars?.get(o));
         break;
       case 'gauge':
         gauge(w, v[o]!);
@@ -67,10 +75,21 @@ export function encodeSeries(def: FamilyDef, series: readonly Series[], v: Float
           let acc = 0;
           for (let i = 0; i < n; i++) {
             acc += v[o + 2 + i]!;
-            bucket(w, acc, bounds[i]!);
+            bucket(w, acc, bounds[i]!, exemplars?.get(o + 2 + i));
+          }
+          const inf = exemplars?.get(o + 2 + n);
+          if (inf !== undefined) bucket(w, total, Infinity, inf);
+        }
+        if (native !== undefined) {
+          nativeFields(w, v, o + classicWidth(def), native);
+          if (exemplars !== undefined) {
+            // Buckets are in order of their bounds, so their exemplars come in order of value.
+            for (let i = 0; i <= n; i++) {
+              const e = exemplars.get(o + 2 + i);
+              if (e !== undefined) exemplar(w, HISTOGRAM_EXEMPLARS, e);
+            }
           }
         }
-        if (native !== undefined) nativeFields(w, v, o + classicWidth(def), native);
         end(w, h);
         break;
       }

@@ -99,6 +99,7 @@ export function clusterPrimary(options?: ClusterPrimaryOptions): ClusterPrimary 
       values: encodeValues(view.v, slots),
       plain: encodePlain(view.plain),
       conflicts: view.conflicts.map((c) => [c.metric, c.action, c.count] as const),
+      exemplars: [...view.exemplars].flatMap(([name, slots]) => [...slots].map(([slot, e]) => [name, slot, e.labels, e.value, e.timestampMs] as const)),
       workers: { fresh: states.size - stale, stale, exited },
     };
     send(asker, message);

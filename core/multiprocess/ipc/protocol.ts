@@ -4,6 +4,7 @@ import { encodeFamilyDef, readFamilyDef } from '../meta.js';
 import { encodeNumber } from '../numbers.js';
 import type { PlainMetric } from '../plain.js';
 import { readPlainMetrics } from '../plain.js';
+import type { EncodedExemplar } from '../exemplars.js';
 
 /**
  * The messages between workers and the primary. node:cluster serialises them as JSON, which has no
@@ -30,6 +31,11 @@ export interface StateMessage {
   readonly plain: readonly unknown[];
   /** The worker registry's default labels: they label every series of the worker, as in its own `/metrics`. */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Exemplars recorded since the worker's last state, [slot, labels, value, unix ms]; all of them
+   * when the message starts from the first series (the first state, or after a resync).
+   */
+  readonly exemplars?: readonly EncodedExemplar[];
 }
 
 /** Worker → primary: a scrape is being served; the worker's own state comes with it. */
@@ -67,6 +73,8 @@ export interface MergedMessage {
   readonly families: ReadonlyArray<{ readonly def: EncodedFamily; readonly series: ReadonlyArray<readonly [string, number]> }>;
   readonly values: string;
   readonly plain: readonly unknown[];
+  /** Exemplars of the merged view: [family name, slot of `values`, labels, value, unix ms]. */
+  readonly exemplars?: ReadonlyArray<readonly [string, ...EncodedExemplar]>;
   /** Definitions left out or rebucketed where workers disagree: [metric, action, count]. */
   readonly conflicts?: ReadonlyArray<readonly [string, string, number]>;
   readonly workers: WorkerCounts;

@@ -6,6 +6,8 @@ import type { Conflict } from '../definitions.js';
 import { conflictsMetric } from '../definitions.js';
 import type { MergedMessage, WorkerCounts } from './protocol.js';
 import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
+import type { StoredExemplar } from '../../exemplars/store.js';
+import { decodeExemplars } from '../exemplars.js';
 
 export const WORKERS_METRIC = 'promhttp_cluster_workers';
 const HELP = 'node:cluster workers in this scrape, by state: fresh values, stale (did not answer in time, shown as last sent), or exited (counts kept).';
@@ -26,7 +28,19 @@ export function workersMetric(counts: WorkerCounts): MetricObject {
 /** Renders the primary's merged answer in the layout of directory mode: promhttp families, the workers gauge, plain metrics. */
 export async function renderMerged(message: MergedMessage, format: Format, defaults: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Buffer[]> {
   const gauges = [workersMetric(message.workers), conflictsMetric(decodeConflicts(message.conflicts))];
-  return renderMergedView(decodedFamilies(message), decodeValues(message.values), gauges, decodePlain(message.plain), format, defaults, createSlicer(signal));
+  return renderMergedView(decodedFamilies(message), decodeValues(message.values), gauges, decodePlain(message.plain), format, defaults, createSlicer(signal), decodedExemplars(message.exemplars));
+}
+
+/** The merged exemplars by family name and slot; anything that is not one is skipped. */
+function decodedExemplars(raw: unknown): Map<string, Map<number, StoredExemplar>> {
+  const byName = new Map<string, Map<number, StoredExemplar>>();
+  for (const item of Array.isArray(raw) ? (raw as unknown[]) : []) {
+    if (!Array.isArray(item) || typeof item[0] !== 'string') continue;
+    let slots = byName.get(item[0]);
+    if (slots === undefined) byName.set(item[0], (slots = new Map()));
+    decodeExemplars([item.slice(1)], slots);
+  }
+  return byName;
 }
 
 function decodeConflicts(raw: unknown): Conflict[] {

@@ -13,6 +13,8 @@ import { createPlainMerger } from '../plain.js';
 import { readLabels } from '../snapshot.js';
 import type { StateMessage } from './protocol.js';
 import { decodeFamily, decodePlain, decodeValues } from './protocol.js';
+import type { StoredExemplar } from '../../exemplars/store.js';
+import { createExemplarIndex, decodeExemplars } from '../exemplars.js';
 
 /** What the primary holds of one live worker: its series and the values it sent last. */
 export interface WorkerState {
@@ -27,10 +29,12 @@ export interface WorkerState {
   plain: PlainMetric[];
   /** The worker registry's default labels, as it last sent them. */
   labels: Readonly<Record<string, string>> | undefined;
+  /** The latest exemplars it sent, by slot of its values. */
+  readonly exemplars: Map<number, StoredExemplar>;
 }
 
 export function newWorkerState(pid: number): WorkerState {
-  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [], labels: undefined };
+  return { pid, since: Date.now(), worker: String(pid), stable: false, families: [], series: [], v: new Float64Array(0), plain: [], labels: undefined, exemplars: new Map() };
 }
 
 /**
@@ -53,6 +57,9 @@ export function applyState(state: WorkerState, message: StateMessage): boolean {
   state.v = decodeValues(message.values);
   state.plain = decodePlain(message.plain);
   state.labels = readLabels(message.labels);
+  // A state from the first series on carries every exemplar the worker has.
+  if (message.seriesFrom === 0) state.exemplars.clear();
+  decodeExemplars(message.exemplars, state.exemplars);
   return true;
 }
 
@@ -84,6 +91,8 @@ export interface ClusterView {
   readonly v: Float64Array;
   readonly plain: PlainMetric[];
   readonly conflicts: Conflict[];
+  /** Exemplars of the live workers, by family name and slot of `v`. */
+  readonly exemplars: Map<string, Map<number, StoredExemplar>>;
 }
 
 /**
@@ -106,5 +115,7 @@ export function* mergeWorkers(live: Iterable<WorkerState>, archive: Archive | un
   }
   if (archive !== undefined) yield* addArchive(families, plain, archive);
   const resolved = yield* resolveDefinitions(families, plain.conflicts());
-  return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts };
+  const exemplars = createExemplarIndex();
+  for (const state of states) exemplars.add(state.series, (s) => s.def, state.exemplars, state.labels);
+  return { families: resolved.families, v: families.values(), plain: plain.result(), conflicts: resolved.conflicts, exemplars: exemplars.merged(resolved.families) };
 }

@@ -15,6 +15,8 @@ import { createTrackedArena } from './arena.js';
 import { parentPrimary, underPm2 } from './env.js';
 import type { CollectMessage, MergedMessage, ResyncMessage, ScrapeMessage, StateMessage, WorkerCounts } from './protocol.js';
 import { encodeFamily, encodePlain, encodeValues, isMessage } from './protocol.js';
+import { allExemplars, peekExemplars } from '../../exemplars/store.js';
+import { encodeExemplars } from '../exemplars.js';
 import { WORKERS_METRIC, renderMerged, workersMetric } from './render.js';
 
 /** Options of `clusterWorker()`. */
@@ -123,6 +125,8 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
 
   let sentFamilies = 0;
   let sentSeries = 0;
+  /** The `seq` of the last exemplar sent: only newer ones go with the next state. */
+  let sentExemplars = 0;
   let nextReq = 0;
   let closed = false;
   let counts: WorkerCounts = { fresh: 0, stale: 0, exited: 0 };
@@ -131,6 +135,7 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
   /** Built synchronously, so metadata goes out in the order the primary must apply it. */
   function state(plain: readonly PlainMetric[], round?: number): StateMessage {
     arena.takeChanged();
+    const exemplars = peekExemplars(arena);
     const message: StateMessage = {
       promhttpIpc: 'state',
       ...(round !== undefined ? { round } : {}),
@@ -143,9 +148,12 @@ export function clusterWorker(options?: ClusterWorkerOptions): ClusterWorker {
       values: encodeValues(arena.v, arena.used),
       plain: encodePlain(plain),
       labels: defaultLabelsOf(registry),
+      // From the first series on (the first state, a resync), every exemplar: the primary starts over.
+      ...(exemplars === undefined || (sentSeries > 0 && exemplars.seq === sentExemplars) ? {} : { exemplars: encodeExemplars(allExemplars(exemplars), sentSeries === 0 ? 0 : sentExemplars) }),
     };
     sentFamilies = arena.families.length;
     sentSeries = arena.series.length;
+    if (exemplars !== undefined) sentExemplars = exemplars.seq;
     return message;
   }
 

@@ -1,32 +1,35 @@
 import type { ResolvedOps } from '../options.js';
 import { CLIENT_CLOSED, OVERFLOW } from '../../../core/labels.js';
-import { FIVE_XX, KNOWN_STATUS, quote } from '../promql.js';
+import { fiveXX, knownStatus, quote } from '../promql.js';
 import type { RowSpec } from './panel.js';
 import { RATE_INTERVAL, selectors } from './selectors.js';
 
 /** Traffic, errors and latency: what the users of the service see. */
 export function httpRows(ops: ResolvedOps): RowSpec[] {
-  const { requests, duration } = ops.names;
+  const { requests } = ops;
+  const { duration } = ops.names;
+  const { route, status } = ops.label;
   const s = selectors(ops);
   const rate = (sel: string): string => `rate(${requests}${sel}[${RATE_INTERVAL}])`;
-  const byRoute = (sel: string): string => `sum by (route) (${rate(sel)})`;
+  const byRoute = (sel: string): string => `sum by (${route}) (${rate(sel)})`;
+  const routeLegend = `{{${route}}}`;
   const quantile = (q: number) => ({
     title: `p${q * 100} latency by route`,
     description: `${q * 100} % of the requests on each route finished faster than this (histogram_quantile over the duration buckets).`,
     unit: 's',
     width: 8,
-    queries: [{ expr: `histogram_quantile(${q}, sum by (le, route) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}])))`, legend: '{{route}}' }],
+    queries: [{ expr: `histogram_quantile(${q}, sum by (le, ${route}) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}])))`, legend: routeLegend }],
   });
   return [
     {
       title: 'Traffic',
       panels: [
-        { title: 'Request rate by route', description: 'Requests per second that ended, by route template.', unit: 'reqps', queries: [{ expr: byRoute(s.route()), legend: '{{route}}' }] },
+        { title: 'Request rate by route', description: 'Requests per second that ended, by route template.', unit: 'reqps', queries: [{ expr: byRoute(s.route()), legend: routeLegend }] },
         {
           title: 'Request rate by status class',
           description: `Requests per second by the class of their status code (499, a client that went away, counts as 4xx; "${OVERFLOW}", requests in an overflow series that lost its status code).`,
           unit: 'reqps',
-          queries: [{ expr: `sum by (class) (label_replace(label_replace(${rate(s.route())}, "class", "\${1}xx", "status_code", "([1-5])[0-9][0-9]"), "class", ${quote(OVERFLOW)}, "status_code", ${quote(OVERFLOW)}))`, legend: '{{class}}' }],
+          queries: [{ expr: `sum by (class) (label_replace(label_replace(${rate(s.route())}, "class", "\${1}xx", "${status}", "([1-5])[0-9][0-9]"), "class", ${quote(OVERFLOW)}, "${status}", ${quote(OVERFLOW)}))`, legend: '{{class}}' }],
         },
       ],
     },
@@ -37,25 +40,25 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
           title: '5xx ratio',
           description: 'Share of the requests answered with a 5xx status, all chosen routes together.',
           unit: 'percentunit',
-          queries: [{ expr: `(sum(${rate(s.route(FIVE_XX))}) or vector(0)) / sum(${rate(s.route(KNOWN_STATUS))})`, legend: '5xx' }],
+          queries: [{ expr: `(sum(${rate(s.route(fiveXX(ops)))}) or vector(0)) / sum(${rate(s.route(knownStatus(ops)))})`, legend: '5xx' }],
         },
         {
           title: '5xx ratio by route',
           description: 'Share of the requests on each route answered with a 5xx status.',
           unit: 'percentunit',
-          queries: [{ expr: `(${byRoute(s.route(FIVE_XX))} or ${byRoute(s.route(KNOWN_STATUS))} * 0) / ${byRoute(s.route(KNOWN_STATUS))}`, legend: '{{route}}' }],
+          queries: [{ expr: `(${byRoute(s.route(fiveXX(ops)))} or ${byRoute(s.route(knownStatus(ops)))} * 0) / ${byRoute(s.route(knownStatus(ops)))}`, legend: routeLegend }],
         },
         {
           title: '4xx by route',
           description: 'Requests per second answered with a 4xx status, by route and status. Unknown paths are the route "unmatched".',
           unit: 'reqps',
-          queries: [{ expr: `sum by (route, status_code) (${rate(s.route('status_code=~"4.."'))})`, legend: '{{route}} {{status_code}}' }],
+          queries: [{ expr: `sum by (${route}, ${status}) (${rate(s.route(`${status}=~"4.."`))})`, legend: `${routeLegend} {{${status}}}` }],
         },
         {
           title: `Client aborts (${CLIENT_CLOSED})`,
           description: 'Requests per second whose client closed the connection before the response was sent.',
           unit: 'reqps',
-          queries: [{ expr: byRoute(s.route(`status_code="${CLIENT_CLOSED}"`)), legend: '{{route}}' }],
+          queries: [{ expr: byRoute(s.route(`${status}="${CLIENT_CLOSED}"`)), legend: routeLegend }],
         },
       ],
     },
@@ -79,7 +82,7 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
           title: 'Mean latency by route',
           description: 'Time spent per request on each route, on average.',
           unit: 's',
-          queries: [{ expr: `sum by (route) (rate(${duration}_sum${s.route()}[${RATE_INTERVAL}])) / sum by (route) (rate(${duration}_count${s.route()}[${RATE_INTERVAL}]))`, legend: '{{route}}' }],
+          queries: [{ expr: `sum by (${route}) (rate(${duration}_sum${s.route()}[${RATE_INTERVAL}])) / sum by (${route}) (rate(${duration}_count${s.route()}[${RATE_INTERVAL}]))`, legend: routeLegend }],
         },
       ],
     },

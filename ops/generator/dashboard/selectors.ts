@@ -20,7 +20,7 @@ export function selectors(ops: ResolvedOps): Selectors {
   const targets = ['job=~"$job"', 'instance=~"$instance"'];
   return {
     app: selector(staticMatchers(ops), targets),
-    route: (...extra) => selector(staticMatchers(ops), targets, 'route=~"$route"', extra),
+    route: (...extra) => selector(staticMatchers(ops), targets, `${ops.label.route}=~"$route"`, extra),
     target: selector(targets),
   };
 }

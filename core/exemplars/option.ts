@@ -1,0 +1,65 @@
+import { describeValue, optionError } from '../errors.js';
+import type { ExemplarLabels } from './labels.js';
+import { activeSpanLabels, openTelemetry, traceparentLabels } from './trace.js';
+
+/**
+ * Where a request's exemplar comes from. `true`: the trace and span id of the active
+ * OpenTelemetry span (through `@opentelemetry/api`, when the app has it), else those of the
+ * request's W3C `traceparent` header, in both cases only for a sampled trace. A function: the
+ * labels it returns for the request (called with the framework's context, as a `route` function
+ * is), or `undefined` for none.
+ */
+export type ExemplarsOption<Args extends readonly unknown[] = never[]> = boolean | ((...args: Args) => ExemplarLabels | undefined);
+
+/**
+ * Takes a request's exemplar labels as it starts, in its own async context (where the active span
+ * is). `key` is the adapter's request object, which `traceparentOf` reads the header from; `args`
+ * are what the adapter hands a `route` function. The result is checked when the request is
+ * recorded (`checkExemplar`), so a function's mistake is counted there, never thrown.
+ */
+export type ExemplarCapture<Args extends readonly unknown[] = never[]> = (key: object, args: Args) => unknown;
+
+/** How an adapter reads the `traceparent` header from its request object. */
+export type TraceparentOf = (key: object) => unknown;
+
+/** Checks an `exemplars` option at construction; `undefined` when exemplars are off. */
+export function checkExemplarsOption(where: string, option: unknown): true | ((...args: never[]) => unknown) | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true || typeof option === 'function') return option as true | ((...args: never[]) => unknown);
+  throw optionError(
+    `${where}: "exemplars" must be true (the trace id of the active OpenTelemetry span, else of the traceparent header) or a function returning the exemplar labels, e.g. () => ({ trace_id: myTraceId() }); got ${describeValue(option)}.`,
+  );
+}
+
+/** A failing function's result: dropped and counted like labels that cannot be written. */
+const FAILED = false;
+
+/**
+ * The capture for a checked `exemplars` option; `undefined` when off. `@opentelemetry/api` is
+ * looked up here, once, so that a request only reads the active span.
+ */
+export function exemplarCapture<Args extends readonly unknown[]>(option: true | ((...args: never[]) => unknown) | undefined, traceparentOf?: TraceparentOf): ExemplarCapture<Args> | undefined {
+  if (option === undefined) return undefined;
+  if (option === true) {
+    const api = openTelemetry();
+    return function traceExemplar(key) {
+      const fromSpan = api === null ? undefined : activeSpanLabels(api);
+      if (fromSpan !== undefined || traceparentOf === undefined) return fromSpan;
+      try {
+        return traceparentLabels(traceparentOf(key));
+      } catch {
+        return undefined;
+      }
+    };
+  }
+  const labelsOf = option as (...args: Args) => unknown;
+  return function userExemplar(_key, args) {
+    try {
+      const labels = labelsOf(...args);
+      // A copy: the app may reuse or change its object after the request ends.
+      return labels !== null && typeof labels === 'object' && !Array.isArray(labels) ? { ...labels } : labels;
+    } catch {
+      return FAILED;
+    }
+  };
+}

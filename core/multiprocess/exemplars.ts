@@ -1,0 +1,172 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BAD_EXEMPLAR, checkExemplar } from '../exemplars/labels.js';
+import type { ExemplarStore, SlotExemplars, StoredExemplar } from '../exemplars/store.js';
+import { allExemplars, bucketSlot } from '../exemplars/store.js';
+import { bucketIndex } from '../store/family.js';
+import type { FamilyDef, Series } from '../store/types.js';
+import { seriesWidth } from '../store/types.js';
+import { FORMAT } from './damage.js';
+import { renderLabels } from '../labels.js';
+
+/**
+ * Exemplars across processes. They are strings, so they cannot travel in a store's values: each
+ * process writes its own to `proc.<id>/exemplars.json` (directory mode) or sends them with its
+ * state (IPC mode), by the slot they belong to, and a scrape finds each slot's series and merges
+ * them by series, the latest of each bucket winning. An exemplar is a pointer to one request, not
+ * a count: what a process kept and never wrote (it was killed) is simply not shown, and the
+ * archives of exited processes keep none.
+ */
+
+/** An exemplar as files and messages carry it: [slot, labels, value, unix ms]. */
+export type EncodedExemplar = readonly [number, Readonly<Record<string, string>>, number, number];
+
+export const EXEMPLARS_FILE = 'exemplars.json';
+
+/** How often, in ms, a process writes its exemplars when it recorded new ones: other processes' scrapes see them this much late at most. */
+export const EXEMPLARS_WRITE_MS = 1_000;
+
+export function encodeExemplars(exemplars: Iterable<[number, StoredExemplar]>, since = 0): EncodedExemplar[] {
+  const out: EncodedExemplar[] = [];
+  for (const [slot, e] of exemplars) if (e.seq > since) out.push([slot, e.labels, e.value, e.timestampMs]);
+  return out;
+}
+
+/** Exemplars from another process: anything that is not one is skipped, never trusted. */
+export function decodeExemplars(raw: unknown, into = new Map<number, StoredExemplar>()): Map<number, StoredExemplar> {
+  if (!Array.isArray(raw)) return into;
+  for (const item of raw as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 4) continue;
+    const [slot, labels, value, timestampMs] = item as unknown[];
+    if (!Number.isSafeInteger(slot) || (slot as number) < 0 || typeof value !== 'number' || !Number.isFinite(value) || typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) continue;
+    const checked = checkExemplar(labels);
+    if (checked === undefined || checked === BAD_EXEMPLAR) continue;
+    into.set(slot as number, { labels: checked, value, timestampMs, seq: 0 });
+  }
+  return into;
+}
+
+/** Writes the store's exemplars whole, under a work name renamed into place, so that a reader never sees half a file. Throws as the write does. */
+export function writeExemplarsFile(storePath: string, store: ExemplarStore | undefined): void {
+  const tmp = join(storePath, `${EXEMPLARS_FILE}.tmp`);
+  try {
+    writeFileSync(tmp, JSON.stringify({ promhttp: FORMAT, exemplars: encodeExemplars(allExemplars(store)) }));
+    renameSync(tmp, join(storePath, EXEMPLARS_FILE));
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** A store's exemplars by slot; none when it has not written any, or what it wrote cannot be read (they are pointers, and nothing is counted wrong without them). */
+export function readExemplarsFile(storePath: string): Map<number, StoredExemplar> {
+  try {
+    const raw = JSON.parse(readFileSync(join(storePath, EXEMPLARS_FILE), 'utf8')) as { promhttp?: unknown; exemplars?: unknown };
+    return raw?.promhttp === FORMAT ? decodeExemplars(raw.exemplars) : new Map();
+  } catch {
+    return new Map();
+  }
+}
+
+/** A series of a source (a store, a worker) as the index needs it: where its slots start, and what it is. */
+interface SourceSeries {
+  readonly offset: number;
+  readonly rendered: string;
+}
+
+/**
+ * The exemplars of several sources, by the series they belong to (family name and label set, as
+ * the merge keys series), so that they follow their series into the merged view whatever slot it
+ * gets there.
+ */
+export interface ExemplarIndex {
+  /**
+   * Adds a source's exemplars; `series` are the source's, in the order of their offsets, and
+   * `labels` its registry's default labels, which the merge adds to its series.
+   */
+  add<S extends SourceSeries>(series: readonly S[], defOf: (series: S) => FamilyDef, exemplars: SlotExemplars, labels?: Readonly<Record<string, string>>): void;
+  /**
+   * The exemplars of the merged view, by family name and slot of its values: a counter's latest,
+   * and a histogram's latest per bucket, the bucket being the one each exemplar's value falls in
+   * under the definition shown (a deploy may have changed the buckets).
+   */
+  merged(families: Iterable<{ readonly def: FamilyDef; readonly series: readonly Series[] }>): Map<string, Map<number, StoredExemplar>>;
+}
+
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/**
+ * A series' key whatever the order of its labels (a merge may reorder them, as another process's
+ * definition lists them): its family's name and its labels as sorted `name="value"` pairs.
+ */
+function keyOf(name: string, rendered: string): string {
+  const pairs = rendered.match(LABEL) ?? [];
+  return `${name}\u0000${pairs.sort().join(',')}`;
+}
+
+/** A source series' labels as the merge shows them: its registry's default labels first, where its family has no label of that name. */
+function withDefaults(def: FamilyDef, rendered: string, labels: Readonly<Record<string, string>> | undefined): string {
+  if (labels === undefined) return rendered;
+  const names = Object.keys(labels).filter((name) => !def.labelNames.includes(name));
+  if (names.length === 0) return rendered;
+  const extra = renderLabels(names, names.map((name) => String(labels[name])));
+  return rendered === '' ? extra : `${extra},${rendered}`;
+}
+
+/** The series whose slots hold `slot`: `series` in the order of their offsets. */
+function seriesAt<S extends SourceSeries>(series: readonly S[], slot: number, widthOf: (series: S) => number): S | undefined {
+  let lo = 0;
+  let hi = series.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const s = series[mid]!;
+    if (slot < s.offset) hi = mid - 1;
+    else if (slot >= s.offset + widthOf(s)) lo = mid + 1;
+    else return s;
+  }
+  return undefined;
+}
+
+export function createExemplarIndex(): ExemplarIndex {
+  const bySeries = new Map<string, StoredExemplar[]>();
+  /** Families with any exemplar: only their series are keyed at a merge. */
+  const named = new Set<string>();
+  return {
+    add(series, defOf, exemplars, labels) {
+      if (exemplars.size === 0) return;
+      const width = (s: (typeof series)[number]): number => seriesWidth(defOf(s));
+      for (const [slot, e] of exemplars) {
+        const s = seriesAt(series, slot, width);
+        if (s === undefined) continue;
+        const def = defOf(s);
+        if (def.type !== 'counter' && def.type !== 'histogram') continue;
+        const key = keyOf(def.name, withDefaults(def, s.rendered, labels));
+        const list = bySeries.get(key);
+        named.add(def.name);
+        if (list === undefined) bySeries.set(key, [e]);
+        else list.push(e);
+      }
+    },
+    merged(families) {
+      const out = new Map<string, Map<number, StoredExemplar>>();
+      if (bySeries.size === 0) return out;
+      for (const { def, series } of families) {
+        if (!named.has(def.name)) continue;
+        if (def.type !== 'counter' && def.type !== 'histogram') continue;
+        let slots: Map<number, StoredExemplar> | undefined;
+        for (const s of series) {
+          const found = bySeries.get(keyOf(def.name, s.rendered));
+          if (found === undefined) continue;
+          slots ??= new Map();
+          for (const e of found) {
+            const slot = def.type === 'counter' ? s.offset : bucketSlot(s.offset, bucketIndex(def.buckets!, e.value));
+            const kept = slots.get(slot);
+            if (kept === undefined || e.timestampMs > kept.timestampMs) slots.set(slot, e);
+          }
+        }
+        if (slots !== undefined) out.set(def.name, slots);
+      }
+      return out;
+    },
+  };
+}
