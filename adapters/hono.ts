@@ -13,6 +13,8 @@ import {
   resolveAdapterOptions,
   scrapeResponse,
   untilSettled,
+  upgradedStatus,
+  watchUpgrades,
   whenClosed,
 } from '../core/adapter/index.js';
 import type { Handler, Matched } from './hono-routes.js';
@@ -162,8 +164,11 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
     // registerDefault metrics and a route function read c.res.status: the status recorded.
     const record = grouping === undefined && typeof token === 'number' ? end : (status: number): void => asRecordedIn(c, status, () => end(status));
     if (scrape) return untilSettled(c.req.raw.signal, serveMetrics(c), record);
+    // On Bun, a request upgraded to a WebSocket is answered 101, whatever the handler returned (Hono's upgradeWebSocket: an empty 200).
+    watchUpgrades(c.env);
+    const request = c.req.raw;
     // Hono turns thrown Errors into c.res through onError; an unfinalized context goes to its error handler, 500 by default.
-    await untilSettled(c.req.raw.signal, next().then(() => (c.finalized ? c.res : UNFINALIZED)), record);
+    await untilSettled(request.signal, next().then(() => (c.finalized ? c.res : UNFINALIZED)), (status) => record(upgradedStatus(request, status)));
   }
   const rawPath = own.route === 'path' ? compileRouteOption<[string]>('honoMetrics', 'path', (path) => path) : undefined;
 
@@ -248,7 +253,10 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
       const status = closedStatus(this);
       endRequest(this[TOKEN], method, routeFor(method, this[PATH], this[MATCHED], labelStatus(this, status)), status);
     }
-    function recordFetched(token: RequestToken, method: string, scrape: boolean, path: string, matched: Matched | undefined, status: number): void {
+    function recordFetched(token: RequestToken, request: Request, scrape: boolean, path: string, matched: Matched | undefined, answered: number): void {
+      // On Bun, a request upgraded to a WebSocket is answered 101, whatever the handler returned (Hono's upgradeWebSocket: an empty 200).
+      const status = upgradedStatus(request, answered);
+      const method = request.method;
       endRequest(token, method, scrape ? metricsPath : routeFor(method, path, matched, status), status);
     }
 
@@ -272,23 +280,23 @@ export function honoMetrics(options?: HonoMetricsOptions): HonoMetrics {
         }
       }
       // Elsewhere the response is known when fetch returns or settles.
-      const method = request.method;
+      watchUpgrades(env);
       let result: Response | Promise<Response>;
       try {
         result = scrape ? serveRequest(request, env) : dispatch(request, env, executionCtx);
       } catch (error) {
         // Hono turns thrown Errors into responses; anything else escapes, and the server answers 500.
-        recordFetched(token, method, scrape, seenPath ?? path, seenMatch, 500);
+        recordFetched(token, request, scrape, seenPath ?? path, seenMatch, 500);
         throw error;
       }
       // Answered within this turn: the client cannot have been seen to leave.
       if (!(result instanceof Promise)) {
-        recordFetched(token, method, scrape, seenPath ?? path, seenMatch, result.status);
+        recordFetched(token, request, scrape, seenPath ?? path, seenMatch, result.status);
         return result;
       }
       const routedPath = seenPath ?? path;
       const matched = seenMatch;
-      return untilSettled(request.signal, result, (status) => recordFetched(token, method, scrape, routedPath, matched, status));
+      return untilSettled(request.signal, result, (status) => recordFetched(token, request, scrape, routedPath, matched, status));
     };
     return wrapped as App['fetch'];
   }

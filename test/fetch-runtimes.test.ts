@@ -181,6 +181,33 @@ describe('promhttp/fetch with WebSockets on Bun', () => {
   });
 });
 
+describe.each(['middleware', 'wrap'])('promhttp/hono (%s) with WebSockets on Bun', (mode) => {
+  let child: Child;
+  let port: number;
+  beforeAll(async () => {
+    child = await start('bun', 'test/fixtures/hono-bun-websocket.ts', { PROMHTTP_HONO_MODE: mode });
+    port = (await ports<{ main: number }>(child)).main;
+  }, 200_000);
+  afterAll(async () => {
+    await child?.stop();
+  });
+
+  it("records a request hono/bun's upgradeWebSocket upgraded as 101, not as the empty 200 it returns", async () => {
+    expect(await openWebSocket(port, '/ws')).toEqual({ status: 101, message: 'hi' });
+    expect(await openWebSocket(port, '/ws')).toEqual({ status: 101, message: 'hi' });
+    expect((await request(`http://127.0.0.1:${port}/ws`)).status).toBe(404);
+    expect((await request(`http://127.0.0.1:${port}/plain`)).status).toBe(200);
+    const samples = await scrapeSettled(`http://127.0.0.1:${port}`);
+    expect(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.labels.status_code, s.value]).sort()).toEqual([
+      ['/plain', '200', 1],
+      ['/ws', '101', 2],
+      ['/ws', '404', 1],
+    ]);
+    expect(sum(samples, 'http_requests_in_flight')).toBe(0);
+    expect(child.output()).not.toMatch(/uncaught|unhandled|error/i);
+  });
+});
+
 describe('promhttp/fetch in directory mode', () => {
   it('shows the totals of a Bun.serve and a Deno.serve process sharing one directory on both', async () => {
     const dir = tempDir();
