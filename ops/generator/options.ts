@@ -92,7 +92,11 @@ export interface ResolvedOps {
   readonly names: { readonly duration: string; readonly inFlight: string };
   /** The series whose rate is the request rate: the counter, or under naming "otel" the duration histogram's `_count`. */
   readonly requests: string;
-  /** What recording rules, rule groups and the dashboard are named after: the counter without `_total`, or the duration histogram's `_count`. */
+  /**
+   * What recording rules, rule groups and the dashboard are named after: the counter without
+   * `_total`, or under naming "otel" the duration histogram's name with `_request_duration_seconds`
+   * read as `_requests` (`http_server_requests`).
+   */
   readonly base: string;
   /** The request metrics' label names. */
   readonly label: { readonly method: string; readonly route: string; readonly status: string };
@@ -144,6 +148,18 @@ function sloPeriod(period: unknown, interval: unknown): { sloPeriodMs: number; s
   return { sloPeriodMs, scrapeIntervalMs };
 }
 
+/**
+ * The name the request rules and the dashboard go by. A counter loses `_total`, as its rate is
+ * recorded. Without one (naming "otel"), the histogram's `_count` would make names that read as a
+ * count of counts (`job:http_server_request_duration_seconds_count:rate5m`) and a dashboard uid cut
+ * at 40 characters: the requests are named after the histogram instead, `…_request_duration_seconds`
+ * becoming `…_requests`, any other name losing its unit.
+ */
+function baseName(counter: string | undefined, duration: string): string {
+  if (counter !== undefined) return counter.slice(0, -'_total'.length);
+  return duration.endsWith('_request_duration_seconds') ? `${duration.slice(0, -'_request_duration_seconds'.length)}_requests` : duration.replace(/_seconds$/, '');
+}
+
 /** Checks the options and fills in the defaults; throws a `TypeError` starting with `promhttp:`. */
 export function resolveOps(options?: OpsOptions): ResolvedOps {
   const o = checkObject(WHERE, options);
@@ -170,8 +186,7 @@ export function resolveOps(options?: OpsOptions): ResolvedOps {
     naming,
     names: { duration: names.duration, inFlight: names.inFlight },
     requests,
-    // A counter loses `_total` in rule names, as its rate is recorded.
-    base: requests.endsWith('_total') ? requests.slice(0, -'_total'.length) : requests,
+    base: baseName(names.requests, names.duration),
     label: { method, route, status },
     labels,
     job: o.job as string | undefined,
