@@ -162,6 +162,13 @@ describe('promhttp-ops --native-histograms on a real Prometheus 2.42 with native
           else expect(result.some((r) => Number.isFinite(Number(r.value?.[1]))), `${panel.title}: ${target.expr}`).toBe(true);
         }
       }
+      // The job, instance and route lists, asked the way Grafana asks for label_values(series, label).
+      for (const variable of dashboard.templating.list.filter((v) => v.type === 'query')) {
+        const [, series, label] = /^label_values\((.+), (\w+)\)$/.exec(String(variable.query))!;
+        const response = await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${encodeURIComponent(substitute(series!, values))}`);
+        const listed = ((await response.json()) as { data: string[] }).data;
+        expect(listed, variable.name).toEqual(variable.name === 'route' ? ['/error', '/fast', '/slow', 'unmatched'] : variable.name === 'job' ? [job] : [new URL(apps[naming].url).host]);
+      }
       const first = async (title: string): Promise<number[]> => (await raw(substitute(panelsOf(dashboard).find((p) => p.title === title)!.targets![0]!.expr, values))).map((r) => Number(r.value![1]));
       const [share] = await first('5xx ratio');
       const rate = (await first('Request rate by route')).reduce((a, b) => a + b, 0);
