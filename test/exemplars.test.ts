@@ -257,6 +257,54 @@ describe('what is kept', () => {
     expect(text).toContain('promhttp_value_errors_total{metric="http_requests_total"} 1');
   });
 
+  it('an explicit exemplar that throws as it is read (a getter, a Proxy) is counted, never thrown; only own properties become labels', async () => {
+    const registry = new Registry();
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false });
+    const jobs = counter({ name: 'jobs_total', help: 'Jobs.', registry });
+    const size = histogram({ name: 'job_size_bytes', help: 'Sizes.', buckets: [100], registry });
+    const throwing = (): unknown[] => [
+      Object.defineProperty({}, 'trace_id', {
+        enumerable: true,
+        get() {
+          throw new Error('getter');
+        },
+      }),
+      new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error('ownKeys');
+          },
+        },
+      ),
+    ];
+    for (const labels of throwing()) {
+      expect(() => metrics.finish(metrics.begin(), 'GET', '/bad', 200, labels as never)).not.toThrow();
+      expect(() => metrics.start()({ method: 'GET', route: '/bad', status: 200, exemplar: labels as never })).not.toThrow();
+      expect(() => jobs.inc(1, labels as never)).not.toThrow();
+      expect(() => size.observe(1, labels as never)).not.toThrow();
+    }
+    const inherited = Object.assign(Object.create({ injected: 'x' }) as Record<string, string>, { trace_id: 'own' });
+    metrics.finish(metrics.begin(), 'GET', '/own', 200, inherited);
+    const text = await renderRegistry(registry, 'openmetrics');
+    expect(text).toContain('http_requests_total{method="GET",route="/bad",status_code="200"} 4\n');
+    expect(text).toContain('jobs_total 2\n');
+    expect(text).toContain('job_size_bytes_count 2\n');
+    expect(text).toContain('promhttp_value_errors_total{metric="http_requests_total"} 4');
+    expect(text).toContain('promhttp_value_errors_total{metric="jobs_total"} 2');
+    expect(text).toContain('promhttp_value_errors_total{metric="job_size_bytes"} 2');
+    expect(exemplarLines(text).filter((l) => l.name === 'http_requests_total').map((l) => l.exemplar)).toEqual([{ trace_id: 'own' }]);
+  });
+
+  it('an async exemplars function gives no exemplar, and the promise is counted as a mistake', async () => {
+    const registry = new Registry();
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false, exemplars: (async () => ({ trace_id: 'late' })) as never });
+    metrics.start()({ method: 'GET', route: '/r', status: 200 });
+    const text = await renderRegistry(registry, 'openmetrics');
+    expect(exemplarLines(text)).toEqual([]);
+    expect(text).toContain('promhttp_value_errors_total{metric="http_requests_total"} 1');
+  });
+
   it('start()/end(): the exemplars function runs at start, and end({ exemplar }) overrides it', async () => {
     const registry = new Registry();
     let n = 0;

@@ -56,8 +56,10 @@ export function exemplarCapture<Args extends readonly unknown[]>(option: true | 
   return function userExemplar(_key, args) {
     try {
       const labels = labelsOf(...args);
+      // A promise is returned as it is, for checkExemplar to count: spread, it would become {}, no exemplar.
+      if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || typeof (labels as { then?: unknown }).then === 'function') return labels;
       // A copy: the app may reuse or change its object after the request ends.
-      return labels !== null && typeof labels === 'object' && !Array.isArray(labels) ? { ...labels } : labels;
+      return { ...labels };
     } catch {
       return FAILED;
     }
