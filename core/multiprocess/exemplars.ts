@@ -2,7 +2,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BAD_EXEMPLAR, checkExemplar } from '../exemplars/labels.js';
 import type { ExemplarStore, SlotExemplars, StoredExemplar } from '../exemplars/store.js';
-import { allExemplars, bucketSlot } from '../exemplars/store.js';
+import { bucketSlot } from '../exemplars/store.js';
 import { bucketIndex } from '../store/family.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
@@ -46,11 +46,28 @@ export function decodeExemplars(raw: unknown, into = new Map<number, StoredExemp
   return into;
 }
 
-/** Writes the store's exemplars whole, under a work name renamed into place, so that a reader never sees half a file. Throws as the write does. */
+/** Each exemplar as the file writes it, made once: a write encodes only what was recorded since the last. */
+const encoded = new WeakMap<StoredExemplar, string>();
+
+/**
+ * Writes the store's exemplars whole, under a work name renamed into place, so that a reader never
+ * sees half a file. Throws as the write does. An exemplar already written keeps its encoding, so
+ * a write costs one pass over the store and a join, not a `JSON.stringify` of every exemplar.
+ */
 export function writeExemplarsFile(storePath: string, store: ExemplarStore | undefined): void {
   const tmp = join(storePath, `${EXEMPLARS_FILE}.tmp`);
+  const parts: string[] = [];
+  if (store !== undefined) {
+    for (const slots of store.families.values()) {
+      for (const [slot, e] of slots) {
+        let json = encoded.get(e);
+        if (json === undefined) encoded.set(e, (json = JSON.stringify([slot, e.labels, e.value, e.timestampMs])));
+        parts.push(json);
+      }
+    }
+  }
   try {
-    writeFileSync(tmp, JSON.stringify({ promhttp: FORMAT, exemplars: encodeExemplars(allExemplars(store)) }));
+    writeFileSync(tmp, `{"promhttp":${JSON.stringify(FORMAT)},"exemplars":[${parts.join(',')}]}`);
     renameSync(tmp, join(storePath, EXEMPLARS_FILE));
   } catch (error) {
     rmSync(tmp, { force: true });
@@ -95,13 +112,26 @@ export interface ExemplarIndex {
 
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
+/** Keys already made, by family name and rendered labels: a series keeps its rendered string from scrape to scrape. */
+const keys = new Map<string, Map<string, string>>();
+/** Past this many label sets of one family the family's keys are made afresh, so that series gone long ago are not kept. */
+const MAX_KEYS = 100_000;
+
 /**
  * A series' key whatever the order of its labels (a merge may reorder them, as another process's
- * definition lists them): its family's name and its labels as sorted `name="value"` pairs.
+ * definition lists them): its family's name and its labels as sorted `name="value"` pairs. Made
+ * once per label set: parsing and sorting every series' labels at each scrape was most of its cost.
  */
 function keyOf(name: string, rendered: string): string {
-  const pairs = rendered.match(LABEL) ?? [];
-  return `${name}\u0000${pairs.sort().join(',')}`;
+  let family = keys.get(name);
+  if (family === undefined) keys.set(name, (family = new Map()));
+  let key = family.get(rendered);
+  if (key === undefined) {
+    if (family.size >= MAX_KEYS) family.clear();
+    const pairs = rendered.match(LABEL) ?? [];
+    family.set(rendered, (key = `${name}\u0000${pairs.sort().join(',')}`));
+  }
+  return key;
 }
 
 /** A source series' labels as the merge shows them: its registry's default labels first, where its family has no label of that name. */
