@@ -395,7 +395,11 @@ describe('counter() and histogram()', () => {
     counter({ name: 'a_total', help: 'A.', registry, exemplars: true });
     expect(counter({ name: 'a_total', help: 'A.', registry, exemplars: true }).name).toBe('a_total');
     expect(() => counter({ name: 'a_total', help: 'A.', registry })).toThrow(/promhttp: counter: "a_total" already exists in this registry with "exemplars" true; it cannot also have them off/);
-    expect(() => histogram({ name: 'h', help: 'H.', registry, exemplars: 'yes' as never })).toThrow(/promhttp: histogram "h": "exemplars" must be true .* or a function returning the exemplar labels/);
+    expect(() => histogram({ name: 'h', help: 'H.', registry, exemplars: 'yes' as never })).toThrow(
+      new TypeError('promhttp: histogram "h": "exemplars" must be true (the trace id of the active OpenTelemetry span) or a function returning the exemplar labels, e.g. () => ({ trace_id: myTraceId() }); got the string "yes".'),
+    );
+    // They have no request, so no traceparent header to read: the message does not offer one.
+    expect(() => counter({ name: 'b_total', help: 'B.', registry, exemplars: 1 as never })).toThrow(/^promhttp: counter "b_total": "exemplars" must be true \(the trace id of the active OpenTelemetry span\) or a function/);
   });
 });
 
