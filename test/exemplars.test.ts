@@ -170,6 +170,22 @@ describe.each(ADAPTERS)('exemplars on $name', (adapter) => {
   });
 });
 
+describe('fetchMetrics', () => {
+  it('calls an exemplars function with (request) only, as its route function', async () => {
+    const registry = new Registry();
+    const seen: unknown[][] = [];
+    const handler = fetchMetrics((_request: Request) => new Response('ok'), {
+      registry,
+      defaultMetrics: false,
+      routes: ['/users/:id'],
+      exemplars: (...args: unknown[]) => (seen.push(args), { trace_id: 'x' }),
+    });
+    const request = new Request('http://127.0.0.1/users/1');
+    expect((await handler(request)).status).toBe(200);
+    expect(seen).toEqual([[request]]);
+  });
+});
+
 describe('the traceparent header', () => {
   const node = ADAPTERS[0]!;
   it('is taken only when well formed and sampled: garbage, upper case, zero ids, unsampled flags and extra fields of version 00 give no exemplar', async () => {
