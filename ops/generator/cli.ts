@@ -21,6 +21,10 @@ Metric names (as given to createHttpMetrics):
   --in-flight-name N         names.inFlight     (default http_requests_in_flight)
   --label NAME=VALUE         a constant label of the "labels" option; repeat for more
   --buckets 0.1,0.5,1        the "buckets" option, if you changed it
+  --native-histograms        the app has "nativeHistograms" on and Prometheus stores them
+                             (--enable-feature=native-histograms): read the native histogram
+                             with histogram_quantile, histogram_fraction, histogram_count and
+                             histogram_sum, since Prometheus keeps no _bucket, _count, _sum
 
 Objectives and alerts:
   --job NAME                 the Prometheus job of the app (default: every job with the metrics)
@@ -121,6 +125,7 @@ export function optionsFromArgs(values: Record<string, string | boolean | string
     latency: number('--latency', str('latency')),
     latencyObjective: number('--latency-objective', str('latency-objective')),
     buckets: str('buckets')?.split(',').map((b) => number('--buckets', b)!),
+    nativeHistograms: values['native-histograms'] as boolean | undefined,
     sloPeriod: str('slo-period'),
     scrapeInterval: str('scrape-interval'),
     batchMaxAge: str('batch-max-age'),
@@ -138,6 +143,7 @@ const FLAGS = {
   'in-flight-name': { type: 'string' },
   label: { type: 'string', multiple: true },
   buckets: { type: 'string' },
+  'native-histograms': { type: 'boolean' },
   job: { type: 'string' },
   availability: { type: 'string' },
   latency: { type: 'string' },

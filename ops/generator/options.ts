@@ -15,12 +15,22 @@ export interface OpsOptions {
   prefix?: string;
   /**
    * The `naming` option of `createHttpMetrics`. `"otel"`: the same dashboard, rules and alerts for
-   * OpenTelemetry's names, which count requests with the duration histogram's `_count`.
+   * OpenTelemetry's names, which count requests with the duration histogram's `_count` (with
+   * `nativeHistograms`, `histogram_count` of the native histogram).
    * @default "default"
    */
   naming?: Naming;
   /** The `names` option of `createHttpMetrics`. */
   names?: MetricNames;
+  /**
+   * The app records native histograms (its `nativeHistograms` option) and Prometheus stores them
+   * (`--enable-feature=native-histograms`). Prometheus 2.42 then keeps the duration histogram as
+   * one native series, without `_bucket`, `_count` and `_sum`: every latency query reads it with
+   * `histogram_quantile`, `histogram_fraction`, `histogram_count` and `histogram_sum` instead, and
+   * under naming "otel" so does every request count. `latency` need not be a bucket bound then.
+   * @default false
+   */
+  nativeHistograms?: boolean;
   /**
    * The `labels` option of `createHttpMetrics`: every request query selects these values, and the
    * rules keep these labels.
@@ -40,7 +50,8 @@ export interface OpsOptions {
   availability?: number;
   /**
    * Latency threshold in seconds: a request slower than this counts against the latency objective.
-   * It must be one of the histogram's bucket bounds, since only those can be read exactly.
+   * It must be one of the histogram's bucket bounds, since only those can be read exactly (with
+   * `nativeHistograms`, any number of seconds above 0).
    * @default 0.5
    */
   latency?: number;
@@ -88,11 +99,20 @@ export interface OpsOptions {
 /** The options after defaults and checks. */
 export interface ResolvedOps {
   readonly naming: Naming;
+  /** The duration histogram is stored as a native histogram, without its classic series. */
+  readonly native: boolean;
   /** The request metrics' names, prefix applied. */
   readonly names: { readonly duration: string; readonly inFlight: string };
-  /** The series whose rate is the request rate: the counter, or under naming "otel" the duration histogram's `_count`. */
+  /**
+   * The series that counts requests: the counter, or under naming "otel" the duration histogram's
+   * `_count`, or with native histograms the native histogram itself (read with `requestRate`).
+   */
   readonly requests: string;
-  /** What recording rules, rule groups and the dashboard are named after: the counter without `_total`, or the duration histogram's `_count`. */
+  /**
+   * What recording rules, rule groups and the dashboard are named after: the counter without
+   * `_total`, or under naming "otel" the duration histogram's name with `_request_duration_seconds`
+   * read as `_requests` (`http_server_requests`).
+   */
   readonly base: string;
   /** The request metrics' label names. */
   readonly label: { readonly method: string; readonly route: string; readonly status: string };
@@ -113,7 +133,7 @@ export interface ResolvedOps {
 
 /** The runbook published with the package (docs/operations.md ships in it), as unpkg serves it. */
 export const DEFAULT_RUNBOOK_URL = 'https://unpkg.com/promhttp/docs/operations.md';
-const KEYS = ['prefix', 'naming', 'names', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'scrapeInterval', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
+const KEYS = ['prefix', 'naming', 'names', 'nativeHistograms', 'labels', 'job', 'availability', 'latency', 'latencyObjective', 'buckets', 'sloPeriod', 'scrapeInterval', 'batchMaxAge', 'scrapeSlow', 'runbookUrl'];
 const WHERE = 'promhttp-ops';
 
 /** The share a percentage objective leaves to failures, as a fraction. */
@@ -144,6 +164,18 @@ function sloPeriod(period: unknown, interval: unknown): { sloPeriodMs: number; s
   return { sloPeriodMs, scrapeIntervalMs };
 }
 
+/**
+ * The name the request rules and the dashboard go by. A counter loses `_total`, as its rate is
+ * recorded. Without one (naming "otel"), the histogram's `_count` would make names that read as a
+ * count of counts (`job:http_server_request_duration_seconds_count:rate5m`) and a dashboard uid cut
+ * at 40 characters: the requests are named after the histogram instead, `…_request_duration_seconds`
+ * becoming `…_requests`, any other name losing its unit.
+ */
+function baseName(counter: string | undefined, duration: string): string {
+  if (counter !== undefined) return counter.slice(0, -'_total'.length);
+  return duration.endsWith('_request_duration_seconds') ? `${duration.slice(0, -'_request_duration_seconds'.length)}_requests` : duration.replace(/_seconds$/, '');
+}
+
 /** Checks the options and fills in the defaults; throws a `TypeError` starting with `promhttp:`. */
 export function resolveOps(options?: OpsOptions): ResolvedOps {
   const o = checkObject(WHERE, options);
@@ -151,15 +183,18 @@ export function resolveOps(options?: OpsOptions): ResolvedOps {
   const naming = checkNaming(WHERE, o.naming);
   const names = requestMetricNames(WHERE, checkPrefix(WHERE, o.prefix), o.names, naming);
   const labels = checkRequestLabels(WHERE, o.labels, naming);
-  // Without a counter (naming "otel"), the histogram's _count counts the same requests.
-  const requests = names.requests ?? `${names.duration}_count`;
+  checkType(WHERE, 'nativeHistograms', o.nativeHistograms, 'boolean', 'true when the app records native histograms and Prometheus stores them');
+  const native = (o.nativeHistograms as boolean | undefined) ?? false;
+  // Without a counter (naming "otel"), the histogram counts the same requests: its _count, or the native histogram.
+  const requests = names.requests ?? (native ? names.duration : `${names.duration}_count`);
   const [method, route, status] = requestLabels(naming) as [string, string, string];
   checkType(WHERE, 'job', o.job, 'string', 'the job name in your Prometheus configuration, e.g. "checkout"');
   if (o.job === '') throw optionError(`${WHERE}: "job" must not be empty; leave it out to cover every job.`);
   const buckets = checkBuckets(WHERE, o.buckets, DEFAULT_BUCKETS, 'numbers in seconds, e.g. [0.1, 0.5, 1]');
   checkType(WHERE, 'latency', o.latency, 'number', 'a bucket bound in seconds, e.g. 0.5');
   const latency = (o.latency as number | undefined) ?? 0.5;
-  if (!buckets.includes(latency)) {
+  if (native ? !(latency > 0) : !buckets.includes(latency)) {
+    if (native) throw optionError(`${WHERE}: "latency" must be a number of seconds above 0, e.g. 0.5; got ${latency}.`);
     throw optionError(`${WHERE}: "latency" must be one of the histogram's bucket bounds (${buckets.join(', ')}), got ${latency}. Pick one of them, or add it to "buckets" in the app and here.`);
   }
   checkType(WHERE, 'scrapeSlow', o.scrapeSlow, 'number', 'seconds, e.g. 1');
@@ -168,10 +203,10 @@ export function resolveOps(options?: OpsOptions): ResolvedOps {
   checkType(WHERE, 'runbookUrl', o.runbookUrl, 'string', 'a URL, e.g. "https://wiki.example.com/promhttp"');
   return {
     naming,
+    native,
     names: { duration: names.duration, inFlight: names.inFlight },
     requests,
-    // A counter loses `_total` in rule names, as its rate is recorded.
-    base: requests.endsWith('_total') ? requests.slice(0, -'_total'.length) : requests,
+    base: baseName(names.requests, names.duration),
     label: { method, route, status },
     labels,
     job: o.job as string | undefined,

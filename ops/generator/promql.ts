@@ -57,3 +57,45 @@ export function fiveXX(ops: ResolvedOps): string {
 export function knownStatus(ops: ResolvedOps): string {
   return `${ops.label.status}!=${quote(OVERFLOW)}`;
 }
+
+/**
+ * Per series matched by `sel`, the requests that ended within `window`, per second (`rate`) or in
+ * all (`increase`). Under naming "otel" with native histograms, Prometheus keeps the histogram as
+ * one native series and no `_count`: `histogram_count` reads the count from it.
+ */
+export function requestRate(ops: ResolvedOps, sel: string, window: string, fn: 'rate' | 'increase' = 'rate'): string {
+  return ops.requests === ops.names.duration ? `histogram_count(${fn}(${ops.requests}${sel}[${window}]))` : `${fn}(${ops.requests}${sel}[${window}])`;
+}
+
+/** Per series, the requests' durations added up within `window`: the classic `_sum`, or `histogram_sum` of the native histogram. */
+export function durationSum(ops: ResolvedOps, sel: string, window: string, fn: 'rate' | 'increase' = 'rate'): string {
+  const d = ops.names.duration;
+  return ops.native ? `histogram_sum(${fn}(${d}${sel}[${window}]))` : `${fn}(${d}_sum${sel}[${window}])`;
+}
+
+/** Per series, the requests the duration histogram counted within `window`, per second. */
+export function durationCount(ops: ResolvedOps, sel: string, window: string): string {
+  const d = ops.names.duration;
+  return ops.native ? `histogram_count(rate(${d}${sel}[${window}]))` : `rate(${d}_count${sel}[${window}])`;
+}
+
+/**
+ * The `q` quantile of the durations by `by`: over the classic buckets (aggregated by `le` as well,
+ * written first or last as `leFirst` says) or over the native histogram, which has no `le`.
+ */
+export function durationQuantile(ops: ResolvedOps, q: number, by: string, sel: string, window: string, leFirst = false): string {
+  const d = ops.names.duration;
+  if (ops.native) return `histogram_quantile(${q}, sum by (${by}) (rate(${d}${sel}[${window}])))`;
+  return `histogram_quantile(${q}, sum by (${leFirst ? `le, ${by}` : `${by}, le`}) (rate(${d}_bucket${sel}[${window}])))`;
+}
+
+/**
+ * The share of requests slower than `ops.latency`, by `by`. Over the classic buckets, one minus the
+ * bucket at the threshold over the count; over the native histogram, one minus `histogram_fraction`
+ * up to the threshold, which interpolates within the native bucket holding it.
+ */
+export function slowShare(ops: ResolvedOps, by: string, matchers: readonly string[], window: string): string {
+  const d = ops.names.duration;
+  if (ops.native) return `1 - histogram_fraction(0, ${ops.latency}, sum by (${by}) (rate(${d}${selector(matchers)}[${window}])))`;
+  return `1 - sum by (${by}) (rate(${d}_bucket${selector(matchers, leMatcher(ops.latency))}[${window}])) / sum by (${by}) (rate(${d}_count${selector(matchers)}[${window}]))`;
+}

@@ -1,5 +1,5 @@
 import type { ResolvedOps } from './options.js';
-import { fiveXX, knownStatus, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { durationQuantile, fiveXX, knownStatus, requestRate, ruleMatchers, selector, serviceLabels } from './promql.js';
 
 /** One rule of a rule group, as Prometheus reads it. */
 export interface Rule {
@@ -36,7 +36,7 @@ export function groupName(ops: ResolvedOps, part: string): string {
  * named by the `level:metric:operations` convention.
  */
 export function recordingRules(ops: ResolvedOps): RuleFile {
-  const { requests, base } = ops;
+  const { base } = ops;
   const { duration } = ops.names;
   const route = ops.label.route;
   const by = serviceLabels(ops);
@@ -48,16 +48,16 @@ export function recordingRules(ops: ResolvedOps): RuleFile {
   const rules: Rule[] = [];
   for (const w of RECORDING_WINDOWS) {
     rules.push(
-      { record: `${level}:${base}:rate${w}`, expr: `sum by (${by.join(', ')}) (rate(${requests}${all}[${w}]))` },
-      { record: `${level}_${route}:${base}:rate${w}`, expr: `sum by (${byRoute}) (rate(${requests}${all}[${w}]))` },
+      { record: `${level}:${base}:rate${w}`, expr: `sum by (${by.join(', ')}) (${requestRate(ops, all, w)})` },
+      { record: `${level}_${route}:${base}:rate${w}`, expr: `sum by (${byRoute}) (${requestRate(ops, all, w)})` },
       {
         record: `${level}_${route}:${base}_5xx:ratio_rate${w}`,
         // A route without errors has no 5xx series: `or … * 0` gives it a ratio of 0 instead of none.
-        expr: `(sum by (${byRoute}) (rate(${requests}${errors}[${w}])) or sum by (${byRoute}) (rate(${requests}${known}[${w}])) * 0) / sum by (${byRoute}) (rate(${requests}${known}[${w}]))`,
+        expr: `(sum by (${byRoute}) (${requestRate(ops, errors, w)}) or sum by (${byRoute}) (${requestRate(ops, known, w)}) * 0) / sum by (${byRoute}) (${requestRate(ops, known, w)})`,
       },
       ...QUANTILES.map((q) => ({
         record: `${level}_${route}:${duration}:quantile_rate${w}`,
-        expr: `histogram_quantile(${q}, sum by (${byRoute}, le) (rate(${duration}_bucket${all}[${w}])))`,
+        expr: durationQuantile(ops, q, byRoute, all, w),
         labels: { quantile: String(q) },
       })),
     );

@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from './duration.js';
 import type { ResolvedOps } from './options.js';
-import { fiveXX, knownStatus, leMatcher, ruleMatchers, selector, serviceLabels } from './promql.js';
+import { fiveXX, knownStatus, requestRate, ruleMatchers, selector, serviceLabels, slowShare } from './promql.js';
 import type { Rule } from './recording-rules.js';
 import { runbookUrl } from './runbook.js';
 import { WORKBOOK, WORKBOOK_PERIOD } from './workbook.js';
@@ -28,24 +28,21 @@ export function burnPairs(ops: ResolvedOps): BurnPair[] {
 
 /** The two service level indicators, each a bad-request ratio recorded per window. */
 function indicators(ops: ResolvedOps) {
-  const { requests, base } = ops;
-  const { duration } = ops.names;
+  const { base } = ops;
   const by = serviceLabels(ops).join(', ');
   const level = serviceLabels(ops).join('_');
-  const all = selector(ruleMatchers(ops));
   return {
     errors: {
       alert: 'PromhttpErrorBudgetBurn' as const,
       record: (w: string) => `${level}:${base}_5xx:ratio_rate${w}`,
-      expr: (w: string) => `sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), fiveXX(ops))}[${w}])) / sum by (${by}) (rate(${requests}${selector(ruleMatchers(ops), knownStatus(ops))}[${w}]))`,
+      expr: (w: string) => `sum by (${by}) (${requestRate(ops, selector(ruleMatchers(ops), fiveXX(ops)), w)}) / sum by (${by}) (${requestRate(ops, selector(ruleMatchers(ops), knownStatus(ops)), w)})`,
       budget: ops.errorBudget,
       what: 'answered with a 5xx',
     },
     latency: {
       alert: 'PromhttpLatencyBudgetBurn' as const,
       record: (w: string) => `${level}:${base}_slow:ratio_rate${w}`,
-      expr: (w: string) =>
-        `1 - sum by (${by}) (rate(${duration}_bucket${selector(ruleMatchers(ops), leMatcher(ops.latency))}[${w}])) / sum by (${by}) (rate(${duration}_count${all}[${w}]))`,
+      expr: (w: string) => slowShare(ops, by, ruleMatchers(ops), w),
       budget: ops.latencyBudget,
       what: `slower than ${ops.latency} s`,
     },

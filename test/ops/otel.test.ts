@@ -58,7 +58,26 @@ describe('promhttp-ops --naming otel', () => {
       recorded: rulesOf(files['recording-rules.yml']).length,
     });
     expect(shape(otel)).toEqual(shape(standard));
-    expect(rulesOf(otel['recording-rules.yml']).map((r) => r.record)).toContain('job_http_route:http_server_request_duration_seconds_count:rate5m');
+    expect(rulesOf(otel['recording-rules.yml']).map((r) => r.record)).toContain('job_http_route:http_server_requests:rate5m');
+  });
+
+  it('names the dashboard, its uid, the rule groups and the request rules after http_server_requests, not after the histogram\'s _count', () => {
+    const dashboard = dashboardOf(otel) as GrafanaDashboard & { title: string; uid: string };
+    expect([dashboard.title, dashboard.uid]).toEqual(['HTTP services, OpenTelemetry names (promhttp)', 'promhttp-http_server_requests']);
+    const groups = (text: string): string[] => (parse(text) as { groups: Array<{ name: string }> }).groups.map((g) => g.name);
+    expect([...groups(otel['recording-rules.yml']), ...groups(otel['alerts.yml'])]).toEqual(['recording', 'slo', 'health', 'batch'].map((part) => `promhttp.http_server_requests.${part}`));
+    const recorded = [...rulesOf(otel['recording-rules.yml']), ...rulesOf(otel['alerts.yml'])].flatMap((r) => r.record ?? []);
+    expect(recorded.filter((r) => r.endsWith(':rate5m') || r.endsWith(':ratio_rate5m'))).toEqual([
+      'job:http_server_requests:rate5m',
+      'job_http_route:http_server_requests:rate5m',
+      'job_http_route:http_server_requests_5xx:ratio_rate5m',
+      'job:http_server_requests_5xx:ratio_rate5m',
+      'job:http_server_requests_slow:ratio_rate5m',
+    ]);
+    expect(recorded.filter((r) => r.includes('_count'))).toEqual([]);
+    // Other names are spelled out, as for the default naming.
+    const prefixed = JSON.parse(generateOps({ naming: 'otel', prefix: 'shop_' })['dashboard.json']) as { title: string; uid: string };
+    expect([prefixed.title, prefixed.uid]).toEqual(['HTTP services: shop_http_server_requests (promhttp)', 'promhttp-shop_http_server_requests']);
   });
 
   it('promtool check rules passes on its recording rules and alerts', async () => {

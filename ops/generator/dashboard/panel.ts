@@ -26,6 +26,11 @@ export interface PanelSpec {
   readonly queries: readonly Query[];
   /** `table` and `heatmap` panels read instant and bucket queries respectively. */
   readonly kind?: 'timeseries' | 'table' | 'heatmap';
+  /**
+   * A heatmap of a native histogram: its query keeps the time series format, from which Grafana
+   * draws the histogram's buckets (the heatmap format post-processed them wrongly before Grafana 10.3).
+   */
+  readonly native?: boolean;
   /** Grid columns out of 24. @default 12 */
   readonly width?: number;
 }
@@ -35,11 +40,11 @@ export interface RowSpec {
   readonly panels: readonly PanelSpec[];
 }
 
-function target(query: Query, index: number, kind: PanelSpec['kind']): DataqueryBuilder {
+function target(query: Query, index: number, kind: PanelSpec['kind'], native: boolean): DataqueryBuilder {
   const builder = new DataqueryBuilder().datasource(DATASOURCE).refId(String.fromCharCode(65 + index)).expr(query.expr);
   if (query.legend !== undefined) builder.legendFormat(query.legend);
   if (kind === 'table') builder.instant().format(PromQueryFormat.Table);
-  else if (kind === 'heatmap') builder.range().format(PromQueryFormat.Heatmap);
+  else if (kind === 'heatmap') builder.range().format(native ? PromQueryFormat.TimeSeries : PromQueryFormat.Heatmap);
   else builder.range();
   return builder;
 }
@@ -49,7 +54,7 @@ const legend = (): VizLegendOptionsBuilder =>
 
 /** The Grafana panel for a spec, with its id. */
 export function panel(spec: PanelSpec, id: number): cog.Builder<Panel> {
-  const targets = spec.queries.map((q, i) => target(q, i, spec.kind));
+  const targets = spec.queries.map((q, i) => target(q, i, spec.kind, spec.native ?? false));
   const builder =
     spec.kind === 'table'
       ? new TablePanel()

@@ -1,24 +1,23 @@
 import type { ResolvedOps } from '../options.js';
 import { CLIENT_CLOSED, OVERFLOW } from '../../../core/labels.js';
-import { fiveXX, knownStatus, quote } from '../promql.js';
+import { durationCount, durationQuantile, durationSum, fiveXX, knownStatus, quote, requestRate } from '../promql.js';
 import type { RowSpec } from './panel.js';
 import { RATE_INTERVAL, selectors } from './selectors.js';
 
 /** Traffic, errors and latency: what the users of the service see. */
 export function httpRows(ops: ResolvedOps): RowSpec[] {
-  const { requests } = ops;
   const { duration } = ops.names;
   const { route, status } = ops.label;
   const s = selectors(ops);
-  const rate = (sel: string): string => `rate(${requests}${sel}[${RATE_INTERVAL}])`;
+  const rate = (sel: string): string => requestRate(ops, sel, RATE_INTERVAL);
   const byRoute = (sel: string): string => `sum by (${route}) (${rate(sel)})`;
   const routeLegend = `{{${route}}}`;
   const quantile = (q: number) => ({
     title: `p${q * 100} latency by route`,
-    description: `${q * 100} % of the requests on each route finished faster than this (histogram_quantile over the duration buckets).`,
+    description: `${q * 100} % of the requests on each route finished faster than this (histogram_quantile over the ${ops.native ? 'native histogram' : 'duration buckets'}).`,
     unit: 's',
     width: 8,
-    queries: [{ expr: `histogram_quantile(${q}, sum by (le, ${route}) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}])))`, legend: routeLegend }],
+    queries: [{ expr: durationQuantile(ops, q, route, s.route(), RATE_INTERVAL, true), legend: routeLegend }],
   });
   return [
     {
@@ -76,13 +75,15 @@ export function httpRows(ops: ResolvedOps): RowSpec[] {
           unit: 'reqps',
           yUnit: 's',
           kind: 'heatmap',
-          queries: [{ expr: `sum by (le) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}]))`, legend: '{{le}}' }],
+          // Grafana draws a native histogram's buckets itself, from a query left in the time series format.
+          ...(ops.native ? { native: true } : {}),
+          queries: [ops.native ? { expr: `sum(rate(${duration}${s.route()}[${RATE_INTERVAL}]))` } : { expr: `sum by (le) (rate(${duration}_bucket${s.route()}[${RATE_INTERVAL}]))`, legend: '{{le}}' }],
         },
         {
           title: 'Mean latency by route',
           description: 'Time spent per request on each route, on average.',
           unit: 's',
-          queries: [{ expr: `sum by (${route}) (rate(${duration}_sum${s.route()}[${RATE_INTERVAL}])) / sum by (${route}) (rate(${duration}_count${s.route()}[${RATE_INTERVAL}]))`, legend: routeLegend }],
+          queries: [{ expr: `sum by (${route}) (${durationSum(ops, s.route(), RATE_INTERVAL)}) / sum by (${route}) (${durationCount(ops, s.route(), RATE_INTERVAL)})`, legend: routeLegend }],
         },
       ],
     },

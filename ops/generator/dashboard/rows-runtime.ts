@@ -1,5 +1,6 @@
 import { WORKER_LABEL } from '../../../core/metric-names.js';
 import type { ResolvedOps } from '../options.js';
+import { durationSum, requestRate } from '../promql.js';
 import type { RowSpec } from './panel.js';
 import { RANGE, RATE_INTERVAL, selectors } from './selectors.js';
 
@@ -13,8 +14,7 @@ export const PROCESS_METRICS = {
 
 /** Saturation and the routes that cost the most. */
 export function runtimeRows(ops: ResolvedOps): RowSpec[] {
-  const { requests } = ops;
-  const { duration, inFlight } = ops.names;
+  const { inFlight } = ops.names;
   const route = ops.label.route;
   const s = selectors(ops);
   // In multi-process mode every process keeps its own series under `worker`; alone, it has none.
@@ -44,13 +44,13 @@ export function runtimeRows(ops: ResolvedOps): RowSpec[] {
     {
       title: 'Top routes',
       panels: [
-        { title: 'Top routes by traffic', description: 'The 10 routes with the most requests over the time range.', unit: 'short', kind: 'table', queries: [{ expr: `topk(10, sum by (${route}) (increase(${requests}${s.route()}[${RANGE}])))`, legend: `{{${route}}}` }] },
+        { title: 'Top routes by traffic', description: 'The 10 routes with the most requests over the time range.', unit: 'short', kind: 'table', queries: [{ expr: `topk(10, sum by (${route}) (${requestRate(ops, s.route(), RANGE, 'increase')}))`, legend: `{{${route}}}` }] },
         {
           title: 'Top routes by time spent',
           description: 'The 10 routes whose requests took the most time together over the time range: where the servers spend their time.',
           unit: 's',
           kind: 'table',
-          queries: [{ expr: `topk(10, sum by (${route}) (increase(${duration}_sum${s.route()}[${RANGE}])))`, legend: `{{${route}}}` }],
+          queries: [{ expr: `topk(10, sum by (${route}) (${durationSum(ops, s.route(), RANGE, 'increase')}))`, legend: `{{${route}}}` }],
         },
       ],
     },
