@@ -139,6 +139,8 @@ export function fetchMetrics<H extends FetchHandler>(handler: H, options?: Fetch
   const template = compileRouteTemplates('fetchMetrics', own.routes);
   if (grouping !== undefined && template !== undefined) throw optionError('fetchMetrics: give "routes" (templates promhttp matches) or "route" (your own function), not both.');
   const { api, beginRequest, endRequest, plain } = createRouteMetrics<Args, FetchRouteWrapper>('fetchMetrics', metrics, {
+    // The exemplars function gets (request), as documented: the response is only a stand-in then.
+    exemplarArgs: (args) => [args[0]],
     metric: (metric) => (route) =>
       function promhttpFetchRoute(this: unknown, request: Request, ...rest: never[]) {
         watchUpgrades(rest[0]);

@@ -114,9 +114,9 @@ export interface HttpMetricsOptions {
    * Exemplars on the duration histogram's buckets and on the request counter: the latest request
    * of each bucket carries its trace id, for Prometheus to link to the trace (OpenMetrics and
    * protobuf scrapes only; the text format has no place for them). `true`: the trace and span id
-   * (`trace_id`, `span_id`) of the active OpenTelemetry span when the request starts, read through
-   * `@opentelemetry/api` when the app has it, else of the request's `traceparent` header; only
-   * sampled traces. A function: the labels it returns, or `undefined` for none; adapters call it
+   * (`trace_id`, `span_id`) of the active OpenTelemetry span when the request starts (the context
+   * manager the app registered with `@opentelemetry/api` 1.x), none when that span is not sampled;
+   * with no active span, those of the request's `traceparent` header when it is sampled. A function: the labels it returns, or `undefined` for none; adapters call it
    * with the arguments their `route` function gets, `start()` with none. Labels over 128
    * characters (names and values) are dropped and counted in `promhttp_value_errors_total`. See
    * docs/exemplars.md.

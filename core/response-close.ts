@@ -24,11 +24,12 @@ export interface ClosingResponse {
 export function whenClosed<R extends ClosingResponse>(res: R, listener: (this: R) => void): void {
   const socket = res.req.socket;
   if (res.socket !== null || socket === null) return void res.on('close', listener);
+  const waiting = queuedOn(socket);
   let closed = false;
   function settle(): void {
     if (closed) return;
     closed = true;
-    socket!.off('close', abandoned);
+    waiting.delete(abandoned);
     listener.call(res);
   }
   // Once the response has its connection, the response's own 'close' follows the connection's.
@@ -36,5 +37,27 @@ export function whenClosed<R extends ClosingResponse>(res: R, listener: (this: R
     if (res.socket === null) settle();
   }
   res.on('close', settle);
-  socket.once('close', abandoned);
+  waiting.add(abandoned);
+}
+
+/** The queued responses of each connection, told when it closes. */
+const queued = new WeakMap<CloseEmitter, Set<() => void>>();
+
+/**
+ * The set of `socket`'s queued responses, with one 'close' listener on the connection for all of
+ * them: a client that pipelines many requests would otherwise add one listener each, and Node warns
+ * of a leak from the eleventh on.
+ */
+function queuedOn(socket: CloseEmitter): Set<() => void> {
+  let waiting = queued.get(socket);
+  if (waiting === undefined) {
+    const responses = new Set<() => void>();
+    queued.set(socket, responses);
+    socket.once('close', () => {
+      queued.delete(socket);
+      for (const abandoned of responses) abandoned();
+    });
+    waiting = responses;
+  }
+  return waiting;
 }

@@ -170,6 +170,22 @@ describe.each(ADAPTERS)('exemplars on $name', (adapter) => {
   });
 });
 
+describe('fetchMetrics', () => {
+  it('calls an exemplars function with (request) only, as its route function', async () => {
+    const registry = new Registry();
+    const seen: unknown[][] = [];
+    const handler = fetchMetrics((_request: Request) => new Response('ok'), {
+      registry,
+      defaultMetrics: false,
+      routes: ['/users/:id'],
+      exemplars: (...args: unknown[]) => (seen.push(args), { trace_id: 'x' }),
+    });
+    const request = new Request('http://127.0.0.1/users/1');
+    expect((await handler(request)).status).toBe(200);
+    expect(seen).toEqual([[request]]);
+  });
+});
+
 describe('the traceparent header', () => {
   const node = ADAPTERS[0]!;
   it('is taken only when well formed and sampled: garbage, upper case, zero ids, unsampled flags and extra fields of version 00 give no exemplar', async () => {
@@ -254,6 +270,54 @@ describe('what is kept', () => {
     metrics.start()({ method: 'GET', route: '/r', status: 200 });
     const text = await renderRegistry(registry, 'openmetrics');
     expect(text).toContain('http_requests_total{method="GET",route="/r",status_code="200"} 1\n');
+    expect(text).toContain('promhttp_value_errors_total{metric="http_requests_total"} 1');
+  });
+
+  it('an explicit exemplar that throws as it is read (a getter, a Proxy) is counted, never thrown; only own properties become labels', async () => {
+    const registry = new Registry();
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false });
+    const jobs = counter({ name: 'jobs_total', help: 'Jobs.', registry });
+    const size = histogram({ name: 'job_size_bytes', help: 'Sizes.', buckets: [100], registry });
+    const throwing = (): unknown[] => [
+      Object.defineProperty({}, 'trace_id', {
+        enumerable: true,
+        get() {
+          throw new Error('getter');
+        },
+      }),
+      new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error('ownKeys');
+          },
+        },
+      ),
+    ];
+    for (const labels of throwing()) {
+      expect(() => metrics.finish(metrics.begin(), 'GET', '/bad', 200, labels as never)).not.toThrow();
+      expect(() => metrics.start()({ method: 'GET', route: '/bad', status: 200, exemplar: labels as never })).not.toThrow();
+      expect(() => jobs.inc(1, labels as never)).not.toThrow();
+      expect(() => size.observe(1, labels as never)).not.toThrow();
+    }
+    const inherited = Object.assign(Object.create({ injected: 'x' }) as Record<string, string>, { trace_id: 'own' });
+    metrics.finish(metrics.begin(), 'GET', '/own', 200, inherited);
+    const text = await renderRegistry(registry, 'openmetrics');
+    expect(text).toContain('http_requests_total{method="GET",route="/bad",status_code="200"} 4\n');
+    expect(text).toContain('jobs_total 2\n');
+    expect(text).toContain('job_size_bytes_count 2\n');
+    expect(text).toContain('promhttp_value_errors_total{metric="http_requests_total"} 4');
+    expect(text).toContain('promhttp_value_errors_total{metric="jobs_total"} 2');
+    expect(text).toContain('promhttp_value_errors_total{metric="job_size_bytes"} 2');
+    expect(exemplarLines(text).filter((l) => l.name === 'http_requests_total').map((l) => l.exemplar)).toEqual([{ trace_id: 'own' }]);
+  });
+
+  it('an async exemplars function gives no exemplar, and the promise is counted as a mistake', async () => {
+    const registry = new Registry();
+    const metrics = createHttpMetrics({ registry, defaultMetrics: false, exemplars: (async () => ({ trace_id: 'late' })) as never });
+    metrics.start()({ method: 'GET', route: '/r', status: 200 });
+    const text = await renderRegistry(registry, 'openmetrics');
+    expect(exemplarLines(text)).toEqual([]);
     expect(text).toContain('promhttp_value_errors_total{metric="http_requests_total"} 1');
   });
 
@@ -347,7 +411,11 @@ describe('counter() and histogram()', () => {
     counter({ name: 'a_total', help: 'A.', registry, exemplars: true });
     expect(counter({ name: 'a_total', help: 'A.', registry, exemplars: true }).name).toBe('a_total');
     expect(() => counter({ name: 'a_total', help: 'A.', registry })).toThrow(/promhttp: counter: "a_total" already exists in this registry with "exemplars" true; it cannot also have them off/);
-    expect(() => histogram({ name: 'h', help: 'H.', registry, exemplars: 'yes' as never })).toThrow(/promhttp: histogram "h": "exemplars" must be true .* or a function returning the exemplar labels/);
+    expect(() => histogram({ name: 'h', help: 'H.', registry, exemplars: 'yes' as never })).toThrow(
+      new TypeError('promhttp: histogram "h": "exemplars" must be true (the trace id of the active OpenTelemetry span) or a function returning the exemplar labels, e.g. () => ({ trace_id: myTraceId() }); got the string "yes".'),
+    );
+    // They have no request, so no traceparent header to read: the message does not offer one.
+    expect(() => counter({ name: 'b_total', help: 'B.', registry, exemplars: 1 as never })).toThrow(/^promhttp: counter "b_total": "exemplars" must be true \(the trace id of the active OpenTelemetry span\) or a function/);
   });
 });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
-import { createHttpMetrics, DEFAULT_BUCKETS, renderRegistry } from 'promhttp';
+import { createHttpMetrics, DEFAULT_BUCKETS, renderRegistry, setStaticLabels } from 'promhttp';
 import { fastifyMetrics } from 'promhttp/fastify';
 import { honoMetrics } from 'promhttp/hono';
 import { instrument } from 'promhttp/node';
@@ -107,6 +107,15 @@ describe("naming: 'otel'", () => {
       expect(() => otel({ labels: { error_type: 'x' } })).toThrow(/"labels" cannot set "error_type"/);
       expect(() => createHttpMetrics({ registry: new Registry(), naming: 'opentelemetry' as never })).toThrow(/^promhttp: createHttpMetrics: "naming" must be "default" .* or "otel"/);
     });
+  });
+
+  it('setStaticLabels refuses the otel request labels, which would be rendered twice on the request metrics', () => {
+    for (const label of ['http_request_method', 'http_route', 'http_response_status_code', 'error_type']) {
+      expect(() => setStaticLabels(new Registry(), { [label]: 'x' })).toThrow(new TypeError(`promhttp: setStaticLabels: "${label}" is set by promhttp on its own metrics; pick another label name.`));
+    }
+    const registry = new Registry();
+    setStaticLabels(registry, { service: 'checkout' });
+    expect(() => createHttpMetrics({ registry, defaultMetrics: false, naming: 'otel' })).not.toThrow();
   });
 
   it('a second createHttpMetrics over the same metrics must use the same naming', () => {

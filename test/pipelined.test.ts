@@ -129,6 +129,35 @@ describe('a request queued behind another on a pipelined connection', () => {
       }
     });
 
+    test(`${name}: many requests queued on one connection add one listener to it, not one each (Node warns of a leak from 11)`, async () => {
+      const server = await listen(await build());
+      const warnings: string[] = [];
+      const onWarning = (warning: Error): void => void warnings.push(warning.name);
+      process.on('warning', onWarning);
+      try {
+        const queued = 20;
+        const text = await new Promise<string>((resolve, reject) => {
+          let received = '';
+          const socket = connect(server.port, '127.0.0.1', () => {
+            socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n' + 'GET /fast HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(queued - 1) + 'GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+          });
+          socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+          socket.on('close', () => resolve(received));
+          socket.on('error', reject);
+        });
+        expect(text.match(/HTTP\/1\.1 200/g)).toHaveLength(queued + 1);
+        const samples = await scrapeSettled(server.url);
+        const requests = find(samples, 'http_requests_total').map((s) => `${s.labels.route} ${s.labels.status_code} ${s.value}`);
+        expect(requests.sort()).toEqual([`/fast 200 ${queued}`, '/slow 200 1']);
+        // Warnings are emitted on a later turn.
+        await wait(10);
+        expect(warnings).not.toContain('MaxListenersExceededWarning');
+      } finally {
+        process.off('warning', onWarning);
+        await server.close();
+      }
+    });
+
     test(`${name}: a queued request answered in its turn is recorded once, with its status`, async () => {
       const server = await listen(await build());
       try {

@@ -31,25 +31,34 @@ export const BAD_EXEMPLAR = false;
  * Checks exemplar labels given at run time (a function's result, an argument): `undefined` (or
  * `null`, or `{}`) is none; labels whose names are not label names, whose values are not strings,
  * or whose names and values together pass 128 characters are `BAD_EXEMPLAR`, to be dropped and
- * counted. Never throws.
+ * counted, and so is an object that throws as it is read (a getter, a Proxy) and a promise (an
+ * async function's result, which would come too late). Only own properties count, read once: the
+ * result is a plain copy of them, so what is kept cannot change or throw later. Never throws.
  */
 export function checkExemplar(labels: unknown): ExemplarLabels | typeof NO_EXEMPLAR | typeof BAD_EXEMPLAR {
   if (labels === undefined || labels === null) return NO_EXEMPLAR;
-  if (typeof labels !== 'object' || Array.isArray(labels)) return BAD_EXEMPLAR;
-  let length = 0;
-  let count = 0;
-  for (const name in labels) {
-    const value = (labels as Record<string, unknown>)[name];
-    if (typeof value !== 'string' || !LABEL_NAME.test(name) || name.startsWith('__')) return BAD_EXEMPLAR;
-    length += name.length + value.length;
-    count++;
+  if (typeof labels !== 'object') return BAD_EXEMPLAR;
+  try {
+    if (Array.isArray(labels) || typeof (labels as { then?: unknown }).then === 'function') return BAD_EXEMPLAR;
+    const copy: Record<string, string> = {};
+    let length = 0;
+    let count = 0;
+    for (const name of Object.keys(labels)) {
+      const value = (labels as Record<string, unknown>)[name];
+      if (typeof value !== 'string' || !LABEL_NAME.test(name) || name.startsWith('__')) return BAD_EXEMPLAR;
+      copy[name] = value;
+      length += name.length + value.length;
+      count++;
+    }
+    if (count === 0) return NO_EXEMPLAR;
+    // UTF-16 units never undercount characters: only a long set needs them counted one by one.
+    if (length > MAX_EXEMPLAR_CHARS) {
+      let chars = 0;
+      for (const name in copy) chars += name.length + codePoints(copy[name]!);
+      if (chars > MAX_EXEMPLAR_CHARS) return BAD_EXEMPLAR;
+    }
+    return copy;
+  } catch {
+    return BAD_EXEMPLAR;
   }
-  if (count === 0) return NO_EXEMPLAR;
-  // UTF-16 units never undercount characters: only a long set needs them counted one by one.
-  if (length > MAX_EXEMPLAR_CHARS) {
-    let chars = 0;
-    for (const name in labels) chars += name.length + codePoints((labels as Record<string, string>)[name]!);
-    if (chars > MAX_EXEMPLAR_CHARS) return BAD_EXEMPLAR;
-  }
-  return labels as ExemplarLabels;
 }

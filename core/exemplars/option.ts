@@ -1,11 +1,12 @@
 import { describeValue, optionError } from '../errors.js';
 import type { ExemplarLabels } from './labels.js';
-import { activeSpanLabels, openTelemetry, traceparentLabels } from './trace.js';
+import { activeSpanLabels, traceparentLabels } from './trace.js';
 
 /**
  * Where a request's exemplar comes from. `true`: the trace and span id of the active
- * OpenTelemetry span (through `@opentelemetry/api`, when the app has it), else those of the
- * request's W3C `traceparent` header, in both cases only for a sampled trace. A function: the
+ * OpenTelemetry span (read through the context manager the app registered with any copy of
+ * `@opentelemetry/api` 1.x) when it is sampled, none when it is not; with no active span, those
+ * of the request's W3C `traceparent` header when its caller samples the trace. A function: the
  * labels it returns for the request (called with the framework's context, as a `route` function
  * is), or `undefined` for none.
  */
@@ -22,31 +23,34 @@ export type ExemplarCapture<Args extends readonly unknown[] = never[]> = (key: o
 /** How an adapter reads the `traceparent` header from its request object. */
 export type TraceparentOf = (key: object) => unknown;
 
-/** Checks an `exemplars` option at construction; `undefined` when exemplars are off. */
-export function checkExemplarsOption(where: string, option: unknown): true | ((...args: never[]) => unknown) | undefined {
+/**
+ * Checks an `exemplars` option at construction; `undefined` when exemplars are off. `requests`:
+ * the option of request metrics, which also read the `traceparent` header; `counter()` and
+ * `histogram()` have no request to read it from.
+ */
+export function checkExemplarsOption(where: string, option: unknown, requests = true): true | ((...args: never[]) => unknown) | undefined {
   if (option === undefined || option === false) return undefined;
   if (option === true || typeof option === 'function') return option as true | ((...args: never[]) => unknown);
-  throw optionError(
-    `${where}: "exemplars" must be true (the trace id of the active OpenTelemetry span, else of the traceparent header) or a function returning the exemplar labels, e.g. () => ({ trace_id: myTraceId() }); got ${describeValue(option)}.`,
-  );
+  const fromTrue = requests ? 'the trace id of the active OpenTelemetry span, else of the traceparent header' : 'the trace id of the active OpenTelemetry span';
+  throw optionError(`${where}: "exemplars" must be true (${fromTrue}) or a function returning the exemplar labels, e.g. () => ({ trace_id: myTraceId() }); got ${describeValue(option)}.`);
 }
 
 /** A failing function's result: dropped and counted like labels that cannot be written. */
 const FAILED = false;
 
 /**
- * The capture for a checked `exemplars` option; `undefined` when off. `@opentelemetry/api` is
- * looked up here, once, so that a request only reads the active span.
+ * The capture for a checked `exemplars` option; `undefined` when off. With `true`, an active span
+ * of a trace decides, sampled or not: the header names the caller's span, not this request's, and
+ * a request whose own span is not sampled has no trace to point at.
  */
 export function exemplarCapture<Args extends readonly unknown[]>(option: true | ((...args: never[]) => unknown) | undefined, traceparentOf?: TraceparentOf): ExemplarCapture<Args> | undefined {
   if (option === undefined) return undefined;
   if (option === true) {
-    const api = openTelemetry();
     return function traceExemplar(key) {
-      const fromSpan = api === null ? undefined : activeSpanLabels(api);
-      if (fromSpan !== undefined || traceparentOf === undefined) return fromSpan;
       try {
-        return traceparentLabels(traceparentOf(key));
+        const fromSpan = activeSpanLabels();
+        if (fromSpan !== undefined) return fromSpan ?? undefined;
+        return traceparentOf === undefined ? undefined : traceparentLabels(traceparentOf(key));
       } catch {
         return undefined;
       }
@@ -56,8 +60,10 @@ export function exemplarCapture<Args extends readonly unknown[]>(option: true | 
   return function userExemplar(_key, args) {
     try {
       const labels = labelsOf(...args);
+      // A promise is returned as it is, for checkExemplar to count: spread, it would become {}, no exemplar.
+      if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || typeof (labels as { then?: unknown }).then === 'function') return labels;
       // A copy: the app may reuse or change its object after the request ends.
-      return labels !== null && typeof labels === 'object' && !Array.isArray(labels) ? { ...labels } : labels;
+      return { ...labels };
     } catch {
       return FAILED;
     }

@@ -22,8 +22,10 @@ export type SlotExemplars = ReadonlyMap<number, StoredExemplar>;
 export interface ExemplarStore {
   /** Each family that records exemplars, with its exemplars by slot. */
   readonly families: Map<FamilyDef, Map<number, StoredExemplar>>;
-  /** The `seq` of the latest exemplar recorded. */
+  /** The `seq` of the latest exemplar recorded, or of the latest reset that forgot some. */
   seq: number;
+  /** How many resets forgot exemplars: a copy written for other processes must then drop them too. */
+  cleared: number;
 }
 
 const stores = new WeakMap<Arena, ExemplarStore>();
@@ -39,7 +41,7 @@ export type RecordExemplar = (slot: number, labels: ExemplarLabels, value: numbe
 /** Records exemplars of `def`'s family; made once, when the metric is created. */
 export function exemplarRecorder(arena: Arena, def: FamilyDef): RecordExemplar {
   let store = stores.get(arena);
-  if (store === undefined) stores.set(arena, (store = { families: new Map(), seq: 0 }));
+  if (store === undefined) stores.set(arena, (store = { families: new Map(), seq: 0, cleared: 0 }));
   let slots = store.families.get(def);
   if (slots === undefined) store.families.set(def, (slots = new Map()));
   const own = store;
@@ -67,5 +69,10 @@ export const bucketSlot = (offset: number, bucket: number): number => offset + 2
 
 /** Forgets the exemplars of `def`'s family (the metric was reset). */
 export function clearExemplars(arena: Arena, def: FamilyDef): void {
-  stores.get(arena)?.families.get(def)?.clear();
+  const store = stores.get(arena);
+  const slots = store?.families.get(def);
+  if (store === undefined || slots === undefined || slots.size === 0) return;
+  slots.clear();
+  store.cleared++;
+  store.seq++;
 }

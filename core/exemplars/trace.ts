@@ -1,53 +1,44 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { ExemplarLabels } from './labels.js';
 
-/** The part of `@opentelemetry/api` read here: the active span's context. */
-interface OpenTelemetryApi {
-  readonly trace: {
-    getActiveSpan(): { spanContext(): { traceId: string; spanId: string; traceFlags: number } } | undefined;
-    isSpanContextValid(context: { traceId: string; spanId: string }): boolean;
-  };
+/**
+ * Where every copy of `@opentelemetry/api` 1.x keeps what the app registered (its context
+ * manager, tracer provider, propagator), with the version of the copy that registered them.
+ */
+const OPENTELEMETRY_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+/** The key under which the API keeps the active span in a context (`trace.setSpan`). */
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+
+/** The part of a registered context manager read here. */
+interface ContextManager {
+  active?(): { getValue?(key: symbol): unknown } | undefined;
 }
 
 /** Bit 0 of W3C trace flags: the caller records this trace. */
 const SAMPLED = 1;
 
-let loaded: OpenTelemetryApi | null | undefined;
+/** What an active span decided: no exemplar, because it is not sampled. */
+export const NOT_SAMPLED = null;
 
 /**
- * `@opentelemetry/api`, if the app has it, else `null`; loaded once, synchronously, the first time
- * exemplars are turned on. It is an optional peer dependency: an import would fail where it is
- * missing, and a dynamic `import()` would answer only after the first requests. `require` through
- * `createRequire` works the same from the ESM and the CommonJS build. It looks from the app's
- * directory and its main script, where the app's own copy is; any copy of major version 1 serves,
- * since they share their state through a global.
+ * The active OpenTelemetry span's trace and span id when it is sampled; `NOT_SAMPLED` when there
+ * is an active span of a trace that is not; `undefined` when there is none (no OpenTelemetry, no
+ * span, or a span of no trace, as a tracer without an SDK makes).
+ *
+ * It reads the context manager the app registered straight from the API's global, not through a
+ * copy of `@opentelemetry/api` loaded here: a copy newer than the one that registered it would
+ * refuse it (the API only uses a global registered by a copy of the same or a newer minor
+ * version), and the app would get no exemplar although its span is active. Reading the global
+ * also needs no `require`, so it works the same in the ESM and CommonJS builds and under bundlers.
  */
-export function openTelemetry(): OpenTelemetryApi | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  const bases = [join(process.cwd(), 'noop.js'), ...(process.argv[1] ? [process.argv[1]] : [])];
-  for (const base of bases) {
-    try {
-      const api = createRequire(base)('@opentelemetry/api') as Partial<OpenTelemetryApi>;
-      if (typeof api.trace?.getActiveSpan === 'function' && typeof api.trace.isSpanContextValid === 'function') {
-        loaded = api as OpenTelemetryApi;
-        break;
-      }
-    } catch {
-      // Not installed there: the traceparent header alone is read.
-    }
-  }
-  return loaded;
-}
-
-/** The active OpenTelemetry span's trace and span id, when there is one and it is sampled. */
-export function activeSpanLabels(api: OpenTelemetryApi): ExemplarLabels | undefined {
-  const span = api.trace.getActiveSpan();
-  if (span === undefined) return undefined;
+export function activeSpanLabels(): ExemplarLabels | typeof NOT_SAMPLED | undefined {
+  const manager = (globalThis as { [OPENTELEMETRY_GLOBAL]?: { context?: ContextManager } })[OPENTELEMETRY_GLOBAL]?.context;
+  if (typeof manager?.active !== 'function') return undefined;
+  const span = manager.active()?.getValue?.(SPAN_KEY) as { spanContext?(): { traceId?: unknown; spanId?: unknown; traceFlags?: unknown } | undefined } | undefined;
+  if (typeof span?.spanContext !== 'function') return undefined;
   const context = span.spanContext();
-  if ((context.traceFlags & SAMPLED) === 0 || !api.trace.isSpanContextValid(context)) return undefined;
-  return { trace_id: context.traceId, span_id: context.spanId };
+  const { traceId, spanId } = context ?? {};
+  if (typeof traceId !== 'string' || typeof spanId !== 'string' || traceId.length !== 32 || spanId.length !== 16 || !isId(traceId, 0, 32) || !isId(spanId, 0, 16)) return undefined;
+  return (Number(context!.traceFlags) & SAMPLED) === 0 ? NOT_SAMPLED : { trace_id: traceId, span_id: spanId };
 }
 
 /** Lower-case hex digits only, as W3C Trace Context writes them. */

@@ -69,7 +69,7 @@ function childAt(core: MetricCore, offset: number, exemplars: MetricExemplars, a
  */
 export function counter<const L extends string = never>(options: CounterOptions<L>): Counter<L> {
   const checked = checkMetricOptions(WHERE, options, ['exemplars']);
-  const exemplarsOption = checkExemplarsOption(`${WHERE} "${checked.name}"`, checked.o.exemplars);
+  const exemplarsOption = checkExemplarsOption(`${WHERE} "${checked.name}"`, checked.o.exemplars, false);
   if (!checked.name.endsWith('_total')) {
     throw optionError(`${WHERE}: counter names end in "_total", as Prometheus expects; write "${checked.name}_total".`);
   }

@@ -81,7 +81,7 @@ export function histogram<const L extends string = never>(options: HistogramOpti
   const checked = checkMetricOptions(WHERE, options, ['buckets', 'nativeHistograms', 'exemplars'], ['le']);
   const buckets = checkBuckets(WHERE, checked.o.buckets, DEFAULT_BUCKETS, 'upper bounds, e.g. [0.1, 1, 10]');
   const native = checkNativeHistograms(`${WHERE} "${checked.name}"`, checked.o.nativeHistograms);
-  const exemplarsOption = checkExemplarsOption(`${WHERE} "${checked.name}"`, checked.o.exemplars);
+  const exemplarsOption = checkExemplarsOption(`${WHERE} "${checked.name}"`, checked.o.exemplars, false);
   // Bound once: the buckets are fixed for the life of the metric.
   const record = (arena: Arena, offset: number, value: number): void => observeHistogram(arena, buckets, offset, value, native);
   const metric = defineMetric(WHERE, checked, { type: 'histogram', buckets, ...(native === undefined ? {} : { native }) }, (core) => {

@@ -1,13 +1,16 @@
 import type { Registry } from 'prom-client';
 import { checkObject, describeValue, optionError } from '../errors.js';
+import { OTEL_REQUEST_LABELS } from '../metric-names.js';
 import { checkLabelName } from '../names.js';
 import type { Collector } from '../store/registry.js';
 
 /**
  * Label names a static label may not take: `le` and `quantile` belong to histograms and
- * summaries, the request labels to every HTTP metric, `metric` to promhttp's own error counters.
+ * summaries, the request labels of both namings to every HTTP metric (static labels are set
+ * before any `createHttpMetrics` says which naming it uses), `metric` to promhttp's own error
+ * counters.
  */
-const RESERVED = ['le', 'quantile', 'method', 'route', 'status_code', 'metric'];
+const RESERVED: readonly string[] = ['le', 'quantile', 'method', 'route', 'status_code', ...OTEL_REQUEST_LABELS, 'metric'];
 
 const byRegistry = new WeakMap<Registry, Readonly<Record<string, string>>>();
 const NONE: Readonly<Record<string, string>> = Object.freeze({});

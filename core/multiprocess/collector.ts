@@ -158,7 +158,9 @@ export async function renderDirectoryView(
   if (self !== undefined) self.save(ownPlain, labels!);
   self?.arena.flush();
   const slicer = createSlicer(signal);
-  const view = await readDirectorySliced(dir, { cache, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);
+  // The text format has no place for exemplars: its scrapes leave their files unread.
+  const withExemplars = format !== 'text';
+  const view = await readDirectorySliced(dir, { cache, exemplars: withExemplars, ...(self ? { self: self.arena.identity.id } : {}) }, slicer);
   // What could not be read is counted by this scrape, and shown by it.
   const problems = problemsOf(view);
   warnDamaged(dir, problems);
@@ -170,9 +172,11 @@ export async function renderDirectoryView(
   // Exemplars follow the same stores as the values: the own one from memory, unless absorbed or claimed.
   const exemplars = createExemplarIndex();
   const selfId = self?.arena.identity.id;
-  if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) exemplars.add(self.arena.series, (s) => s.family.def, allExemplars(peekExemplars(self.arena)), labels);
-  for (const store of view.stores) if (!store.absorbed) exemplars.add(store.series, (s) => s.family.def, store.exemplars, store.labels);
-  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer, exemplars.merged(resolved.families));
+  if (withExemplars) {
+    if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) exemplars.add(self.arena.series, (s) => s.family.def, allExemplars(peekExemplars(self.arena)), labels);
+    for (const store of view.stores) if (!store.absorbed) exemplars.add(store.series, (s) => s.family.def, store.exemplars, store.labels);
+  }
+  const parts = await renderMergedView(resolved.families, merged.families.values(), gauges, merged.plain.result(), format, defaults, slicer, withExemplars ? exemplars.merged(resolved.families) : undefined);
   // What was read from memory since the first flush goes out before the answer does, for the same reason.
   self?.arena.flush();
   return parts;

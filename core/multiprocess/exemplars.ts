@@ -1,8 +1,8 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BAD_EXEMPLAR, checkExemplar } from '../exemplars/labels.js';
 import type { ExemplarStore, SlotExemplars, StoredExemplar } from '../exemplars/store.js';
-import { allExemplars, bucketSlot } from '../exemplars/store.js';
+import { bucketSlot } from '../exemplars/store.js';
 import { bucketIndex } from '../store/family.js';
 import type { FamilyDef, Series } from '../store/types.js';
 import { seriesWidth } from '../store/types.js';
@@ -11,7 +11,7 @@ import { renderLabels } from '../labels.js';
 
 /**
  * Exemplars across processes. They are strings, so they cannot travel in a store's values: each
- * process writes its own to `proc.<id>/exemplars.json` (directory mode) or sends them with its
+ * process writes its own to `proc.<id>/exemplars.jsonl` (directory mode) or sends them with its
  * state (IPC mode), by the slot they belong to, and a scrape finds each slot's series and merges
  * them by series, the latest of each bucket winning. An exemplar is a pointer to one request, not
  * a count: what a process kept and never wrote (it was killed) is simply not shown, and the
@@ -21,7 +21,7 @@ import { renderLabels } from '../labels.js';
 /** An exemplar as files and messages carry it: [slot, labels, value, unix ms]. */
 export type EncodedExemplar = readonly [number, Readonly<Record<string, string>>, number, number];
 
-export const EXEMPLARS_FILE = 'exemplars.json';
+export const EXEMPLARS_FILE = 'exemplars.jsonl';
 
 /** How often, in ms, a process writes its exemplars when it recorded new ones: other processes' scrapes see them this much late at most. */
 export const EXEMPLARS_WRITE_MS = 1_000;
@@ -46,26 +46,104 @@ export function decodeExemplars(raw: unknown, into = new Map<number, StoredExemp
   return into;
 }
 
-/** Writes the store's exemplars whole, under a work name renamed into place, so that a reader never sees half a file. Throws as the write does. */
-export function writeExemplarsFile(storePath: string, store: ExemplarStore | undefined): void {
-  const tmp = join(storePath, `${EXEMPLARS_FILE}.tmp`);
-  try {
-    writeFileSync(tmp, JSON.stringify({ promhttp: FORMAT, exemplars: encodeExemplars(allExemplars(store)) }));
-    renameSync(tmp, join(storePath, EXEMPLARS_FILE));
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+/** The file's first line; the lines after it are exemplars, a later one replacing an earlier one of its slot. */
+const HEADER = JSON.stringify({ promhttp: FORMAT, exemplars: 'log' });
+
+/** Writes a process's exemplars to its `exemplars.jsonl`. */
+export interface ExemplarsWriter {
+  /**
+   * Writes what `store` recorded since the last write into the store directory `storePath` (the
+   * whole file when the directory is not the last write's). Throws as the write does; the next
+   * write then writes the whole file.
+   */
+  write(storePath: string, store: ExemplarStore): void;
 }
 
-/** A store's exemplars by slot; none when it has not written any, or what it wrote cannot be read (they are pointers, and nothing is counted wrong without them). */
-export function readExemplarsFile(storePath: string): Map<number, StoredExemplar> {
-  try {
-    const raw = JSON.parse(readFileSync(join(storePath, EXEMPLARS_FILE), 'utf8')) as { promhttp?: unknown; exemplars?: unknown };
-    return raw?.promhttp === FORMAT ? decodeExemplars(raw.exemplars) : new Map();
-  } catch {
-    return new Map();
+const encode = (slot: number, e: StoredExemplar): string => JSON.stringify([slot, e.labels, e.value, e.timestampMs]);
+
+/**
+ * A process's exemplars file, written as a log: each write appends the
+ * exemplars recorded since the last one, so its cost follows what is new, not how many the
+ * process keeps (rewriting them all once a second blocked the event loop for tens of milliseconds
+ * at tens of thousands of buckets). The file is written whole again, under a work name renamed
+ * into place, when it has grown to twice the exemplars kept plus 1,000 lines, and after a reset
+ * forgot some: that write costs what it did, once per so many new exemplars.
+ */
+export function exemplarsWriter(): ExemplarsWriter {
+  let path = '';
+  let written = 0;
+  let lines = 0;
+  let cleared = 0;
+  function rewrite(store: ExemplarStore, count: number): void {
+    const tmp = `${path}.tmp`;
+    const parts = [HEADER];
+    for (const slots of store.families.values()) for (const [slot, e] of slots) parts.push(encode(slot, e));
+    try {
+      writeFileSync(tmp, `${parts.join('\n')}\n`);
+      renameSync(tmp, path);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+    lines = count;
   }
+  return {
+    write(storePath, store) {
+      const to = join(storePath, EXEMPLARS_FILE);
+      if (to !== path) {
+        path = to;
+        lines = 0;
+      }
+      let count = 0;
+      const fresh: string[] = [];
+      for (const slots of store.families.values()) {
+        count += slots.size;
+        if (lines > 0) for (const [slot, e] of slots) if (e.seq > written) fresh.push(encode(slot, e));
+      }
+      const seq = store.seq;
+      try {
+        if (lines === 0 || store.cleared !== cleared || lines + fresh.length > 2 * count + 1_000) rewrite(store, count);
+        else if (fresh.length > 0) {
+          // Without O_CREAT: a file that is gone is written whole, header first, by the next write.
+          const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND);
+          try {
+            writeSync(fd, `${fresh.join('\n')}\n`);
+          } finally {
+            closeSync(fd);
+          }
+          lines += fresh.length;
+        }
+      } catch (error) {
+        lines = 0;
+        throw error;
+      }
+      written = seq;
+      cleared = store.cleared;
+    },
+  };
+}
+
+/** A store's exemplars by slot; none when it has not written any, or what it wrote cannot be read (they are pointers, and nothing is counted wrong without them). A line cut short by a write in progress is skipped. */
+export function readExemplarsFile(storePath: string): Map<number, StoredExemplar> {
+  const out = new Map<number, StoredExemplar>();
+  let text: string;
+  try {
+    text = readFileSync(join(storePath, EXEMPLARS_FILE), 'utf8');
+  } catch {
+    return out;
+  }
+  const lines = text.split('\n');
+  if (lines[0] !== HEADER) return out;
+  const items: unknown[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i] === '') continue;
+    try {
+      items.push(JSON.parse(lines[i]!));
+    } catch {
+      // Cut short, or not ours: the lines around it still hold.
+    }
+  }
+  return decodeExemplars(items, out);
 }
 
 /** A series of a source (a store, a worker) as the index needs it: where its slots start, and what it is. */
@@ -95,13 +173,26 @@ export interface ExemplarIndex {
 
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
+/** Keys already made, by family name and rendered labels: a series keeps its rendered string from scrape to scrape. */
+const keys = new Map<string, Map<string, string>>();
+/** Past this many label sets of one family the family's keys are made afresh, so that series gone long ago are not kept. */
+const MAX_KEYS = 100_000;
+
 /**
  * A series' key whatever the order of its labels (a merge may reorder them, as another process's
- * definition lists them): its family's name and its labels as sorted `name="value"` pairs.
+ * definition lists them): its family's name and its labels as sorted `name="value"` pairs. Made
+ * once per label set: parsing and sorting every series' labels at each scrape was most of its cost.
  */
 function keyOf(name: string, rendered: string): string {
-  const pairs = rendered.match(LABEL) ?? [];
-  return `${name}\u0000${pairs.sort().join(',')}`;
+  let family = keys.get(name);
+  if (family === undefined) keys.set(name, (family = new Map()));
+  let key = family.get(rendered);
+  if (key === undefined) {
+    if (family.size >= MAX_KEYS) family.clear();
+    const pairs = rendered.match(LABEL) ?? [];
+    family.set(rendered, (key = `${name}\u0000${pairs.sort().join(',')}`));
+  }
+  return key;
 }
 
 /** A source series' labels as the merge shows them: its registry's default labels first, where its family has no label of that name. */

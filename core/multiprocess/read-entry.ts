@@ -120,7 +120,7 @@ export interface UnreadableStore {
  * can be read, with `problems` naming the others: a values.bin that cannot be what its writer
  * wrote is not read at all, lines of the log that do not parse are skipped.
  */
-export function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined): Steps<RawStore | UnreadableStore> {
+export function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | undefined, exemplars = true): Steps<RawStore | UnreadableStore> {
   const path = join(dir, entry.name);
   const metaPath = join(path, 'meta.jsonl');
   const valuesPath = join(path, 'values.bin');
@@ -172,7 +172,7 @@ export function* readStore(dir: string, entry: OwnedEntry, cache: ReadCache | un
     // No snapshot: either none was written yet, or the store moved away while we read it.
     if (snapshot === undefined && !existsSync(metaPath)) throw new Missing();
     if (snapshot?.problem !== undefined) problems.push({ file: 'snapshot', path: join(path, SNAPSHOT_FILE), reason: snapshot.problem });
-    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], labels: snapshot?.labels, exemplars: v === undefined ? new Map() : readExemplarsFile(path), problems };
+    return { entry, meta: meta as RawStore['meta'], v, valuesWritten, plain: snapshot?.metrics ?? [], labels: snapshot?.labels, exemplars: v === undefined || !exemplars ? new Map() : readExemplarsFile(path), problems };
   } finally {
     closeSync(metaFd);
     if (valuesFd >= 0) closeSync(valuesFd);

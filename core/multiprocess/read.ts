@@ -21,6 +21,11 @@ export interface ReadOptions {
   readonly self?: string;
   readonly cache?: ReadCache;
   readonly now?: number;
+  /**
+   * Whether the stores' exemplars are read (a text scrape shows none).
+   * @default true
+   */
+  readonly exemplars?: boolean;
 }
 
 /** A store as read from the directory. */
@@ -157,7 +162,7 @@ function* readOnce(dir: string, options: ReadOptions, last: boolean): Steps<Dire
       continue;
     }
     try {
-      const store = yield* readStore(dir, entry, options.cache);
+      const store = yield* readStore(dir, entry, options.cache, options.exemplars ?? true);
       if ('problem' in store) unreadable.push(store);
       else raw.push(store);
       yield;

@@ -20,7 +20,7 @@ import { defaultLabelsOf } from '../exposition/default-labels.js';
 import type { Snapshot } from './snapshot.js';
 import { collectPlain } from './snapshot.js';
 import { peekExemplars } from '../exemplars/store.js';
-import { EXEMPLARS_WRITE_MS, writeExemplarsFile } from './exemplars.js';
+import { EXEMPLARS_WRITE_MS, exemplarsWriter } from './exemplars.js';
 
 /** This process's (or worker thread's) part of a multi-process directory. */
 export interface MultiprocessStore {
@@ -169,11 +169,12 @@ export function openStore(registry: Registry, options: ResolvedMultiprocess): { 
 
   /** Writes the exemplars recorded since the last write, for the other processes' scrapes; a failed write only waits for the next. */
   let exemplarsWritten = 0;
+  const exemplarsFile = exemplarsWriter();
   function writeExemplars(): void {
     const exemplars = peekExemplars(arena);
     if (exemplars === undefined || exemplars.seq === exemplarsWritten || arena.closed || arena.failing || evicted) return;
     try {
-      writeExemplarsFile(arena.path, exemplars);
+      exemplarsFile.write(arena.path, exemplars);
       exemplarsWritten = exemplars.seq;
     } catch {
       // Exemplars point at requests and count nothing: the next write has the latest anyway.

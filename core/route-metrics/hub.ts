@@ -10,6 +10,12 @@ export interface RouteAttach<Args extends readonly unknown[], M> {
   metric(metric: RouteMetric<Args>): M;
   /** The middleware (or wrapper) that calls `untrack` with the request's key. */
   untracked(untrack: (key: object) => void): M;
+  /**
+   * What an `exemplars` function gets, when it is less than what label functions get: the fetch
+   * adapter's label functions also get a response, which does not exist yet when the exemplar is
+   * taken. Default: the same arguments.
+   */
+  exemplarArgs?(args: Args): readonly unknown[];
 }
 
 /**
@@ -61,7 +67,9 @@ export function createRouteMetrics<Args extends readonly unknown[], M>(where: st
   const untracked = new WeakSet<object>();
   let untrackUsed = false;
   const untrack = (key: object): void => void untracked.add(key);
-  const exemplarOf = metrics.exemplarsFrom<Args>(traceparentOf);
+  const capture = metrics.exemplarsFrom<readonly unknown[]>(traceparentOf);
+  const narrow = attach.exemplarArgs;
+  const exemplarOf: ((key: object, args: Args) => unknown) | undefined = capture === undefined || narrow === undefined ? capture : (key, args) => capture(key, narrow(args));
 
   function make(kind: RouteMetricKind, options: unknown): M {
     const metric = defineRouteMetric<Args>(`${where}.${kind}`, kind, options, metrics.registry);
