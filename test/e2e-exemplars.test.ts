@@ -17,10 +17,23 @@ afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop();
 });
 
+/**
+ * How long /users/:n takes: each traced request of IDS faster than the one before, so that its
+ * exemplar sits in a lower bucket than every older one. Prometheus 2.42 takes one exemplar per
+ * native histogram per scrape, the first in bucket order; the newest must come first to be kept.
+ */
+const DELAY_MS: Readonly<Record<string, number>> = { '/users/225': 600, '/users/226': 120 };
+
 /** A node:http app with exemplars on, serving /users/:id (and its own /metrics). */
 async function startApp(nativeHistograms: boolean): Promise<string> {
   const server: Server = createServer(
-    instrument((_req, res) => void res.end('ok'), { registry: new Registry(), defaultMetrics: false, route: () => '/users/:id', exemplars: true, nativeHistograms }),
+    instrument((req, res) => void setTimeout(() => res.end('ok'), DELAY_MS[req.url ?? ''] ?? 0), {
+      registry: new Registry(),
+      defaultMetrics: false,
+      route: () => '/users/:id',
+      exemplars: true,
+      nativeHistograms,
+    }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
@@ -88,7 +101,8 @@ describe('exemplars in a real Prometheus 2.42 (--enable-feature=exemplar-storage
     await prometheus.waitForFreshScrape();
     const sent = await tracedRequests(prometheus, target, IDS);
 
-    // Prometheus 2.42 keeps the native histogram only, and puts the exemplars of its buckets on it.
+    // Prometheus 2.42 keeps the native histogram only, and puts the exemplars of its buckets on it,
+    // one per scrape: the first in bucket order (DELAY_MS makes it the newest each time).
     const native = await queryExemplars(prometheus, 'http_request_duration_seconds{job="exemplars-native"}', since);
     expect(new Set(native.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id)))).toEqual(new Set(sent));
     const counter = await queryExemplars(prometheus, 'http_requests_total{job="exemplars-native"}', since);
