@@ -5,12 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpMetrics, histogram, metricsHandler, summary, type HttpMetrics } from 'promhttp';
 import { instrument } from 'promhttp/node';
 import { listen, request, type Listening } from './support/http.js';
+import { OPENMETRICS, PROMETHEUS_ACCEPT, TEXT } from './support/content-types.js';
 import { find, parseExposition, scrapeSettled, sum } from './support/scrape.js';
 
-const PROMETHEUS_ACCEPT =
-  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
-const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 const open: Listening[] = [];
 afterEach(async () => {

@@ -12,11 +12,9 @@ import { instrument } from 'promhttp/node';
 import { AWKWARD, everyType } from './fixtures/every-type.js';
 import { listen, request, type Listening } from './support/http.js';
 import { canonical, decodeFamilies, familySamples, PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF, textFamilies, typeName, MetricType } from './support/protobuf.js';
+import { OPENMETRICS, PROMETHEUS_ACCEPT, TEXT } from './support/content-types.js';
 import { parseExposition, sum } from './support/scrape.js';
 
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
-const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const DELIMITED = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
 
 const open: Listening[] = [];

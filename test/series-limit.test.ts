@@ -19,6 +19,20 @@ async function samplesOf(registry: Registry): Promise<Sample[]> {
   return parseExposition(await renderRegistry(registry, 'text'));
 }
 
+/** A Koa app whose GET /orders counts tenant_requests_total by the X-Tenant header, held to `maxSeries`. */
+async function tenantApp(maxSeries: number): Promise<{ registry: Registry; base: string }> {
+  const registry = new Registry();
+  const app = new Koa();
+  app.silent = true;
+  const metrics = koaMetrics({ registry, defaultMetrics: false });
+  app.use(metrics);
+  const router = new Router();
+  const tenants = metrics.counter({ name: 'tenant_requests_total', help: 'Requests by tenant.', labels: { tenant: (ctx) => ctx.get('x-tenant') || 'none' }, maxSeries });
+  router.get('/orders', tenants, (ctx) => void (ctx.body = 'ok'));
+  app.use(router.routes());
+  return { registry, base: await serve(app) };
+}
+
 /** The process warnings emitted during a test, collected from the real 'warning' event. */
 let warnings: string[] = [];
 const onWarning = (warning: Error): void => void warnings.push(warning.message);
@@ -50,16 +64,7 @@ async function send(count: number, concurrency: number, requestOf: (i: number) =
 
 describe('a label computed from client input', () => {
   it('keeps a Koa per-route counter fed by X-Tenant at maxSeries series plus one overflow series, every request counted', { timeout: 90_000 }, async () => {
-    const registry = new Registry();
-    const app = new Koa();
-    app.silent = true;
-    const metrics = koaMetrics({ registry, defaultMetrics: false });
-    app.use(metrics);
-    const router = new Router();
-    const tenants = metrics.counter({ name: 'tenant_requests_total', help: 'Requests by tenant.', labels: { tenant: (ctx) => ctx.get('x-tenant') || 'none' }, maxSeries: 100 });
-    router.get('/orders', tenants, (ctx) => void (ctx.body = 'ok'));
-    app.use(router.routes());
-    const base = await serve(app);
+    const { registry, base } = await tenantApp(100);
 
     const sent = 5000;
     await send(sent, 50, (i) => ({ url: `${base}/orders`, headers: { 'x-tenant': `tenant-${i}` } }));
@@ -317,16 +322,7 @@ describe('a label value "overflow" given by the application or a client', () => 
   });
 
   it('sent as X-Tenant to a Koa app, does not set off the overflow alert, and the limit still warns', { timeout: 60_000 }, async () => {
-    const registry = new Registry();
-    const app = new Koa();
-    app.silent = true;
-    const metrics = koaMetrics({ registry, defaultMetrics: false });
-    app.use(metrics);
-    const router = new Router();
-    const tenants = metrics.counter({ name: 'tenant_requests_total', help: 'Requests by tenant.', labels: { tenant: (ctx) => ctx.get('x-tenant') || 'none' }, maxSeries: 50 });
-    router.get('/orders', tenants, (ctx) => void (ctx.body = 'ok'));
-    app.use(router.routes());
-    const base = await serve(app);
+    const { registry, base } = await tenantApp(50);
 
     await send(2, 1, (i) => ({ url: `${base}/orders`, headers: { 'x-tenant': i ? 'overflow' : 'acme' } }));
     await settled();
