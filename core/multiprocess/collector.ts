@@ -95,24 +95,31 @@ function* mergeSteps(view: DirectoryView, self: OwnStore | undefined, ownPlain: 
   // An own store taken for dead (a stale heartbeat, where the OS cannot tell) is counted from its
   // claimed copy or from the archive that absorbed it, not from memory as well.
   const selfId = self?.arena.identity.id;
-  if (self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId)) {
-    const { arena } = self;
-    // Ranked by its start, as every other process reads it: the definitions shown do not depend on who serves.
-    const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: arena.startedAt, labels: self.labels() };
-    const series = arena.series;
-    // Series recorded while this merge gives the loop back are left for the next scrape.
-    const count = series.length;
-    for (let i = 0; i < count; i++) {
-      const s = series[i]!;
-      // Read the arena afresh: it is replaced when it grows.
-      families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
-      if ((i + 1) % CHUNK === 0) yield;
-    }
-    plain.add(ownPlain, true, source.worker, arena.startedAt);
-  }
+  const own = self && !view.absorbed.has(keyOf('proc', selfId!)) && !view.stores.some((s) => s.id === selfId) ? self : undefined;
+  // Every process adds the stores in one order, its own among them by its id: floating-point sums
+  // (a histogram's _sum) then come out the same whoever serves, so they never go down between two
+  // scrapes answered by different processes, and a clashing worker label is renamed alike.
   // Live stores first, so that a dead predecessor with the same label is the one renamed.
-  const stores = [...view.stores].sort((a, b) => Number(b.alive) - Number(a.alive));
-  for (const store of stores) {
+  const sources = [...(own ? [{ id: selfId!, alive: true, store: undefined }] : []), ...view.stores.map((store) => ({ id: store.id, alive: store.alive, store }))].sort(
+    (a, b) => Number(b.alive) - Number(a.alive) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  for (const { store } of sources) {
+    if (store === undefined) {
+      const { arena } = own!;
+      // Ranked by its start, as every other process reads it: the definitions shown do not depend on who serves.
+      const source = { alive: true, worker: unique(arena.identity.worker, arena.identity.pid), rank: arena.startedAt, labels: own!.labels() };
+      const series = arena.series;
+      // Series recorded while this merge gives the loop back are left for the next scrape.
+      const count = series.length;
+      for (let i = 0; i < count; i++) {
+        const s = series[i]!;
+        // Read the arena afresh: it is replaced when it grows.
+        families.add(s.family.def, s.values, s.rendered, arena.v, s.offset, source);
+        if ((i + 1) % CHUNK === 0) yield;
+      }
+      plain.add(ownPlain, true, source.worker, arena.startedAt);
+      continue;
+    }
     if (store.absorbed) continue;
     const source = { alive: store.alive, worker: store.alive ? unique(store.header.worker, store.header.pid) : store.header.worker, rank: store.header.startedAt, labels: store.labels };
     for (let i = 0; i < store.series.length; i++) {
